@@ -1,0 +1,168 @@
+/**
+ * The one interface both protocols fill. The connection, queue, timeout,
+ * stats and ejection code in `lib/net/` and `lib/pool/` know no protocol:
+ * they call only what is declared here.
+ *
+ * The way of a request: the client connection feeds its bytes to a
+ * {@link RequestParser}; for each complete message the protocol's
+ * {@link Protocol.handle} decides, through a {@link RequestSink}, whether the
+ * proxy answers it (`local`), forwards it to the server owning its key
+ * (`forward`), splits it over several servers (`fanOut`) or sends it to
+ * every server (`broadcast`). Server replies are framed by a
+ * {@link ResponseParser} and matched FIFO to the requests in flight.
+ *
+ * @module
+ */
+
+/** `parse()` result: the bytes so far do not hold a whole message yet. */
+export const NEED_MORE = -1;
+/**
+ * `parse()` result: the stream cannot be framed any more. The parser's
+ * `error` holds the reply to send before closing the connection.
+ */
+export const FRAMING_ERROR = -2;
+
+/** Parses client requests, synchronously and incrementally. One per client connection. */
+export interface RequestParser {
+  /**
+   * Looks for one whole request in `buf[start, end)`, where `start` is the
+   * first byte of a message. Returns the offset just past it, or
+   * {@link NEED_MORE}, or {@link FRAMING_ERROR}. After NEED_MORE the next
+   * call gets the same `start` (the bytes may have moved to another buffer,
+   * but relative offsets are kept) with more bytes behind; the parser may keep
+   * state so it never rescans from the start.
+   * `needed` (after NEED_MORE) is a lower bound of the total message length
+   * when known, else 0: the caller need not call again before that many bytes are there.
+   */
+  parse(buf: Uint8Array, start: number, end: number): number;
+  /** After NEED_MORE: at least this many bytes from `start` are needed (0 = unknown). */
+  readonly needed: number;
+  /** After FRAMING_ERROR: the error reply to send before closing. */
+  readonly error: Uint8Array | null;
+  /** Forgets partial state (after the caller dropped the bytes). */
+  reset(): void;
+}
+
+/** Parses server responses, synchronously and incrementally. One per server connection. */
+export interface ResponseParser {
+  /**
+   * Looks for one whole response in `buf[start, end)`. Returns the offset
+   * just past it, {@link NEED_MORE} or {@link FRAMING_ERROR} (garbage: the
+   * connection is closed and its requests failed).
+   */
+  parse(buf: Uint8Array, start: number, end: number): number;
+  /** After NEED_MORE: lower bound of the total response length, or 0. */
+  readonly needed: number;
+  /** After a successful parse: the response is an error reply (-ERR, SERVER_ERROR, CLIENT_ERROR, ERROR). */
+  readonly isError: boolean;
+  /** Forgets partial state. */
+  reset(): void;
+}
+
+/** Flags for {@link RequestSink.forward}. */
+export const ForwardFlags = {
+  None: 0,
+  /**
+   * The client asked for no reply (memcached `noreply`). The protocol
+   * forwards the request *without* noreply so that every forwarded request
+   * gets exactly one response and the connection stays in step; the core
+   * then drops a success response and delivers an error response.
+   */
+  Quiet: 1,
+} as const;
+/** A combination of {@link ForwardFlags} values. */
+export type ForwardFlags = number;
+
+/**
+ * Merges the replies of a split request, in the order the parts were given
+ * to {@link RequestSink.fanOut} / {@link RequestSink.broadcast}. A part that
+ * could not be forwarded holds the protocol's error reply for its reason.
+ * Returns the one reply the client gets.
+ */
+export type Merger = (replies: readonly Uint8Array[]) => Uint8Array;
+
+/** One part of a split request: the bytes to send and the server to send them to. */
+export interface Fragment {
+  /** Server index in the pool, from {@link RequestSink.serverOf}. */
+  readonly server: number;
+  /** The whole request to send to that server. */
+  readonly bytes: Uint8Array;
+}
+
+/**
+ * What the core offers a protocol while it handles one client request.
+ * Every request must end in exactly one call of `local`, `forward`,
+ * `fanOut` or `broadcast` (or `local` then `closeAfterReplies`).
+ */
+export interface RequestSink {
+  /** Answers the request from the proxy; delivered in request order. */
+  local(reply: Uint8Array): void;
+  /**
+   * Forwards `buf[start, end)` (copied) to the server that owns the key
+   * `buf[keyStart, keyEnd)` (hash_tag, hash and distribution applied).
+   */
+  forward(
+    buf: Uint8Array,
+    start: number,
+    end: number,
+    keyStart: number,
+    keyEnd: number,
+    flags?: ForwardFlags,
+  ): void;
+  /** Server index owning the key `buf[keyStart, keyEnd)`, or -1 when no server is live. */
+  serverOf(buf: Uint8Array, keyStart: number, keyEnd: number): number;
+  /** Sends each fragment to its server; `merge` builds the reply once all answered. */
+  fanOut(fragments: readonly Fragment[], merge: Merger): void;
+  /** Sends `bytes` to every server of the pool; `merge` gets one reply per server in pool order. */
+  broadcast(bytes: Uint8Array, merge: Merger): void;
+  /** Closes the client once every reply owed has been written (QUIT, framing errors). */
+  closeAfterReplies(): void;
+  /** Number of servers in the pool. */
+  readonly serverCount: number;
+}
+
+/** Per-client protocol state (e.g. Redis AUTH). Opaque to the core. */
+export interface ClientState {
+  /** Whether the client may send large requests (false before AUTH when a password is set). */
+  readonly trusted: boolean;
+}
+
+/** Facts about the pool a protocol needs. */
+export interface ProtocolPoolInfo {
+  readonly name: string;
+  readonly redisAuth: string | null;
+  readonly redisDb: number;
+  readonly serverCount: number;
+}
+
+/** A protocol: Redis (RESP) or memcached ASCII. One instance per pool. */
+export interface Protocol {
+  readonly name: "redis" | "memcache";
+  /** A parser for one client connection. */
+  newRequestParser(state: ClientState): RequestParser;
+  /** A parser for one server connection. */
+  newResponseParser(): ResponseParser;
+  /** Fresh per-client state. */
+  newClientState(): ClientState;
+  /**
+   * Handles the complete request `buf[start, end)` just parsed by `parser`
+   * (the parser's fields describe it). Synchronous.
+   */
+  handle(
+    parser: RequestParser,
+    state: ClientState,
+    buf: Uint8Array,
+    start: number,
+    end: number,
+    sink: RequestSink,
+  ): void;
+  /** The error reply for a forwarding failure, e.g. `-ERR Connection refused\r\n`. */
+  errorReply(reason: string): Uint8Array;
+  /**
+   * Requests sent first on every new server connection (Redis AUTH then
+   * SELECT). Each must get a non-error reply, else the connection fails.
+   */
+  handshake(): readonly Uint8Array[];
+  /** A request whose reply tells a server is alive (for retries), or null. */
+  readonly ping: Uint8Array | null;
+}
