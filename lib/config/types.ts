@@ -1,0 +1,73 @@
+/**
+ * The parsed configuration: one typed, deeply frozen object, produced by
+ * `loadConfig` (lib/config/load.ts) after every check passed. Nothing else in
+ * nutmeg reads YAML.
+ *
+ * @module
+ */
+import type { HashName } from "../hash/types.ts";
+import type { DistributionName } from "../dist/types.ts";
+
+/** Where a pool listens, or where a server is. */
+export type Address =
+  | {
+    readonly transport: "tcp";
+    /** Host name or IP as written (IPv6 without brackets). */
+    readonly host: string;
+    readonly port: number;
+  }
+  | {
+    readonly transport: "unix";
+    readonly path: string;
+    /** Octal permission bits from `listen: /path 0666`, or null. Only for listen. */
+    readonly mode: number | null;
+  };
+
+/** One `servers:` entry. */
+export interface ServerConfig {
+  /** The name used for stats and ketama: given name, else `host:port`, or `host` when port is 11211, or the unix path. */
+  readonly name: string;
+  /** The entry as written, e.g. `127.0.0.1:6379:1 alpha`. */
+  readonly spec: string;
+  readonly address: Address;
+  readonly weight: number;
+  /** 1-based line in the file, for messages. */
+  readonly line: number;
+}
+
+/** One pool, with every default applied. */
+export interface PoolConfig {
+  readonly name: string;
+  readonly listen: Address;
+  /** `listen:` as written. */
+  readonly listenSpec: string;
+  /** 0 = unlimited. */
+  readonly clientConnections: number;
+  readonly hash: HashName;
+  /** Two bytes, or null. */
+  readonly hashTag: string | null;
+  readonly distribution: DistributionName;
+  /** Milliseconds; null = wait forever. */
+  readonly timeout: number | null;
+  readonly backlog: number;
+  readonly tcpkeepalive: boolean;
+  readonly preconnect: boolean;
+  readonly redis: boolean;
+  readonly redisAuth: string | null;
+  readonly redisDb: number;
+  readonly serverConnections: number;
+  readonly autoEjectHosts: boolean;
+  /** Milliseconds. */
+  readonly serverRetryTimeout: number;
+  readonly serverFailureLimit: number;
+  readonly servers: readonly ServerConfig[];
+  /** 1-based line of the pool's name in the file. */
+  readonly line: number;
+}
+
+/** The whole file: pools in file order. */
+export interface Config {
+  /** Path as given on the command line. */
+  readonly file: string;
+  readonly pools: readonly PoolConfig[];
+}
