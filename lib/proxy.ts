@@ -1,11 +1,147 @@
-import type { Config } from "./config/types.ts";
+/**
+ * The proxy: the pools of one configuration, with their listeners, clients
+ * and servers, built as one object that can be opened and closed (and, in a
+ * later reload, built anew and swapped in). All mutable state lives in this
+ * object, so several workers can each run their own.
+ *
+ * @module
+ */
+import meta from "../deno.json" with { type: "json" };
+import type { Config, PoolConfig } from "./config/types.ts";
 import type { RunOptions } from "./cli/options.ts";
+import { type ConnectionCounters, Pool } from "./pool/pool.ts";
+import { DEFAULT_CLIENT_LIMITS } from "./net/client_conn.ts";
+import type { Protocol } from "./proto/types.ts";
+import { RedisProtocol } from "./proto/redis/mod.ts";
+import { MemcacheProtocol } from "./proto/memcache/mod.ts";
+
+/** nutmeg's version, from deno.json. */
+export const VERSION: string = meta.version;
+
+/** A log sink: level (twemproxy's 0..11) and message. */
+export type LogFn = (level: number, message: string) => void;
+
+/** Options of a {@link Proxy}. */
+export interface ProxyOptions {
+  /** Read chunk size in bytes (-m). @default 16384 */
+  readonly chunk?: number;
+  /** Where log lines go. @default nowhere */
+  readonly log?: LogFn;
+}
+
+/** The running pools of one configuration. */
+export class Proxy {
+  readonly config: Config;
+  readonly pools: readonly Pool[];
+  readonly counters: ConnectionCounters = { total_connections: 0, curr_connections: 0 };
+  /** When the proxy started (ms since the epoch). */
+  readonly startedAt: number = Date.now();
+  #open = false;
+
+  constructor(config: Config, options: ProxyOptions = {}) {
+    this.config = config;
+    const log = options.log ?? (() => {});
+    const chunk = options.chunk ?? 16384;
+    this.pools = config.pools.map((pc) => {
+      let pool: Pool | null = null;
+      const protocol = makeProtocol(pc, () => pool);
+      pool = new Pool(pc, {
+        protocol,
+        chunk,
+        limits: DEFAULT_CLIENT_LIMITS,
+        counters: this.counters,
+        log,
+      });
+      return pool;
+    });
+  }
+
+  /** Opens every pool's listener; on failure closes those already open and throws. */
+  open(): void {
+    const opened: Pool[] = [];
+    try {
+      for (const pool of this.pools) {
+        pool.open();
+        opened.push(pool);
+      }
+    } catch (err) {
+      for (const pool of opened) pool.close();
+      throw err;
+    }
+    this.#open = true;
+  }
+
+  /** Closes every pool. */
+  async close(): Promise<void> {
+    if (!this.#open) return;
+    this.#open = false;
+    await Promise.all(this.pools.map((p) => p.close()));
+  }
+
+  /** The pool named `name`. */
+  pool(name: string): Pool {
+    const p = this.pools.find((p) => p.name === name);
+    if (!p) throw new RangeError(`Cannot find pool '${name}'`);
+    return p;
+  }
+}
+
+/** The protocol object of a pool, with what it may ask of the proxy. */
+function makeProtocol(pc: PoolConfig, pool: () => Pool | null): Protocol {
+  if (pc.redis) {
+    return new RedisProtocol({
+      auth: pc.redisAuth,
+      db: pc.redisDb,
+      version: VERSION,
+      info: () => redisInfo(pc, pool()),
+    });
+  }
+  return new MemcacheProtocol({
+    version: VERSION,
+    stats: () => memcacheStats(pool()),
+  });
+}
+
+function redisInfo(pc: PoolConfig, pool: Pool | null): string {
+  const lines = [
+    "# Server",
+    `nutmeg_version:${VERSION}`,
+    `redis_version:7.0.0`,
+    `redis_mode:proxy`,
+    `pool:${pc.name}`,
+    `servers:${pc.servers.length}`,
+    `process_id:${Deno.pid}`,
+    "",
+    "# Clients",
+    `connected_clients:${pool?.stats.client_connections ?? 0}`,
+  ];
+  return lines.join("\r\n") + "\r\n";
+}
+
+function memcacheStats(pool: Pool | null): [string, string | number][] {
+  const out: [string, string | number][] = [
+    ["pid", Deno.pid],
+    ["version", VERSION],
+  ];
+  if (pool === null) return out;
+  for (const [k, v] of Object.entries(pool.stats)) out.push([k, v]);
+  return out;
+}
 
 /**
  * Runs the proxy for `config` until SIGINT/SIGTERM, then shuts down and
  * resolves with the process exit code. Throws when a listener cannot be opened.
  */
-export function runProxy(config: Config, options: RunOptions): Promise<number> {
-  // Replaced by the real proxy (lib/net, lib/pool) in the same series of commits.
-  return Promise.reject(new Error(`runProxy: not built yet (${config.file}, ${options.confFile})`));
+export async function runProxy(config: Config, options: RunOptions): Promise<number> {
+  const proxy = new Proxy(config, { chunk: options.mbufSize });
+  proxy.open();
+  const { promise, resolve } = Promise.withResolvers<void>();
+  const stop = () => resolve();
+  Deno.addSignalListener("SIGINT", stop);
+  Deno.addSignalListener("SIGTERM", stop);
+  await promise;
+  Deno.removeSignalListener("SIGINT", stop);
+  Deno.removeSignalListener("SIGTERM", stop);
+  await proxy.close();
+  return 0;
 }

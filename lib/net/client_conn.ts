@@ -1,0 +1,320 @@
+/**
+ * One client connection: reads requests, hands each to the protocol (which
+ * answers it locally or routes it through this object, the
+ * {@link RequestSink}), and writes replies back strictly in request order,
+ * whatever server each went to and whenever it finished.
+ *
+ * Backpressure: reading stops while the client owes too many replies or its
+ * unsent reply bytes pass a bound, so a client that sends and never reads
+ * cannot grow the proxy; it resumes below half of each bound.
+ *
+ * @module
+ */
+import type { PoolStats } from "../stats/metrics.ts";
+import {
+  type ClientState,
+  FRAMING_ERROR,
+  type Fragment,
+  type Merger,
+  NEED_MORE,
+  type Protocol,
+  type RequestParser,
+  type RequestSink,
+} from "../proto/types.ts";
+import { Fifo } from "./fifo.ts";
+import { type ByteConsumer, InStream } from "./in_stream.ts";
+import { OutStream } from "./out_stream.ts";
+import { NO_SERVER, reasonOf } from "./reason.ts";
+import { type ReplyTarget, Request } from "./request.ts";
+
+/** Per-client bounds. */
+export interface ClientLimits {
+  /** Stop reading while this many replies are owed. */
+  readonly maxPending: number;
+  /** Stop reading while this many reply bytes are not yet written. */
+  readonly maxOutBytes: number;
+}
+
+/** Defaults for {@link ClientLimits}. */
+export const DEFAULT_CLIENT_LIMITS: ClientLimits = { maxPending: 1024, maxOutBytes: 4 << 20 };
+
+/** What a client connection needs of its pool. */
+export interface ClientPool {
+  readonly protocol: Protocol;
+  readonly stats: PoolStats;
+  readonly serverCount: number;
+  readonly limits: ClientLimits;
+  /** Read chunk size (-m). */
+  readonly chunk: number;
+  /** Server index owning the key `buf[start, end)`, or -1 when none is live. */
+  serverOf(buf: Uint8Array, start: number, end: number): number;
+  /** Queues `buf[start, end)` for server `index` on behalf of `req`. */
+  send(index: number, req: Request, buf: Uint8Array, start: number, end: number): void;
+  /** The connection is gone. */
+  clientClosed(client: ClientConn): void;
+  log(level: number, message: string): void;
+}
+
+const LOG_INFO = 6;
+
+/** A client connection of a pool. */
+export class ClientConn implements ByteConsumer, RequestSink, ReplyTarget {
+  readonly #pool: ClientPool;
+  readonly #conn: Deno.Conn;
+  readonly #protocol: Protocol;
+  readonly #parser: RequestParser;
+  readonly #state: ClientState;
+  readonly #in: InStream;
+  readonly #out: OutStream;
+  /** Requests owed a reply, in request order. */
+  readonly #queue = new Fifo<Request>(16);
+  #gate: Promise<void> | null = null;
+  #openGate: (() => void) | null = null;
+  /** QUIT or a framing error: no more requests; close once replies are out. */
+  #closing = false;
+  #eof = false;
+  #closed = false;
+  readonly #peer: string;
+
+  constructor(pool: ClientPool, conn: Deno.Conn) {
+    this.#pool = pool;
+    this.#conn = conn;
+    this.#protocol = pool.protocol;
+    this.#state = pool.protocol.newClientState();
+    this.#parser = pool.protocol.newRequestParser(this.#state);
+    this.#in = new InStream(conn.readable, pool.chunk);
+    this.#out = new OutStream((err) => this.#fail(err), () => this.#drained());
+    this.#out.attach(conn.writable);
+    const addr = conn.remoteAddr;
+    this.#peer = addr.transport === "tcp" || addr.transport === "udp"
+      ? `${addr.hostname}:${addr.port}`
+      : (addr as Deno.UnixAddr).path || "unix";
+  }
+
+  /** Serves the connection until it closes. Never rejects. */
+  async serve(): Promise<void> {
+    try {
+      await this.#in.run(this);
+      if (this.#closed) return;
+      this.#pool.stats.client_eof++;
+      this.#eof = true;
+      this.#closing = true;
+      this.#maybeClose();
+    } catch (err) {
+      this.#fail(err);
+    }
+  }
+
+  /** While non-null, the read loop waits (backpressure). */
+  get readGate(): Promise<void> | null {
+    return this.#gate;
+  }
+
+  /** The peer's address, for logs. */
+  get peer(): string {
+    return this.#peer;
+  }
+
+  // ---- parsing ----------------------------------------------------------
+
+  /** Parses and dispatches every whole request in the input. */
+  consume(input: InStream): void {
+    const parser = this.#parser;
+    const limits = this.#pool.limits;
+    while (input.start < input.end) {
+      if (this.#closing) {
+        input.start = input.end; // after QUIT or a framing error nothing more is read
+        return;
+      }
+      if (this.#queue.length >= limits.maxPending || this.#out.pending >= limits.maxOutBytes) {
+        this.#pause();
+        return;
+      }
+      const start = input.start;
+      const end = parser.parse(input.buf, start, input.end);
+      if (end === NEED_MORE) {
+        input.want = parser.needed;
+        return;
+      }
+      input.want = 0;
+      if (end === FRAMING_ERROR) {
+        this.local(parser.error ?? this.#protocol.errorReply("Protocol error"));
+        this.closeAfterReplies();
+        input.start = input.end;
+        return;
+      }
+      input.start = end;
+      this.#protocol.handle(parser, this.#state, input.buf, start, end, this);
+    }
+  }
+
+  #pause(): void {
+    if (this.#gate !== null) return;
+    this.#gate = new Promise((resolve) => this.#openGate = resolve);
+  }
+
+  #maybeResume(): void {
+    if (this.#gate === null) return;
+    const limits = this.#pool.limits;
+    if (
+      this.#queue.length <= limits.maxPending >> 1 && this.#out.pending <= limits.maxOutBytes >> 1
+    ) {
+      const open = this.#openGate!;
+      this.#gate = null;
+      this.#openGate = null;
+      open();
+    }
+  }
+
+  // ---- RequestSink ------------------------------------------------------
+
+  /** Number of servers in the pool. */
+  get serverCount(): number {
+    return this.#pool.serverCount;
+  }
+
+  /** Answers from the proxy, in request order. */
+  local(reply: Uint8Array): void {
+    if (this.#queue.length === 0) {
+      this.#out.append(reply);
+      return;
+    }
+    const req = new Request(this, 0, null, 0);
+    req.reply = reply;
+    req.done = true;
+    this.#queue.push(req);
+  }
+
+  /** Forwards `buf[start, end)` to the server owning the key. */
+  forward(
+    buf: Uint8Array,
+    start: number,
+    end: number,
+    keyStart: number,
+    keyEnd: number,
+    flags = 0,
+  ): void {
+    const req = new Request(this, flags, null, 0);
+    this.#queue.push(req);
+    const server = this.#pool.serverOf(buf, keyStart, keyEnd);
+    if (server < 0) {
+      this.#pool.stats.forward_error++;
+      req.fail(this.#protocol.errorReply(NO_SERVER));
+      return;
+    }
+    this.#pool.send(server, req, buf, start, end);
+  }
+
+  /** Server index owning a key. */
+  serverOf(buf: Uint8Array, keyStart: number, keyEnd: number): number {
+    return this.#pool.serverOf(buf, keyStart, keyEnd);
+  }
+
+  /** Sends each fragment to its server; merges once all answered. */
+  fanOut(fragments: readonly Fragment[], merge: Merger): void {
+    const parent = new Request(this, 0, null, 0);
+    const n = fragments.length;
+    parent.pending = n;
+    parent.parts = new Array<Uint8Array>(n);
+    parent.merge = merge;
+    this.#queue.push(parent);
+    this.#pool.stats.fragments += n;
+    for (let i = 0; i < n; i++) {
+      const frag = fragments[i]!;
+      const child = new Request(null, 0, parent, i);
+      if (frag.server < 0 || frag.server >= this.#pool.serverCount) {
+        this.#pool.stats.forward_error++;
+        child.fail(this.#protocol.errorReply(NO_SERVER));
+      } else {
+        this.#pool.send(frag.server, child, frag.bytes, 0, frag.bytes.length);
+      }
+    }
+  }
+
+  /** Sends `bytes` to every server; merges the replies in pool order. */
+  broadcast(bytes: Uint8Array, merge: Merger): void {
+    const fragments: Fragment[] = [];
+    for (let i = 0; i < this.#pool.serverCount; i++) fragments.push({ server: i, bytes });
+    this.fanOut(fragments, merge);
+  }
+
+  /** Closes once every reply owed has been written. */
+  closeAfterReplies(): void {
+    this.#closing = true;
+    this.#maybeClose();
+  }
+
+  // ---- ReplyTarget ------------------------------------------------------
+
+  /** A request is done with `reply` (null: nothing to send). */
+  complete(req: Request, reply: Uint8Array | null): void {
+    if (this.#closed) return;
+    if (this.#queue.peek() === req) {
+      this.#queue.shift();
+      if (reply !== null) this.#out.append(reply);
+      this.#release();
+    } else {
+      req.reply = reply;
+      req.done = true;
+    }
+  }
+
+  /** A request is done with the response `buf[start, end)`. */
+  completeFrom(req: Request, buf: Uint8Array, start: number, end: number): void {
+    if (this.#closed) return;
+    if (this.#queue.peek() === req) {
+      this.#queue.shift();
+      this.#out.append(buf, start, end);
+      this.#release();
+    } else {
+      req.reply = buf.slice(start, end);
+      req.done = true;
+    }
+  }
+
+  /** Sends the replies that were waiting for an earlier one. */
+  #release(): void {
+    const queue = this.#queue;
+    for (let head = queue.peek(); head !== undefined && head.done; head = queue.peek()) {
+      queue.shift();
+      if (head.reply !== null) this.#out.append(head.reply);
+    }
+    if (this.#gate !== null) this.#maybeResume();
+    if (this.#closing) this.#maybeClose();
+  }
+
+  #drained(): void {
+    if (this.#gate !== null) this.#maybeResume();
+    if (this.#closing) this.#maybeClose();
+  }
+
+  #maybeClose(): void {
+    if (this.#closed || this.#queue.length > 0 || this.#out.pending > 0) return;
+    this.close();
+  }
+
+  #fail(err: unknown): void {
+    if (this.#closed) return;
+    this.#pool.stats.client_err++;
+    this.#pool.log(LOG_INFO, `client ${this.#peer} error: ${reasonOf(err)}`);
+    this.close();
+  }
+
+  /** Closes now; replies still owed are discarded when they arrive. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    const open = this.#openGate;
+    this.#gate = null;
+    this.#openGate = null;
+    open?.();
+    this.#out.release();
+    this.#in.cancel();
+    try {
+      this.#conn.close();
+    } catch {
+      // already closed
+    }
+    this.#pool.clientClosed(this);
+  }
+}

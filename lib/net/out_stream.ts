@@ -1,0 +1,147 @@
+/**
+ * The write side of a connection: everything appended during one event-loop
+ * turn is coalesced and written with one `write` on `conn.writable`, with at
+ * most one write in flight. While a write is pending (the peer or the kernel
+ * is slow), appends accumulate in a second buffer; `pending` tells the owner
+ * how far behind the socket is so it can stop producing.
+ *
+ * @module
+ */
+
+/** Smallest buffer allocated for output. */
+const MIN_CAPACITY = 4096;
+
+/** Called once a write failed; the stream accepts no more bytes afterwards. */
+export type WriteErrorHandler = (err: unknown) => void;
+
+/** Coalescing writer for one connection. */
+export class OutStream {
+  #writer: WritableStreamDefaultWriter<Uint8Array> | null = null;
+  #buf: Uint8Array = EMPTY;
+  #len = 0;
+  #spare: Uint8Array | null = null;
+  #inFlight = 0;
+  #scheduled = false;
+  #failed = false;
+  #onError: WriteErrorHandler;
+  #onDrain: (() => void) | null;
+  #shrinkTo: number;
+  #flushCb = () => this.#flush();
+  /** Called each time appended bytes are handed to a write. */
+  onFlush: (() => void) | null = null;
+  #doneCb = () => this.#written();
+  #errorCb = (err: unknown) => this.#fail(err);
+
+  /**
+   * @param onError called once when a write fails
+   * @param onDrain called each time everything appended has been written
+   * @param shrinkTo buffers above this size are dropped once written
+   */
+  constructor(onError: WriteErrorHandler, onDrain: (() => void) | null, shrinkTo = 65536) {
+    this.#onError = onError;
+    this.#onDrain = onDrain;
+    this.#shrinkTo = shrinkTo;
+  }
+
+  /** Starts writing to `writable` (bytes appended before are kept and sent first). */
+  attach(writable: WritableStream<Uint8Array>): void {
+    this.#writer = writable.getWriter();
+    if (this.#len > 0) this.#schedule();
+  }
+
+  /** Bytes appended and not yet confirmed written. */
+  get pending(): number {
+    return this.#len + this.#inFlight;
+  }
+
+  /** Whether a write failed (the connection is gone). */
+  get failed(): boolean {
+    return this.#failed;
+  }
+
+  /** Appends a copy of `src[start, end)`. */
+  append(src: Uint8Array, start = 0, end = src.length): void {
+    if (this.#failed) return;
+    const n = end - start;
+    if (n <= 0) return;
+    this.#reserve(n);
+    this.#buf.set(start === 0 && end === src.length ? src : src.subarray(start, end), this.#len);
+    this.#len += n;
+    this.#schedule();
+  }
+
+  /** Flushes at once instead of at the end of the turn (used before closing). */
+  flushNow(): void {
+    this.#flush();
+  }
+
+  /** Releases the writer; unsent bytes are dropped. Does not close the stream. */
+  release(): void {
+    this.#failed = true;
+    this.#len = 0;
+    this.#buf = EMPTY;
+    this.#spare = null;
+    if (this.#writer) {
+      try {
+        this.#writer.releaseLock();
+      } catch {
+        // a write is still pending: it fails or ends with the connection
+      }
+      this.#writer = null;
+    }
+  }
+
+  #reserve(n: number): void {
+    const need = this.#len + n;
+    if (need <= this.#buf.length) return;
+    let cap = Math.max(MIN_CAPACITY, this.#buf.length * 2);
+    while (cap < need) cap *= 2;
+    const next = new Uint8Array(cap);
+    if (this.#len > 0) next.set(this.#buf.subarray(0, this.#len));
+    this.#buf = next;
+  }
+
+  #schedule(): void {
+    if (this.#scheduled || this.#inFlight > 0 || this.#writer === null) return;
+    this.#scheduled = true;
+    queueMicrotask(this.#flushCb);
+  }
+
+  #flush(): void {
+    this.#scheduled = false;
+    if (this.#inFlight > 0 || this.#len === 0 || this.#writer === null || this.#failed) return;
+    const chunk = this.#buf.subarray(0, this.#len);
+    this.#inFlight = this.#len;
+    // Swap buffers: the one being written is not touched until the write ends.
+    const spare = this.#spare;
+    this.#spare = this.#buf;
+    this.#buf = spare ?? EMPTY;
+    this.#len = 0;
+    this.onFlush?.();
+    this.#writer.write(chunk).then(this.#doneCb, this.#errorCb);
+  }
+
+  #written(): void {
+    this.#inFlight = 0;
+    const written = this.#spare;
+    if (written !== null && written.length > this.#shrinkTo) this.#spare = null;
+    if (this.#len > 0) {
+      this.#flush();
+      return;
+    }
+    // Idle: keep a single buffer of modest size.
+    if (this.#buf.length === 0 && this.#spare !== null) this.#buf = this.#spare;
+    else if (this.#buf.length > this.#shrinkTo) this.#buf = EMPTY;
+    this.#spare = null;
+    this.#onDrain?.();
+  }
+
+  #fail(err: unknown): void {
+    if (this.#failed) return;
+    this.#inFlight = 0;
+    this.release();
+    this.#onError(err);
+  }
+}
+
+const EMPTY = new Uint8Array(0);

@@ -1,0 +1,77 @@
+/**
+ * A request on its way through the proxy: owed a reply by exactly one client
+ * (or by nobody, for handshake requests), possibly split into fragments.
+ * Every request ends exactly once: a response, a merged reply, a local
+ * reply, or an error reply.
+ *
+ * @module
+ */
+import type { Merger } from "../proto/types.ts";
+import { ForwardFlags } from "../proto/types.ts";
+
+/** The side of a client connection that requests report back to. */
+export interface ReplyTarget {
+  /** The request is done; `reply` (null = nothing to send) goes out in request order. */
+  complete(req: Request, reply: Uint8Array | null): void;
+  /** The request is done with the response `buf[start, end)` (copied if it must wait). */
+  completeFrom(req: Request, buf: Uint8Array, start: number, end: number): void;
+}
+
+/** One request, or one fragment of a split request. */
+export class Request {
+  /** Who is owed the reply; null for internal requests (backend handshake). */
+  readonly target: ReplyTarget | null;
+  /** {@link ForwardFlags}. */
+  readonly flags: number;
+  /** Set when done while an earlier request of the same client is still pending. */
+  reply: Uint8Array | null = null;
+  /** Whether the request has its reply (waiting for its turn in the client's queue). */
+  done = false;
+  /** For a fragment: the split request it belongs to. */
+  readonly parent: Request | null;
+  /** For a fragment: its position among the parent's parts. */
+  readonly index: number;
+  /** For a split request: parts still outstanding. */
+  pending = 0;
+  /** For a split request: the parts' replies, in fragment order. */
+  parts: Uint8Array[] | null = null;
+  /** For a split request: builds the reply from the parts. */
+  merge: Merger | null = null;
+  /** Bytes sent to the server (for queue stats). */
+  size = 0;
+  /** When the request times out (ms, performance.now() clock); 0 = never. */
+  deadline = 0;
+
+  constructor(target: ReplyTarget | null, flags: number, parent: Request | null, index: number) {
+    this.target = target;
+    this.flags = flags;
+    this.parent = parent;
+    this.index = index;
+  }
+
+  /** The server's response is `buf[start, end)`. */
+  respond(buf: Uint8Array, start: number, end: number, isError: boolean): void {
+    const parent = this.parent;
+    if (parent !== null) {
+      parent.#part(this.index, buf.slice(start, end));
+      return;
+    }
+    const target = this.target;
+    if (target === null) return;
+    if ((this.flags & ForwardFlags.Quiet) !== 0 && !isError) target.complete(this, null);
+    else target.completeFrom(this, buf, start, end);
+  }
+
+  /** The request could not be served; `reply` is the protocol's error reply. */
+  fail(reply: Uint8Array): void {
+    const parent = this.parent;
+    if (parent !== null) parent.#part(this.index, reply);
+    else this.target?.complete(this, reply);
+  }
+
+  #part(index: number, reply: Uint8Array): void {
+    const parts = this.parts!;
+    parts[index] = reply;
+    if (--this.pending === 0) this.target?.complete(this, this.merge!(parts));
+  }
+}

@@ -1,0 +1,273 @@
+/**
+ * One persistent connection to a backend server. Requests from many clients
+ * are appended to one output buffer and written once per turn; responses are
+ * framed by the protocol's parser and matched to the requests in flight in
+ * FIFO order. When that pairing can no longer be trusted (timeout, garbage,
+ * an unsolicited reply, a close mid-reply) the connection is closed and every
+ * request on it is answered with an error reply: it is never reused.
+ *
+ * @module
+ */
+import type { Address } from "../config/types.ts";
+import type { PoolStats, ServerStats } from "../stats/metrics.ts";
+import { FRAMING_ERROR, NEED_MORE, type Protocol, type ResponseParser } from "../proto/types.ts";
+import { Fifo } from "./fifo.ts";
+import { type ByteConsumer, InStream } from "./in_stream.ts";
+import { OutStream } from "./out_stream.ts";
+import { CLOSED_BY_SERVER, reasonOf, TIMED_OUT } from "./reason.ts";
+import { Request } from "./request.ts";
+
+/** What a server connection reports to the server it belongs to. */
+export interface Backend {
+  readonly name: string;
+  readonly address: Address;
+  readonly stats: ServerStats;
+  /** The connection is gone. `failed`: by an error, refusal or timeout (counts towards ejection). */
+  connClosed(conn: ServerConn, failed: boolean): void;
+  /** A response arrived: the server works. */
+  responded(): void;
+}
+
+/** Settings shared by the connections of a pool. */
+export interface ServerConnOptions {
+  readonly protocol: Protocol;
+  /** Request timeout in ms, or null for none. */
+  readonly timeout: number | null;
+  /** Read chunk size (-m). */
+  readonly chunk: number;
+  readonly keepalive: boolean;
+  readonly poolStats: PoolStats;
+  /** Called with a line for the log at the given level. */
+  readonly log: (level: number, message: string) => void;
+}
+
+/** Log levels used here (twemproxy's numbers). */
+const LOG_WARN = 4;
+const LOG_INFO = 6;
+
+/** A connection to one backend server. */
+export class ServerConn implements ByteConsumer {
+  readonly readGate = null;
+  #backend: Backend;
+  #opts: ServerConnOptions;
+  #parser: ResponseParser;
+  #out: OutStream;
+  #in: InStream | null = null;
+  #conn: Deno.Conn | null = null;
+  /** Requests sent or waiting to be sent, oldest first. */
+  #inflight = new Fifo<Request>(64);
+  /** How many of the newest requests in #inflight are not written yet. */
+  #unsent = 0;
+  #unsentBytes = 0;
+  #timer: ReturnType<typeof setTimeout> | null = null;
+  #closed = false;
+  #connected = false;
+  #checkTimeout = () => this.#onTimer();
+
+  constructor(backend: Backend, opts: ServerConnOptions) {
+    this.#backend = backend;
+    this.#opts = opts;
+    this.#parser = opts.protocol.newResponseParser();
+    this.#out = new OutStream((err) => this.#close(reasonOf(err), true), null);
+    this.#out.onFlush = () => this.#flushed();
+    for (const bytes of opts.protocol.handshake()) {
+      this.#enqueue(new Request(null, 0, null, 0), bytes, 0, bytes.length);
+    }
+    this.#open();
+  }
+
+  /** Whether the connection has been closed (it is never reused). */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Requests queued or in flight. */
+  get load(): number {
+    return this.#inflight.length;
+  }
+
+  /** Sends `buf[start, end)` for `req`. */
+  send(req: Request, buf: Uint8Array, start: number, end: number): void {
+    if (this.#closed) {
+      req.fail(this.#opts.protocol.errorReply(CLOSED_BY_SERVER));
+      return;
+    }
+    this.#enqueue(req, buf, start, end);
+  }
+
+  /** Closes the connection, failing whatever is pending with `reason`. */
+  close(reason: string): void {
+    this.#close(reason, false);
+  }
+
+  #enqueue(req: Request, buf: Uint8Array, start: number, end: number): void {
+    const n = end - start;
+    req.size = n;
+    const timeout = this.#opts.timeout;
+    if (timeout !== null) {
+      req.deadline = performance.now() + timeout;
+      if (this.#timer === null) this.#timer = setTimeout(this.#checkTimeout, timeout);
+    }
+    this.#inflight.push(req);
+    this.#unsent++;
+    this.#unsentBytes += n;
+    const stats = this.#backend.stats;
+    stats.requests++;
+    stats.request_bytes += n;
+    stats.in_queue++;
+    stats.in_queue_bytes += n;
+    this.#out.append(buf, start, end);
+  }
+
+  /** Everything appended so far went into a write: in_queue -> out_queue. */
+  #flushed(): void {
+    const stats = this.#backend.stats;
+    stats.in_queue -= this.#unsent;
+    stats.in_queue_bytes -= this.#unsentBytes;
+    stats.out_queue += this.#unsent;
+    stats.out_queue_bytes += this.#unsentBytes;
+    this.#unsent = 0;
+    this.#unsentBytes = 0;
+  }
+
+  async #open(): Promise<void> {
+    const addr = this.#backend.address;
+    let conn: Deno.Conn;
+    try {
+      conn = addr.transport === "unix"
+        ? await Deno.connect({ transport: "unix", path: addr.path })
+        : await Deno.connect({ hostname: addr.host, port: addr.port });
+    } catch (err) {
+      this.#close(reasonOf(err), true);
+      return;
+    }
+    if (this.#closed) {
+      // Timed out or shut down while connecting.
+      conn.close();
+      return;
+    }
+    this.#conn = conn;
+    this.#connected = true;
+    this.#backend.stats.server_connections++;
+    if (addr.transport === "tcp") {
+      const tcp = conn as Deno.TcpConn;
+      tcp.setNoDelay(true);
+      if (this.#opts.keepalive) tcp.setKeepAlive(true);
+    }
+    this.#opts.log(LOG_INFO, `connected to server '${this.#backend.name}'`);
+    this.#in = new InStream(conn.readable, this.#opts.chunk);
+    this.#out.attach(conn.writable);
+    this.#in.run(this).then(
+      () => this.#close(CLOSED_BY_SERVER, this.#inflight.length > 0, true),
+      (err) => this.#close(reasonOf(err), true),
+    );
+  }
+
+  /** Frames responses and hands each to the oldest request in flight. */
+  consume(input: InStream): void {
+    const parser = this.#parser;
+    const stats = this.#backend.stats;
+    let responded = false;
+    while (input.start < input.end && !this.#closed) {
+      const buf = input.buf;
+      const start = input.start;
+      const end = parser.parse(buf, start, input.end);
+      if (end === NEED_MORE) {
+        input.want = parser.needed;
+        break;
+      }
+      input.want = 0;
+      if (end === FRAMING_ERROR) {
+        this.#close("Protocol error: invalid response from server", true);
+        return;
+      }
+      const req = this.#inflight.shift();
+      if (req === undefined || this.#inflight.length < this.#unsent) {
+        // A reply to nothing we sent: the pairing cannot be trusted.
+        if (req !== undefined) this.#inflight.push(req);
+        this.#close("Protocol error: unsolicited response from server", true);
+        return;
+      }
+      input.start = end;
+      stats.responses++;
+      stats.response_bytes += end - start;
+      stats.out_queue--;
+      stats.out_queue_bytes -= req.size;
+      responded = true;
+      if (req.target === null && req.parent === null) {
+        if (parser.isError) {
+          const text = new TextDecoder().decode(buf.subarray(start, end)).trim();
+          this.#close(`handshake failed: ${text}`, true);
+          return;
+        }
+        continue;
+      }
+      req.respond(buf, start, end, parser.isError);
+    }
+    if (responded) this.#backend.responded();
+  }
+
+  #onTimer(): void {
+    this.#timer = null;
+    const head = this.#inflight.peek();
+    if (head === undefined || this.#closed) return;
+    const now = performance.now();
+    if (head.deadline <= now) {
+      this.#backend.stats.server_timedout++;
+      this.#close(TIMED_OUT, true);
+      return;
+    }
+    this.#timer = setTimeout(this.#checkTimeout, head.deadline - now);
+  }
+
+  #close(reason: string, failed: boolean, eof = false): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#timer !== null) {
+      clearTimeout(this.#timer);
+      this.#timer = null;
+    }
+    const stats = this.#backend.stats;
+    if (eof) stats.server_eof++;
+    else if (failed && reason !== TIMED_OUT) stats.server_err++;
+    if (this.#connected) stats.server_connections--;
+    this.#out.release();
+    this.#in?.cancel();
+    if (this.#conn !== null) {
+      try {
+        this.#conn.close();
+      } catch {
+        // already closed by the peer
+      }
+    }
+    const pending = this.#inflight.drain();
+    if (pending.length > 0 || failed) {
+      this.#opts.log(
+        LOG_WARN,
+        `server '${this.#backend.name}' connection closed: ${reason}` +
+          (pending.length > 0 ? ` (${pending.length} requests failed)` : ""),
+      );
+    }
+    // Queue stats: the oldest requests were written, the newest `#unsent` were not.
+    const sent = pending.length - this.#unsent;
+    for (let i = 0; i < pending.length; i++) {
+      const req = pending[i]!;
+      if (i < sent) {
+        stats.out_queue--;
+        stats.out_queue_bytes -= req.size;
+      }
+    }
+    stats.in_queue -= this.#unsent;
+    stats.in_queue_bytes -= this.#unsentBytes;
+    this.#unsent = 0;
+    this.#unsentBytes = 0;
+    const reply = this.#opts.protocol.errorReply(reason);
+    for (const req of pending) {
+      if (req.target !== null || req.parent !== null) {
+        this.#opts.poolStats.forward_error++;
+        req.fail(reply);
+      }
+    }
+    this.#backend.connClosed(this, failed);
+  }
+}

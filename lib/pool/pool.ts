@@ -1,0 +1,213 @@
+/**
+ * A server pool: one listener, its clients, its servers, and the placement
+ * of keys on servers (hash_tag, hash, distribution), rebuilt when servers
+ * are ejected or come back. A pool is an object that can be built from a
+ * {@link PoolConfig}, opened and closed, so a later configuration reload can
+ * build new pools and swap them in.
+ *
+ * @module
+ */
+import type { PoolConfig } from "../config/types.ts";
+import { HASHES, KeyHasher } from "../hash/mod.ts";
+import { DISTRIBUTIONS } from "../dist/mod.ts";
+import type { Distribution } from "../dist/types.ts";
+import type { Protocol } from "../proto/types.ts";
+import { newPoolStats, type PoolStats } from "../stats/metrics.ts";
+import { ClientConn, type ClientLimits, type ClientPool } from "../net/client_conn.ts";
+import { Listener } from "../net/listener.ts";
+import type { Request } from "../net/request.ts";
+import type { ServerConnOptions } from "../net/server_conn.ts";
+import { Server, type ServerOwner } from "./server.ts";
+
+/** Process-wide connection counters, shared by the pools of one worker. */
+export interface ConnectionCounters {
+  total_connections: number;
+  curr_connections: number;
+}
+
+/** What a pool needs from the proxy around it. */
+export interface PoolEnv {
+  readonly protocol: Protocol;
+  /** Read chunk size (-m). */
+  readonly chunk: number;
+  readonly limits: ClientLimits;
+  readonly counters: ConnectionCounters;
+  log(level: number, message: string): void;
+}
+
+const LOG_NOTICE = 5;
+const LOG_INFO = 6;
+
+/** One pool of servers behind one listen address. */
+export class Pool implements ClientPool, ServerOwner {
+  readonly name: string;
+  readonly config: PoolConfig;
+  readonly protocol: Protocol;
+  readonly stats: PoolStats = newPoolStats();
+  readonly servers: readonly Server[];
+  readonly clients: Set<ClientConn> = new Set();
+  readonly limits: ClientLimits;
+  readonly chunk: number;
+  readonly connOptions: ServerConnOptions;
+  readonly serverConnections: number;
+  readonly failureLimit: number;
+  readonly autoEject: boolean;
+  readonly #env: PoolEnv;
+  readonly #hasher: KeyHasher;
+  #dist: Distribution;
+  #rebuildTimer: ReturnType<typeof setTimeout> | null = null;
+  #listener: Listener;
+  #serving = new Set<Promise<void>>();
+
+  constructor(config: PoolConfig, env: PoolEnv) {
+    this.name = config.name;
+    this.config = config;
+    this.protocol = env.protocol;
+    this.limits = env.limits;
+    this.chunk = env.chunk;
+    this.#env = env;
+    this.serverConnections = config.serverConnections;
+    this.failureLimit = config.serverFailureLimit;
+    this.autoEject = config.autoEjectHosts;
+    this.connOptions = {
+      protocol: env.protocol,
+      timeout: config.timeout,
+      chunk: env.chunk,
+      keepalive: config.tcpkeepalive,
+      poolStats: this.stats,
+      log: (level, message) => env.log(level, `pool '${config.name}': ${message}`),
+    };
+    this.servers = config.servers.map((s, i) => new Server(i, s, this));
+    this.#hasher = new KeyHasher(HASHES[config.hash], config.hashTag);
+    this.#dist = this.#build();
+    this.#listener = new Listener(config.listen, (conn) => this.#accept(conn), env.log);
+  }
+
+  /** Number of servers. */
+  get serverCount(): number {
+    return this.servers.length;
+  }
+
+  /** The listening address (after {@link open}). */
+  get addr(): Deno.Addr {
+    return this.#listener.addr;
+  }
+
+  /** Binds the listen address (throws when it cannot) and opens server connections with preconnect. */
+  open(): void {
+    this.#listener.open();
+    if (this.config.preconnect) for (const s of this.servers) s.preconnect();
+    this.log(LOG_NOTICE, `listening on ${this.config.listenSpec}`);
+  }
+
+  /** Stops accepting, closes every client and server connection. */
+  async close(): Promise<void> {
+    await this.#listener.close();
+    for (const c of [...this.clients]) c.close();
+    for (const s of this.servers) s.close("Proxy is shutting down");
+    if (this.#rebuildTimer !== null) clearTimeout(this.#rebuildTimer);
+    this.#rebuildTimer = null;
+    await Promise.all(this.#serving);
+  }
+
+  /** Logs with the pool's name. */
+  log(level: number, message: string): void {
+    this.#env.log(level, `pool '${this.name}': ${message}`);
+  }
+
+  // ---- routing ----------------------------------------------------------
+
+  /** Server index owning the key `buf[start, end)`, or -1 when no server is live. */
+  serverOf(buf: Uint8Array, start: number, end: number): number {
+    if (this.servers.length === 1 && !this.autoEject) return 0;
+    return this.#dist.pick(this.#hasher.hash(buf, start, end));
+  }
+
+  /** Queues a request on server `index`. */
+  send(index: number, req: Request, buf: Uint8Array, start: number, end: number): void {
+    this.servers[index]!.send(req, buf, start, end);
+  }
+
+  // ---- clients ----------------------------------------------------------
+
+  #accept(conn: Deno.Conn): void {
+    const limit = this.config.clientConnections;
+    if (limit > 0 && this.clients.size >= limit) {
+      this.log(LOG_INFO, `client connections limit ${limit} reached; refusing`);
+      refuse(conn, this.protocol.errorReply("max number of clients reached"));
+      return;
+    }
+    if (conn.remoteAddr.transport === "tcp") (conn as Deno.TcpConn).setNoDelay(true);
+    const client = new ClientConn(this, conn);
+    this.clients.add(client);
+    this.stats.client_connections++;
+    this.#env.counters.total_connections++;
+    this.#env.counters.curr_connections++;
+    const serving = client.serve();
+    this.#serving.add(serving);
+    serving.finally(() => this.#serving.delete(serving));
+  }
+
+  /** Called by a client connection once it is closed. */
+  clientClosed(client: ClientConn): void {
+    if (!this.clients.delete(client)) return;
+    this.stats.client_connections--;
+    this.#env.counters.curr_connections--;
+  }
+
+  // ---- ejection ---------------------------------------------------------
+
+  /** A server reached the failure limit: leave the ring until server_retry_timeout. */
+  failed(server: Server): void {
+    if (server.retryAt !== 0) return;
+    const now = Date.now();
+    server.retryAt = now + this.config.serverRetryTimeout;
+    server.stats.server_ejected_at = now * 1000;
+    this.stats.server_ejects++;
+    this.log(
+      LOG_NOTICE,
+      `server '${server.name}' ejected after ${server.failures} failures; ` +
+        `retry in ${this.config.serverRetryTimeout} ms`,
+    );
+    this.#dist = this.#build();
+  }
+
+  /** Builds the distribution over live servers and schedules the next rebuild. */
+  #build(): Distribution {
+    const now = Date.now();
+    let next = 0;
+    const live = this.servers.map((s) => {
+      if (s.retryAt === 0) return true;
+      if (s.retryAt <= now) {
+        s.retryAt = 0;
+        this.log(LOG_NOTICE, `server '${s.name}' back in the ring after retry timeout`);
+        return true;
+      }
+      if (next === 0 || s.retryAt < next) next = s.retryAt;
+      return false;
+    });
+    if (this.#rebuildTimer !== null) clearTimeout(this.#rebuildTimer);
+    this.#rebuildTimer = null;
+    if (next !== 0) {
+      this.#rebuildTimer = setTimeout(() => {
+        this.#rebuildTimer = null;
+        this.#dist = this.#build();
+      }, Math.max(0, next - now));
+    }
+    return DISTRIBUTIONS[this.config.distribution](
+      this.servers.map((s) => ({ name: s.name, weight: s.weight })),
+      live,
+    );
+  }
+}
+
+/** Writes `reply` to a connection we will not serve, then closes it. */
+function refuse(conn: Deno.Conn, reply: Uint8Array): void {
+  conn.write(reply).catch(() => {}).finally(() => {
+    try {
+      conn.close();
+    } catch {
+      // already closed
+    }
+  });
+}

@@ -1,0 +1,101 @@
+/**
+ * A backend server of a pool: its address, its stats, its connections
+ * (`server_connections` of them, opened on demand, requests spread over
+ * them), and the failure count that drives auto-ejection.
+ *
+ * @module
+ */
+import type { Address, ServerConfig } from "../config/types.ts";
+import { newServerStats, type ServerStats } from "../stats/metrics.ts";
+import type { Request } from "../net/request.ts";
+import { type Backend, ServerConn, type ServerConnOptions } from "../net/server_conn.ts";
+
+/** What a server needs of its pool. */
+export interface ServerOwner {
+  readonly connOptions: ServerConnOptions;
+  readonly serverConnections: number;
+  /** The server failed `server_failure_limit` times in a row (only called with auto_eject_hosts). */
+  failed(server: Server): void;
+  readonly failureLimit: number;
+  readonly autoEject: boolean;
+}
+
+/** One backend server. */
+export class Server implements Backend {
+  readonly index: number;
+  readonly name: string;
+  readonly address: Address;
+  readonly weight: number;
+  readonly stats: ServerStats = newServerStats();
+  /** Consecutive failures since the last response. */
+  failures = 0;
+  /** Ejected until this time (ms since the epoch); 0 = live. */
+  retryAt = 0;
+  readonly #owner: ServerOwner;
+  readonly #conns: (ServerConn | null)[];
+  #next = 0;
+
+  constructor(index: number, config: ServerConfig, owner: ServerOwner) {
+    this.index = index;
+    this.name = config.name;
+    this.address = config.address;
+    this.weight = config.weight;
+    this.#owner = owner;
+    this.#conns = new Array<ServerConn | null>(owner.serverConnections).fill(null);
+  }
+
+  /** Queues `buf[start, end)` for `req` on one of the server's connections. */
+  send(req: Request, buf: Uint8Array, start: number, end: number): void {
+    this.#pick().send(req, buf, start, end);
+  }
+
+  /** Opens every connection now (preconnect). */
+  preconnect(): void {
+    for (let i = 0; i < this.#conns.length; i++) {
+      if (this.#conns[i] === null) this.#conns[i] = new ServerConn(this, this.#owner.connOptions);
+    }
+  }
+
+  /** Closes every connection, failing pending requests with `reason`. */
+  close(reason: string): void {
+    for (const conn of this.#conns) conn?.close(reason);
+  }
+
+  /** Requests queued or in flight on all connections. */
+  get load(): number {
+    let n = 0;
+    for (const conn of this.#conns) if (conn !== null) n += conn.load;
+    return n;
+  }
+
+  #pick(): ServerConn {
+    const conns = this.#conns;
+    let i = 0;
+    if (conns.length > 1) {
+      i = this.#next;
+      this.#next = (i + 1) % conns.length;
+    }
+    let conn = conns[i];
+    if (conn == null || conn.closed) {
+      conn = new ServerConn(this, this.#owner.connOptions);
+      conns[i] = conn;
+    }
+    return conn;
+  }
+
+  /** Called by a connection when it is gone. */
+  connClosed(conn: ServerConn, failed: boolean): void {
+    const i = this.#conns.indexOf(conn);
+    if (i >= 0) this.#conns[i] = null;
+    if (!failed) return;
+    this.failures++;
+    if (this.#owner.autoEject && this.failures >= this.#owner.failureLimit) {
+      this.#owner.failed(this);
+    }
+  }
+
+  /** Called by a connection when a response arrived. */
+  responded(): void {
+    this.failures = 0;
+  }
+}

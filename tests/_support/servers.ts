@@ -1,0 +1,260 @@
+/**
+ * Test support: real redis-server and memcached processes on free loopback
+ * ports, started and stopped by the tests (`await using`), and raw socket
+ * clients that speak bytes.
+ *
+ * @module
+ */
+
+/** A free TCP port on 127.0.0.1 (bound then released). */
+export function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+/** Waits until `port` accepts connections, or throws after `ms`. */
+export async function waitForPort(port: number, ms = 5000): Promise<void> {
+  const until = Date.now() + ms;
+  while (true) {
+    try {
+      const c = await Deno.connect({ hostname: "127.0.0.1", port });
+      c.close();
+      return;
+    } catch (err) {
+      if (Date.now() > until) throw new Error(`Cannot connect to port ${port}: ${err}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}
+
+/** A backend process started for a test. */
+export interface Backend extends AsyncDisposable {
+  readonly port: number;
+  readonly process: Deno.ChildProcess;
+  /** Stops the process (SIGKILL) and waits for it. */
+  stop(): Promise<void>;
+  /** Sends a signal (SIGSTOP/SIGCONT for fault tests). */
+  signal(sig: Deno.Signal): void;
+}
+
+async function spawn(cmd: string, args: string[], port: number): Promise<Backend> {
+  const process = new Deno.Command(cmd, {
+    args,
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    try {
+      process.kill("SIGKILL");
+    } catch {
+      // already gone
+    }
+    await process.status;
+  };
+  try {
+    await waitForPort(port);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return {
+    port,
+    process,
+    stop,
+    signal: (sig) => process.kill(sig),
+    [Symbol.asyncDispose]: stop,
+  };
+}
+
+/** Starts redis-server on a free loopback port, with no persistence. */
+export function startRedis(port = freePort(), extra: string[] = []): Promise<Backend> {
+  return spawn("redis-server", [
+    "--port",
+    String(port),
+    "--bind",
+    "127.0.0.1",
+    "--save",
+    "",
+    "--appendonly",
+    "no",
+    "--protected-mode",
+    "no",
+    ...extra,
+  ], port);
+}
+
+/** Starts memcached on a free loopback port. */
+export function startMemcached(port = freePort(), extra: string[] = []): Promise<Backend> {
+  return spawn("memcached", ["-p", String(port), "-l", "127.0.0.1", "-U", "0", ...extra], port);
+}
+
+/** Several backends stopped together. */
+export class Backends implements AsyncDisposable {
+  readonly list: Backend[];
+  constructor(list: Backend[]) {
+    this.list = list;
+  }
+  /** Ports in order. */
+  get ports(): number[] {
+    return this.list.map((b) => b.port);
+  }
+  async [Symbol.asyncDispose](): Promise<void> {
+    await Promise.all(this.list.map((b) => b.stop()));
+  }
+}
+
+/** Starts `n` redis-servers. */
+export async function startRedises(n: number): Promise<Backends> {
+  return new Backends(await Promise.all(Array.from({ length: n }, () => startRedis())));
+}
+
+/** Starts `n` memcacheds. */
+export async function startMemcacheds(n: number): Promise<Backends> {
+  return new Backends(await Promise.all(Array.from({ length: n }, () => startMemcached())));
+}
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+/** A raw socket client: write bytes, read until a condition holds. */
+export class RawClient implements AsyncDisposable {
+  readonly conn: Deno.Conn;
+  #buf = new Uint8Array(0);
+  #eof = false;
+  #wake: (() => void) | null = null;
+  #pump: Promise<void>;
+
+  private constructor(conn: Deno.Conn) {
+    this.conn = conn;
+    this.#pump = this.#run();
+  }
+
+  /** Connects to 127.0.0.1:`port` (or a unix socket path). */
+  static async connect(target: number | string): Promise<RawClient> {
+    const conn = typeof target === "number"
+      ? await Deno.connect({ hostname: "127.0.0.1", port: target })
+      : await Deno.connect({ transport: "unix", path: target });
+    return new RawClient(conn);
+  }
+
+  async #run(): Promise<void> {
+    const chunk = new Uint8Array(65536);
+    try {
+      while (true) {
+        const n = await this.conn.read(chunk);
+        if (n === null) break;
+        const next = new Uint8Array(this.#buf.length + n);
+        next.set(this.#buf);
+        next.set(chunk.subarray(0, n), this.#buf.length);
+        this.#buf = next;
+        this.#wake?.();
+      }
+    } catch {
+      // reset or closed by us
+    }
+    this.#eof = true;
+    this.#wake?.();
+  }
+
+  /** Writes a string or bytes. */
+  async send(data: string | Uint8Array): Promise<void> {
+    const bytes = typeof data === "string" ? enc.encode(data) : data;
+    let off = 0;
+    while (off < bytes.length) off += await this.conn.write(bytes.subarray(off));
+  }
+
+  /** Bytes received and not yet taken. */
+  get buffered(): Uint8Array {
+    return this.#buf;
+  }
+
+  /** Whether the peer closed the connection. */
+  get eof(): boolean {
+    return this.#eof;
+  }
+
+  /** Waits for more bytes or EOF, at most `ms`. */
+  async #wait(ms: number): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await new Promise<void>((resolve) => {
+      this.#wake = resolve;
+      timer = setTimeout(resolve, ms);
+    });
+    clearTimeout(timer);
+    this.#wake = null;
+  }
+
+  /** Reads until `done(bytes)` returns a length to take (> 0); throws at EOF or after `ms`. */
+  async readUntil(done: (b: Uint8Array) => number, ms = 5000): Promise<Uint8Array> {
+    const deadline = Date.now() + ms;
+    while (true) {
+      const n = done(this.#buf);
+      if (n > 0) {
+        const out = this.#buf.slice(0, n);
+        this.#buf = this.#buf.slice(n);
+        return out;
+      }
+      if (this.#eof) throw new Error(`EOF after ${JSON.stringify(dec.decode(this.#buf))}`);
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        throw new Error(`Timed out waiting; have ${JSON.stringify(dec.decode(this.#buf))}`);
+      }
+      await this.#wait(left);
+    }
+  }
+
+  /** Reads exactly `length` bytes and returns them as text. */
+  async readText(length: number, ms = 5000): Promise<string> {
+    return dec.decode(await this.readUntil((b) => b.length >= length ? length : 0, ms));
+  }
+
+  /** Reads until the text read so far ends with `suffix`; returns all of it. */
+  async readUntilText(suffix: string, ms = 5000): Promise<string> {
+    const tail = enc.encode(suffix);
+    return dec.decode(
+      await this.readUntil((b) => {
+        if (b.length < tail.length) return 0;
+        for (let i = 0; i < tail.length; i++) {
+          if (b[b.length - tail.length + i] !== tail[i]) return 0;
+        }
+        return b.length;
+      }, ms),
+    );
+  }
+
+  /** Reads one CRLF-terminated line (without CRLF). */
+  async readLine(ms = 5000): Promise<string> {
+    const line = await this.readUntil((b) => {
+      for (let i = 0; i + 1 < b.length; i++) if (b[i] === 13 && b[i + 1] === 10) return i + 2;
+      return 0;
+    }, ms);
+    return dec.decode(line.subarray(0, line.length - 2));
+  }
+
+  /** Resolves true when the peer closes within `ms`. */
+  async closedWithin(ms = 2000): Promise<boolean> {
+    const deadline = Date.now() + ms;
+    while (!this.#eof && Date.now() < deadline) await this.#wait(deadline - Date.now());
+    return this.#eof;
+  }
+
+  /** Closes the socket and waits for the reader to stop. */
+  async close(): Promise<void> {
+    try {
+      this.conn.close();
+    } catch {
+      // closed
+    }
+    await this.#pump;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}

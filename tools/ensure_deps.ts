@@ -1,0 +1,64 @@
+/**
+ * Makes sure the programs the tests and the benchmark talk to are installed:
+ * real redis-server and memcached backends, their command-line tools, and
+ * nutcracker (the reference the benchmark compares against). On Debian as
+ * root the missing packages are installed with apt-get; elsewhere the
+ * command to run is printed and the exit code is 1.
+ *
+ * @module
+ */
+
+/** Program -> Debian package that provides it. */
+const NEEDED: Readonly<Record<string, string>> = {
+  "redis-server": "redis-server",
+  "redis-cli": "redis-tools",
+  "redis-benchmark": "redis-tools",
+  "memcached": "memcached",
+  "memccapable": "libmemcached-tools",
+  "memcaslap": "libmemcached-tools",
+  "nutcracker": "nutcracker",
+};
+
+function has(cmd: string): boolean {
+  const path = Deno.env.get("PATH") ?? "/usr/bin:/bin";
+  for (const dir of [...path.split(":"), "/usr/sbin", "/sbin"]) {
+    try {
+      if (Deno.statSync(`${dir}/${cmd}`).isFile) return true;
+    } catch {
+      // not here
+    }
+  }
+  return false;
+}
+
+async function run(cmd: string, args: string[]): Promise<boolean> {
+  const { code } = await new Deno.Command(cmd, {
+    args,
+    stdin: "null",
+    env: { DEBIAN_FRONTEND: "noninteractive" },
+  }).output();
+  return code === 0;
+}
+
+if (import.meta.main) {
+  const missing = [...new Set(Object.keys(NEEDED).filter((c) => !has(c)).map((c) => NEEDED[c]!))];
+  if (missing.length === 0) Deno.exit(0);
+  const isRoot = Deno.uid?.() === 0;
+  if (!isRoot || !has("apt-get")) {
+    console.error(
+      `nutmeg tests need: ${missing.join(", ")}.\n` +
+        `Install them, e.g. on Debian/Ubuntu: sudo apt-get install -y ${missing.join(" ")}`,
+    );
+    Deno.exit(1);
+  }
+  console.error(`installing ${missing.join(", ")} with apt-get ...`);
+  if (!(await run("apt-get", ["update", "-qq"])) ||
+    !(await run("apt-get", ["install", "-y", "-qq", ...missing]))) {
+    console.error(`apt-get install ${missing.join(" ")} failed`);
+    Deno.exit(1);
+  }
+  // Debian starts the services it installs; the tests start their own.
+  for (const svc of ["redis-server", "memcached", "nutcracker"]) {
+    await run("sh", ["-c", `service ${svc} stop >/dev/null 2>&1 || true`]);
+  }
+}
