@@ -14,6 +14,7 @@ import { DEFAULT_CLIENT_LIMITS } from "./net/client_conn.ts";
 import type { Protocol } from "./proto/types.ts";
 import { RedisProtocol } from "./proto/redis/mod.ts";
 import { MemcacheProtocol } from "./proto/memcache/mod.ts";
+import { StatsServer } from "./stats/server.ts";
 
 /** nutmeg's version, from deno.json. */
 export const VERSION: string = meta.version;
@@ -134,7 +135,20 @@ function memcacheStats(pool: Pool | null): [string, string | number][] {
  */
 export async function runProxy(config: Config, options: RunOptions): Promise<number> {
   const proxy = new Proxy(config, { chunk: options.mbufSize });
+  const stats = new StatsServer(proxy, {
+    host: options.statsAddr,
+    port: options.statsPort,
+    interval: options.statsInterval,
+    version: VERSION,
+    source: Deno.hostname(),
+  });
   proxy.open();
+  try {
+    stats.open();
+  } catch (err) {
+    await proxy.close();
+    throw err;
+  }
   const { promise, resolve } = Promise.withResolvers<void>();
   const stop = () => resolve();
   Deno.addSignalListener("SIGINT", stop);
@@ -142,6 +156,7 @@ export async function runProxy(config: Config, options: RunOptions): Promise<num
   await promise;
   Deno.removeSignalListener("SIGINT", stop);
   Deno.removeSignalListener("SIGTERM", stop);
+  await stats.close();
   await proxy.close();
   return 0;
 }

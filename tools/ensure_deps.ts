@@ -52,8 +52,10 @@ if (import.meta.main) {
     Deno.exit(1);
   }
   console.error(`installing ${missing.join(", ")} with apt-get ...`);
-  if (!(await run("apt-get", ["update", "-qq"])) ||
-    !(await run("apt-get", ["install", "-y", "-qq", ...missing]))) {
+  if (
+    !(await run("apt-get", ["update", "-qq"])) ||
+    !(await run("apt-get", ["install", "-y", "-qq", ...missing]))
+  ) {
     console.error(`apt-get install ${missing.join(" ")} failed`);
     Deno.exit(1);
   }

@@ -13,8 +13,8 @@
 import type { PoolStats } from "../stats/metrics.ts";
 import {
   type ClientState,
-  FRAMING_ERROR,
   type Fragment,
+  FRAMING_ERROR,
   type Merger,
   NEED_MORE,
   type Protocol,

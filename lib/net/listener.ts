@@ -34,7 +34,9 @@ export class Listener {
 
   /** The bound address (the real port when 0 was asked for). */
   get addr(): Deno.Addr {
-    if (this.#listener === null) throw new Error("Cannot read the address: the listener is not open");
+    if (this.#listener === null) {
+      throw new Error("Cannot read the address: the listener is not open");
+    }
     return this.#listener.addr;
   }
 

@@ -96,7 +96,7 @@ export class Pool implements ClientPool, ServerOwner {
   /** Binds the listen address (throws when it cannot) and opens server connections with preconnect. */
   open(): void {
     this.#listener.open();
-    if (this.config.preconnect) for (const s of this.servers) s.preconnect();
+    if (this.config.preconnect) { for (const s of this.servers) s.preconnect(); }
     this.log(LOG_NOTICE, `listening on ${this.config.listenSpec}`);
   }
 

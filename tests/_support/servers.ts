@@ -91,7 +91,13 @@ export function startRedis(port = freePort(), extra: string[] = []): Promise<Bac
 
 /** Starts memcached on a free loopback port. */
 export function startMemcached(port = freePort(), extra: string[] = []): Promise<Backend> {
-  return spawn("memcached", ["-p", String(port), "-l", "127.0.0.1", "-U", "0", ...extra], port);
+  // memcached refuses to run as root unless told which user to become.
+  const user = Deno.uid() === 0 ? ["-u", "root"] : [];
+  return spawn(
+    "memcached",
+    [...user, "-p", String(port), "-l", "127.0.0.1", "-U", "0", ...extra],
+    port,
+  );
 }
 
 /** Several backends stopped together. */

@@ -1,0 +1,79 @@
+/**
+ * The stats document served on the stats port: twemproxy's JSON layout
+ * (top-level service fields, then one object per pool with its counters and
+ * one object per server keyed by server name), built from live counters.
+ *
+ * @module
+ */
+import { POOL_METRICS, type PoolStats, SERVER_METRICS, type ServerStats } from "./metrics.ts";
+
+/** What a report is built from: a proxy's pools and connection counters. */
+export interface StatsSource {
+  readonly startedAt: number;
+  readonly counters: { readonly total_connections: number; readonly curr_connections: number };
+  readonly pools: readonly {
+    readonly name: string;
+    readonly stats: PoolStats;
+    readonly servers: readonly { readonly name: string; readonly stats: ServerStats }[];
+  }[];
+}
+
+/** A point-in-time copy of every counter. */
+export interface StatsSnapshot {
+  readonly service: string;
+  readonly source: string;
+  readonly version: string;
+  readonly uptime: number;
+  readonly timestamp: number;
+  readonly total_connections: number;
+  readonly curr_connections: number;
+  readonly pools: readonly {
+    readonly name: string;
+    readonly stats: PoolStats;
+    readonly servers: readonly { readonly name: string; readonly stats: ServerStats }[];
+  }[];
+}
+
+/** Copies every counter of `src` now. */
+export function snapshot(src: StatsSource, version: string, source: string): StatsSnapshot {
+  const now = Date.now();
+  return {
+    service: "nutcracker",
+    source,
+    version,
+    uptime: Math.floor((now - src.startedAt) / 1000),
+    timestamp: Math.floor(now / 1000),
+    total_connections: src.counters.total_connections,
+    curr_connections: src.counters.curr_connections,
+    pools: src.pools.map((p) => ({
+      name: p.name,
+      stats: { ...p.stats },
+      servers: p.servers.map((s) => ({ name: s.name, stats: { ...s.stats } })),
+    })),
+  };
+}
+
+/**
+ * twemproxy's JSON text for a snapshot, with its `"key":value, ` spacing so
+ * that scripts matching on the text keep working.
+ */
+export function toJson(s: StatsSnapshot): string {
+  const parts: string[] = [
+    `"service":${JSON.stringify(s.service)}`,
+    `"source":${JSON.stringify(s.source)}`,
+    `"version":${JSON.stringify(s.version)}`,
+    `"uptime":${s.uptime}`,
+    `"timestamp":${s.timestamp}`,
+    `"total_connections":${s.total_connections}`,
+    `"curr_connections":${s.curr_connections}`,
+  ];
+  for (const p of s.pools) {
+    const fields = POOL_METRICS.map((m) => `"${m.name}":${p.stats[m.name]}`);
+    for (const srv of p.servers) {
+      const sf = SERVER_METRICS.map((m) => `"${m.name}":${srv.stats[m.name]}`);
+      fields.push(`${JSON.stringify(srv.name)}: {${sf.join(", ")}}`);
+    }
+    parts.push(`${JSON.stringify(p.name)}: {${fields.join(", ")}}`);
+  }
+  return `{${parts.join(", ")}}`;
+}

@@ -1,0 +1,42 @@
+/**
+ * Test support: an in-process nutmeg proxy built from YAML text, opened on
+ * free loopback ports and closed by `await using`.
+ *
+ * @module
+ */
+import { parseConfig } from "../../lib/config/load.ts";
+import { Proxy } from "../../lib/proxy.ts";
+import { freePort } from "./servers.ts";
+
+/** A running in-process proxy. */
+export interface TestProxy extends AsyncDisposable {
+  readonly proxy: Proxy;
+  /** Listen port of each pool, by pool name. */
+  readonly ports: Readonly<Record<string, number>>;
+  /** Listen port of the first pool. */
+  readonly port: number;
+}
+
+/**
+ * Starts a proxy for `yaml`, where each `listen: AUTO` becomes a free
+ * loopback port.
+ */
+export function startProxy(yaml: string, chunk?: number): TestProxy {
+  const text = yaml.replace(/listen: AUTO/g, () => `listen: 127.0.0.1:${freePort()}`);
+  const config = parseConfig(text, "test.yml");
+  const proxy = new Proxy(config, chunk === undefined ? {} : { chunk });
+  proxy.open();
+  const ports: Record<string, number> = {};
+  for (const p of proxy.pools) ports[p.name] = (p.addr as Deno.NetAddr).port;
+  return {
+    proxy,
+    ports,
+    port: (proxy.pools[0]!.addr as Deno.NetAddr).port,
+    [Symbol.asyncDispose]: () => proxy.close(),
+  };
+}
+
+/** YAML server lines for backends on 127.0.0.1. */
+export function serverLines(ports: number[], names = false): string {
+  return ports.map((p, i) => `    - 127.0.0.1:${p}:1${names ? ` s${i}` : ""}`).join("\n");
+}

@@ -1,0 +1,108 @@
+/**
+ * End-to-end: memcached ASCII clients through nutmeg to real memcacheds.
+ */
+import assert from "node:assert/strict";
+import { RawClient, startMemcacheds } from "./_support/servers.ts";
+import { serverLines, startProxy } from "./_support/proxy.ts";
+
+function pool(ports: number[], extra = ""): string {
+  return `beta:\n  listen: AUTO\n  hash: fnv1a_64\n  distribution: ketama\n${extra}  servers:\n${
+    serverLines(ports)
+  }\n`;
+}
+
+const enc = new TextEncoder();
+
+/** Reads a get/gets reply (VALUE blocks and END). */
+async function readGet(c: RawClient): Promise<string> {
+  return await c.readUntilText("END\r\n", 10000);
+}
+
+Deno.test("memcache: set and get through a 3-server pool; each key lives on one server", async () => {
+  await using backends = await startMemcacheds(3);
+  await using proxy = startProxy(pool(backends.ports));
+  await using c = await RawClient.connect(proxy.port);
+  for (let i = 0; i < 30; i++) {
+    await c.send(`set k${i} ${i} 0 ${String(i).length}\r\n${i}\r\n`);
+    assert.equal(await c.readLine(), "STORED");
+  }
+  let total = 0;
+  for (const port of backends.ports) {
+    await using d = await RawClient.connect(port);
+    await d.send("stats\r\n");
+    const stats = await d.readUntilText("END\r\n");
+    const m = /STAT curr_items (\d+)/.exec(stats);
+    total += Number(m?.[1]);
+  }
+  assert.equal(total, 30);
+  await c.send("get k7\r\n");
+  assert.equal(await readGet(c), "VALUE k7 7 1\r\n7\r\nEND\r\n");
+});
+
+Deno.test("memcache: multi-get of 1,000 keys merges VALUE blocks in request order", async () => {
+  await using backends = await startMemcacheds(3);
+  await using proxy = startProxy(pool(backends.ports));
+  await using c = await RawClient.connect(proxy.port);
+  const keys = Array.from({ length: 1000 }, (_, i) => `mg:${i}`);
+  let batch = "";
+  for (const k of keys) batch += `set ${k} 0 0 ${k.length}\r\n${k}\r\n`;
+  await c.send(batch);
+  await c.readUntil((b) => {
+    const s = new TextDecoder().decode(b);
+    return s.split("STORED\r\n").length - 1 === keys.length ? b.length : 0;
+  }, 20000);
+  const asked = [...keys.filter((_, i) => i % 3 !== 0), "absent"].reverse();
+  await c.send(`get ${asked.join(" ")}\r\n`);
+  const got = await readGet(c);
+  const expected =
+    asked.filter((k) => k !== "absent").map((k) => `VALUE ${k} 0 ${k.length}\r\n${k}\r\n`)
+      .join("") + "END\r\n";
+  assert.equal(got, expected);
+});
+
+Deno.test("memcache: values of 0, 1, 16 KiB +- 1 and 1 MB bytes, binary, round-trip", async () => {
+  await using backends = await startMemcacheds(2);
+  await using proxy = startProxy(pool(backends.ports));
+  await using c = await RawClient.connect(proxy.port);
+  for (const size of [0, 1, 16383, 16384, 16385, 1000 * 1000]) {
+    const value = new Uint8Array(size);
+    for (let i = 0; i < size; i++) value[i] = (i * 31 + size) & 0xff;
+    const head = enc.encode(`set bin${size} 5 0 ${size}\r\n`);
+    const msg = new Uint8Array(head.length + size + 2);
+    msg.set(head);
+    msg.set(value, head.length);
+    msg.set([13, 10], head.length + size);
+    await c.send(msg);
+    assert.equal(await c.readLine(), "STORED");
+    await c.send(`get bin${size}\r\n`);
+    const header = enc.encode(`VALUE bin${size} 5 ${size}\r\n`);
+    const total = header.length + size + 2 + 5;
+    const got = await c.readUntil((b) => b.length >= total ? total : 0, 10000);
+    assert.deepEqual(got.subarray(0, header.length), header);
+    assert.deepEqual(got.subarray(header.length, header.length + size), value);
+    assert.equal(new TextDecoder().decode(got.subarray(header.length + size)), "\r\nEND\r\n");
+  }
+});
+
+Deno.test("memcache: noreply interleaved with normal commands keeps replies in step", async () => {
+  await using backends = await startMemcacheds(2);
+  await using proxy = startProxy(pool(backends.ports));
+  await using c = await RawClient.connect(proxy.port);
+  await c.send(
+    "set a 0 0 1 noreply\r\n1\r\nget a\r\nadd a 0 0 1 noreply\r\n2\r\nincr a 5\r\n" +
+      "delete a noreply\r\nget a\r\n",
+  );
+  assert.equal(await c.readUntilText("END\r\n"), "VALUE a 0 1\r\n1\r\nEND\r\n");
+  assert.equal(await c.readLine(), "6");
+  assert.equal(await readGet(c), "END\r\n");
+});
+
+Deno.test("memcache: unknown commands get ERROR and the connection stays usable", async () => {
+  await using backends = await startMemcacheds(1);
+  await using proxy = startProxy(pool(backends.ports));
+  await using c = await RawClient.connect(proxy.port);
+  await c.send("bogus\r\nGET a\r\nversion\r\n");
+  assert.equal(await c.readLine(), "ERROR");
+  assert.equal(await c.readLine(), "ERROR");
+  assert.match(await c.readLine(), /^VERSION /);
+});
