@@ -1,0 +1,56 @@
+/**
+ * What the proxy remembers about one Redis client connection: whether it
+ * has authenticated, and the connection attributes Redis clients set
+ * (CLIENT SETNAME, CLIENT SETINFO).
+ *
+ * @module
+ */
+import type { ClientState } from "../types.ts";
+
+/** Per-client state of the Redis protocol. */
+export class RedisClientState implements ClientState {
+  /** Connection id (CLIENT ID, HELLO), unique per protocol instance. */
+  readonly id: number;
+  /** The name set by CLIENT SETNAME / HELLO SETNAME, or null. */
+  name: Uint8Array | null = null;
+  /** CLIENT SETINFO LIB-NAME, or null. */
+  libName: Uint8Array | null = null;
+  /** CLIENT SETINFO LIB-VER, or null. */
+  libVer: Uint8Array | null = null;
+  #authRequired: boolean;
+  #authenticated = false;
+
+  /**
+   * Creates the state of a new connection.
+   *
+   * @param id the connection id
+   * @param authRequired whether the pool has a `redis_auth` password
+   */
+  constructor(id: number, authRequired: boolean) {
+    this.id = id;
+    this.#authRequired = authRequired;
+  }
+
+  /** Whether the client may run commands (no password set, or AUTH done). */
+  get authenticated(): boolean {
+    return !this.#authRequired || this.#authenticated;
+  }
+
+  /** Whether the client may send large requests (same as {@link authenticated}). */
+  get trusted(): boolean {
+    return this.authenticated;
+  }
+
+  /** Records a successful AUTH. */
+  authenticate(): void {
+    this.#authenticated = true;
+  }
+
+  /** Back to a fresh connection's state (RESET). */
+  reset(): void {
+    this.#authenticated = false;
+    this.name = null;
+    this.libName = null;
+    this.libVer = null;
+  }
+}

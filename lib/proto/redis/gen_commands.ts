@@ -1,0 +1,325 @@
+/**
+ * Generates `commands.ts`, the command table, from a real redis-server's
+ * `COMMAND INFO` and `COMMAND DOCS` (arity, flags, key specs, docs) and the
+ * proxy's policy below (how each command is served). Run it after changing
+ * the policy:
+ *
+ * ```sh
+ * deno run -A lib/proto/redis/gen_commands.ts [--twemproxy=/path/to/twemproxy.git]
+ * ```
+ *
+ * It starts `redis-server` itself (on a free loopback port). With
+ * `--twemproxy`, it also refreshes `testdata/nc_redis_commands.txt`, the
+ * command list of twemproxy's `src/proto/nc_redis.c`, which the table test
+ * checks against.
+ *
+ * @module
+ */
+import type { RespValue } from "./_decode.ts";
+import { Connection, startRedis } from "./_redis_server.ts";
+
+const here = new URL(".", import.meta.url);
+
+// ---------------------------------------------------------------------------
+// Policy: how the proxy serves each command. Everything not listed is
+// `unsupported` (admin, pub/sub, transactions, blocking, keyless scans...).
+// ---------------------------------------------------------------------------
+
+/** One key, forwarded untouched to the server owning it. */
+const FORWARD = `
+append bitcount bitfield bitfield_ro bitpos decr decrby get getbit getdel getex
+getrange getset incr incrby incrbyfloat psetex set setbit setex setnx setrange
+strlen substr
+dump expire expireat expiretime persist pexpire pexpireat pexpiretime pttl
+restore ttl type sort_ro
+object|encoding object|freq object|idletime object|refcount memory|usage
+hdel hexists hget hgetall hincrby hincrbyfloat hkeys hlen hmget hmset
+hrandfield hscan hset hsetnx hstrlen hvals
+lindex linsert llen lpop lpos lpush lpushx lrange lrem lset ltrim rpop rpush
+rpushx
+sadd scard sismember smembers smismember spop srandmember srem sscan
+zadd zcard zcount zincrby zlexcount zmscore zpopmax zpopmin zrandmember zrange
+zrangebylex zrangebyscore zrank zrem zremrangebylex zremrangebyrank
+zremrangebyscore zrevrange zrevrangebylex zrevrangebyscore zrevrank zscan
+zscore
+pfadd
+geoadd geodist geohash geopos geosearch georadius_ro georadiusbymember_ro
+xack xadd xautoclaim xclaim xdel xlen xpending xrange xrevrange xsetid xtrim
+xinfo|consumers xinfo|groups xinfo|stream
+xgroup|create xgroup|createconsumer xgroup|delconsumer xgroup|destroy
+xgroup|setid
+`;
+
+/** Several keys that must all live on one server (else an error). */
+const TOGETHER = `
+rename renamenx copy smove rpoplpush lmove
+sdiff sdiffstore sinter sinterstore sintercard sunion sunionstore
+zdiff zdiffstore zinter zinterstore zintercard zunion zunionstore zrangestore
+lmpop zmpop pfcount pfmerge bitop lcs msetnx
+sort georadius georadiusbymember geosearchstore
+eval evalsha eval_ro evalsha_ro fcall fcall_ro
+`;
+
+/** Split per server, replies merged (see merge.ts). */
+const SPLIT = `mget del unlink exists touch mset`;
+
+/** Answered by the proxy (see local.ts). */
+const LOCAL = `
+ping echo quit select auth hello info reset
+client|setname client|getname client|id client|info client|setinfo
+command|count command|info command|docs command|list
+`;
+
+/** Sent to every server, replies merged (see merge.ts). */
+const BROADCAST = `dbsize script|load script|exists script|flush`;
+
+/**
+ * Commands newer than the redis-server the table is generated from, added
+ * by hand: [name, arity, flags, acl, group, since, summary, complexity].
+ */
+const EXTRA:
+  readonly (readonly [string, number, string, string, string, string, string, string])[] = [
+    [
+      "client|setinfo",
+      4,
+      "noscript loading stale",
+      "@slow @connection",
+      "connection",
+      "7.2.0",
+      "Sets information specific to the client or connection.",
+      "O(1)",
+    ],
+  ];
+
+// ---------------------------------------------------------------------------
+
+function words(s: string): Set<string> {
+  return new Set(s.split(/\s+/).filter((w) => w.length > 0));
+}
+
+type Kind = "forward" | "together" | "split" | "local" | "broadcast" | "unsupported" | "container";
+
+function kindOf(name: string, isContainer: boolean): Kind {
+  if (isContainer) return "container";
+  if (words(FORWARD).has(name)) return "forward";
+  if (words(TOGETHER).has(name)) return "together";
+  if (words(SPLIT).has(name)) return "split";
+  if (words(LOCAL).has(name)) return "local";
+  if (words(BROADCAST).has(name)) return "broadcast";
+  return "unsupported";
+}
+
+function str(v: RespValue | undefined): string {
+  if (typeof v === "string") return v;
+  if (v !== null && typeof v === "object" && "simple" in v) return v.simple;
+  if (typeof v === "number") return String(v);
+  throw new TypeError(`Cannot read string: ${JSON.stringify(v)}`);
+}
+
+function arr(v: RespValue | undefined): RespValue[] {
+  if (Array.isArray(v)) return v;
+  throw new TypeError(`Cannot read array: ${JSON.stringify(v)}`);
+}
+
+function num(v: RespValue | undefined): number {
+  if (typeof v === "number") return v;
+  throw new TypeError(`Cannot read integer: ${JSON.stringify(v)}`);
+}
+
+/** A flat RESP2 map as a JS map. */
+function fields(v: RespValue | undefined): Map<string, RespValue> {
+  const a = arr(v);
+  const m = new Map<string, RespValue>();
+  for (let i = 0; i + 1 < a.length; i += 2) m.set(str(a[i]), a[i + 1] ?? null);
+  return m;
+}
+
+/**
+ * Turns Redis key specs into the table's compact form (see
+ * `command_spec.ts`): `1`, `1..-1`, `1..-1/2`, `2#0+1`, `STORE>6`, ...
+ */
+function keySpecs(name: string, specs: RespValue[]): string {
+  const out: string[] = [];
+  for (const spec of specs) {
+    const f = fields(spec);
+    const flags = arr(f.get("flags")).map(str);
+    if (flags.includes("not_key")) continue;
+    const bs = fields(f.get("begin_search"));
+    const fk = fields(f.get("find_keys"));
+    const bsType = str(bs.get("type"));
+    if (bsType === "unknown") continue;
+    const bsSpec = fields(bs.get("spec"));
+    let begin: string;
+    if (bsType === "index") begin = String(num(bsSpec.get("index")));
+    else if (bsType === "keyword") {
+      begin = `${str(bsSpec.get("keyword"))}>${num(bsSpec.get("startfrom"))}`;
+    } else throw new Error(`${name}: begin_search ${bsType}`);
+    const fkType = str(fk.get("type"));
+    const fkSpec = fields(fk.get("spec"));
+    let find: string;
+    if (fkType === "range") {
+      const last = num(fkSpec.get("lastkey"));
+      const step = num(fkSpec.get("keystep"));
+      const limit = num(fkSpec.get("limit"));
+      find = last === 0 && step === 1 && limit === 0 ? "" : `..${last}`;
+      if (step !== 1) find += `/${step}`;
+      if (limit !== 0) find += `:${limit}`;
+    } else if (fkType === "keynum") {
+      find = `#${num(fkSpec.get("keynumidx"))}+${num(fkSpec.get("firstkey"))}`;
+      const step = num(fkSpec.get("keystep"));
+      if (step !== 1) find += `/${step}`;
+    } else throw new Error(`${name}: find_keys ${fkType}`);
+    out.push(begin + find);
+  }
+  // SORT's STORE option is an "unknown" spec in Redis (it uses sortGetKeys).
+  if (name === "sort") out.push("sort-store");
+  return out.join(";");
+}
+
+type Row = [string, number, Kind, string, string, string, string, string, string, string, string];
+
+function rowFrom(info: RespValue[], docs: Map<string, RespValue>, isContainer: boolean): Row {
+  const name = str(info[0]);
+  const d = docs;
+  return [
+    name,
+    num(info[1]),
+    kindOf(name, isContainer),
+    keySpecs(name, arr(info[8])),
+    arr(info[2]).map(str).join(" "),
+    `${num(info[3])} ${num(info[4])} ${num(info[5])}`,
+    arr(info[6]).map(str).join(" "),
+    str(d.get("group")),
+    str(d.get("since")),
+    str(d.get("summary")),
+    d.has("complexity") ? str(d.get("complexity")) : "",
+  ];
+}
+
+async function main(): Promise<void> {
+  const twemproxy = Deno.args.find((a) => a.startsWith("--twemproxy="))?.slice(12);
+  await using server = await startRedis();
+  const conn = await Connection.open(server.port);
+  const info = arr(await conn.call(["COMMAND", "INFO"]));
+  const docsAll = fields(await conn.call(["COMMAND", "DOCS"]));
+  conn.close();
+
+  const rows: Row[] = [];
+  for (const entry of info) {
+    const e = arr(entry);
+    const name = str(e[0]);
+    const d = fields(docsAll.get(name));
+    const subs = arr(e[9]);
+    rows.push(rowFrom(e, d, subs.length > 0));
+    const subDocs = d.has("subcommands") ? fields(d.get("subcommands")) : new Map();
+    for (const s of subs) {
+      const se = arr(s);
+      rows.push(rowFrom(se, fields(subDocs.get(str(se[0]))), false));
+    }
+  }
+  for (const [name, arity, flags, acl, group, since, summary, complexity] of EXTRA) {
+    if (rows.some((r) => r[0] === name)) continue;
+    rows.push([
+      name,
+      arity,
+      kindOf(name, false),
+      "",
+      flags,
+      "0 0 0",
+      acl,
+      group,
+      since,
+      summary,
+      complexity,
+    ]);
+  }
+  rows.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+
+  // Every policy name must be a real command.
+  const known = new Set(rows.map((r) => r[0]));
+  for (const list of [FORWARD, TOGETHER, SPLIT, LOCAL, BROADCAST]) {
+    for (const w of words(list)) if (!known.has(w)) throw new Error(`policy names unknown ${w}`);
+  }
+  // A forwarded command has exactly one key at a fixed position.
+  for (const r of rows) {
+    if (r[2] === "forward" && !/^\d+$/.test(r[3])) {
+      throw new Error(`${r[0]} is forward but its keys are ${r[3]}`);
+    }
+  }
+
+  const lines = rows.map((r) => `  ${JSON.stringify(r)},`).join("\n");
+  const text = `// deno-fmt-ignore-file
+/**
+ * The command table: every command of redis-server ${server.version} (and
+ * subcommands as \`container|sub\`), with Redis's arity, flags, key specs
+ * and docs, and how the proxy serves it. The single source of truth for
+ * command names, arity checks, key positions, COMMAND replies and policy.
+ *
+ * GENERATED by \`gen_commands.ts\` from a real redis-server; the policy
+ * (the \`kind\` column) is set there. Do not edit by hand: change the
+ * generator and run it again.
+ *
+ * Columns: name, arity (negative = at least), kind, key specs (see
+ * \`command_spec.ts\`), flags, legacy first/last/step, ACL categories,
+ * group, since, summary, complexity.
+ *
+ * @module
+ */
+
+/** How the proxy serves a command. */
+export type CommandKind =
+  | "forward"
+  | "together"
+  | "split"
+  | "local"
+  | "broadcast"
+  | "unsupported"
+  | "container";
+
+/** One row of {@link COMMANDS}. */
+export type CommandRow = readonly [
+  name: string,
+  arity: number,
+  kind: CommandKind,
+  keys: string,
+  flags: string,
+  firstLastStep: string,
+  acl: string,
+  group: string,
+  since: string,
+  summary: string,
+  complexity: string,
+];
+
+/** Version of the redis-server the table was generated from. */
+export const COMMANDS_REDIS_VERSION = ${JSON.stringify(server.version)};
+
+/** Every command, sorted by name. */
+export const COMMANDS: readonly CommandRow[] = [
+${lines}
+];
+`;
+  await Deno.writeTextFile(new URL("commands.ts", here), text);
+  console.log(`wrote commands.ts: ${rows.length} rows from redis ${server.version}`);
+
+  if (twemproxy !== undefined) {
+    const out = await new Deno.Command("git", {
+      args: ["-C", twemproxy, "show", "HEAD:src/proto/nc_redis.c"],
+      stdout: "piped",
+    }).output();
+    const src = new TextDecoder().decode(out.stdout);
+    const names = new Set<string>();
+    for (const m of src.matchAll(/MSG_REQ_REDIS_([A-Z_]+)/g)) names.add(m[1]!.toLowerCase());
+    const list = [...names].sort();
+    await Deno.mkdir(new URL("testdata/", here), { recursive: true });
+    await Deno.writeTextFile(
+      new URL("testdata/nc_redis_commands.txt", here),
+      `# Commands named in twemproxy's src/proto/nc_redis.c (MSG_REQ_REDIS_*), one a line.\n# Generated by gen_commands.ts --twemproxy.\n${
+        list.join("\n")
+      }\n`,
+    );
+    console.log(`wrote testdata/nc_redis_commands.txt: ${list.length} commands`);
+  }
+}
+
+if (import.meta.main) await main();

@@ -1,0 +1,212 @@
+/**
+ * Mergers: the one reply a client gets for a request split over servers
+ * (MGET, DEL, UNLINK, EXISTS, TOUCH, MSET) or sent to all of them (DBSIZE,
+ * SCRIPT LOAD/EXISTS/FLUSH). The parts are whole RESP replies in fragment
+ * order; a part may be an error reply (a server's, or the proxy's for a
+ * part it could not forward), and then the merged reply is the first such
+ * error. Every merger costs time linear in the parts' bytes: sizes are
+ * computed first and the reply written once.
+ *
+ * @module
+ */
+import type { Merger } from "../types.ts";
+import { errorReply, headerSize, OK, writeHeader } from "./encode.ts";
+
+const MINUS = 45;
+
+/** The first error reply among the parts, or null. */
+function firstError(replies: readonly Uint8Array[]): Uint8Array | null {
+  for (const r of replies) if (r.length > 0 && r[0] === MINUS) return r;
+  return null;
+}
+
+/** The error for a part that is not the reply the command gives. */
+function unexpected(command: string): Uint8Array {
+  return errorReply(`ERR unexpected reply from a server to split '${command}'`);
+}
+
+/**
+ * Reads the integer of a `<type><n>\r\n` line at `pos`: returns it and sets
+ * `end` to the offset after the line, or returns NaN when malformed.
+ */
+function readHeader(r: Uint8Array, pos: number, type: number, at: { end: number }): number {
+  if (pos >= r.length || r[pos] !== type) return NaN;
+  let i = pos + 1;
+  let neg = false;
+  if (i < r.length && r[i] === MINUS) {
+    neg = true;
+    i++;
+  }
+  const digitsStart = i;
+  let n = 0;
+  while (i < r.length && r[i] >= 48 && r[i] <= 57) {
+    n = n * 10 + (r[i] - 48);
+    i++;
+  }
+  if (i === digitsStart || i > digitsStart + 19 || i + 1 >= r.length) return NaN;
+  if (r[i] !== 13 || r[i + 1] !== 10) return NaN;
+  at.end = i + 2;
+  return neg ? -n : n;
+}
+
+/**
+ * The offset just past the whole RESP2 value starting at `pos` in `r`, or
+ * -1 when it is malformed or runs past the end. Iterative: nesting depth
+ * does not use the call stack.
+ */
+export function skipValue(r: Uint8Array, pos: number): number {
+  let pending = 1;
+  const at = { end: 0 };
+  while (pending > 0) {
+    if (pos >= r.length) return -1;
+    const t = r[pos];
+    if (t === 36 || t === 42) {
+      const n = readHeader(r, pos, t, at);
+      if (Number.isNaN(n)) return -1;
+      pos = at.end;
+      if (t === 36) {
+        if (n >= 0) {
+          pos += n + 2;
+          if (pos > r.length || r[pos - 2] !== 13 || r[pos - 1] !== 10) return -1;
+        }
+      } else if (n > 0) {
+        pending += n;
+      }
+    } else if (t === 43 || t === 45 || t === 58) {
+      const cr = r.indexOf(13, pos + 1);
+      if (cr < 0 || cr + 1 >= r.length || r[cr + 1] !== 10) return -1;
+      pos = cr + 2;
+    } else {
+      return -1;
+    }
+    pending--;
+  }
+  return pos;
+}
+
+/**
+ * Merges MGET parts: each an array of the values of the keys sent to that
+ * part, in order. `partOfKey[i]` is the part of the request's i-th key and
+ * `keysOfPart[p]` the number of keys part p was sent. The reply is the
+ * array of every key's value in the request's key order.
+ */
+export function mergeMget(partOfKey: Int32Array, keysOfPart: Int32Array): Merger {
+  return (replies) => {
+    const err = firstError(replies);
+    if (err !== null) return err;
+    const nkeys = partOfKey.length;
+    const cursor = new Float64Array(replies.length);
+    const at = { end: 0 };
+    let total = headerSize(nkeys);
+    for (let p = 0; p < replies.length; p++) {
+      const r = replies[p]!;
+      const n = readHeader(r, 0, 42, at);
+      if (n !== keysOfPart[p]) return unexpected("mget");
+      cursor[p] = at.end;
+      total += r.length - at.end;
+    }
+    const out = new Uint8Array(total);
+    let pos = writeHeader(out, 0, 42, nkeys);
+    for (let i = 0; i < nkeys; i++) {
+      const p = partOfKey[i]!;
+      const r = replies[p]!;
+      const s = cursor[p]!;
+      const e = skipValue(r, s);
+      if (e < 0 || pos + (e - s) > total) return unexpected("mget");
+      out.set(r.subarray(s, e), pos);
+      pos += e - s;
+      cursor[p] = e;
+    }
+    if (pos !== total) return unexpected("mget");
+    return out;
+  };
+}
+
+/** Merges integer parts into their sum (DEL, UNLINK, EXISTS, TOUCH, DBSIZE). */
+export function mergeSum(command: string): Merger {
+  return (replies) => {
+    const err = firstError(replies);
+    if (err !== null) return err;
+    const at = { end: 0 };
+    let sum = 0;
+    for (const r of replies) {
+      const n = readHeader(r, 0, 58, at);
+      if (Number.isNaN(n) || at.end !== r.length) return unexpected(command);
+      sum += n;
+    }
+    const out = new Uint8Array(headerSize(sum));
+    writeHeader(out, 0, 58, sum);
+    return out;
+  };
+}
+
+/** `+OK` only when every part said `+OK` (MSET, SCRIPT FLUSH). */
+export function mergeAllOk(command: string): Merger {
+  return (replies) => {
+    const err = firstError(replies);
+    if (err !== null) return err;
+    for (const r of replies) {
+      if (r.length !== 5 || r[0] !== 43 || r[1] !== 79 || r[2] !== 75) return unexpected(command);
+    }
+    return OK;
+  };
+}
+
+/** The first part, when every part is the same reply (SCRIPT LOAD: the same SHA1 everywhere). */
+export function mergeSame(command: string): Merger {
+  return (replies) => {
+    const err = firstError(replies);
+    if (err !== null) return err;
+    const first = replies[0];
+    if (first === undefined) return unexpected(command);
+    for (const r of replies) {
+      if (r.length !== first.length) return unexpected(command);
+      for (let i = 0; i < r.length; i++) if (r[i] !== first[i]) return unexpected(command);
+    }
+    return first;
+  };
+}
+
+/**
+ * Arrays of 0/1 integers merged element by element: 1 only where every
+ * part said 1 (SCRIPT EXISTS: a script is usable only when every server
+ * has it).
+ */
+export function mergeAllOnes(command: string): Merger {
+  return (replies) => {
+    const err = firstError(replies);
+    if (err !== null) return err;
+    const at = { end: 0 };
+    let n = -1;
+    const cursor = new Float64Array(replies.length);
+    for (let p = 0; p < replies.length; p++) {
+      const r = replies[p]!;
+      const len = readHeader(r, 0, 42, at);
+      if (Number.isNaN(len) || (n >= 0 && len !== n)) return unexpected(command);
+      n = len;
+      cursor[p] = at.end;
+    }
+    if (n < 0) return unexpected(command);
+    const ones = new Uint8Array(n).fill(1);
+    for (let p = 0; p < replies.length; p++) {
+      const r = replies[p]!;
+      let pos = cursor[p]!;
+      for (let i = 0; i < n; i++) {
+        const v = readHeader(r, pos, 58, at);
+        if (v !== 0 && v !== 1) return unexpected(command);
+        if (v === 0) ones[i] = 0;
+        pos = at.end;
+      }
+      if (pos !== r.length) return unexpected(command);
+    }
+    const out = new Uint8Array(headerSize(n) + 4 * n);
+    let pos = writeHeader(out, 0, 42, n);
+    for (let i = 0; i < n; i++) {
+      out[pos++] = 58;
+      out[pos++] = 48 + ones[i]!;
+      out[pos++] = 13;
+      out[pos++] = 10;
+    }
+    return out;
+  };
+}

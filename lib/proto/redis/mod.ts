@@ -1,0 +1,53 @@
+/**
+ * The Redis protocol (RESP) for nutmeg: {@link RedisProtocol} fills the
+ * core's {@link Protocol} interface. Requests are framed on bytes (RESP
+ * multibulk and inline commands), looked up in one command table
+ * (`commands.ts`), and answered locally, forwarded untouched to the server
+ * owning their key, split over servers and merged (MGET, DEL, UNLINK,
+ * EXISTS, TOUCH, MSET), checked to live on one server (RENAME, EVAL, ...)
+ * or refused with Redis-style errors. Replies are framed for RESP2 and
+ * RESP3.
+ *
+ * Behaviour the core relies on:
+ * - Clients speak RESP2 through the proxy: HELLO 3 gets Redis's
+ *   `-NOPROTO unsupported protocol version` (clients such as go-redis fall
+ *   back to RESP2 on it).
+ * - AUTH answers as Redis 7 does (`-WRONGPASS ...`, `-NOAUTH
+ *   Authentication required.`), not twemproxy's `-ERR invalid password`;
+ *   only AUTH, HELLO, QUIT and RESET run before it.
+ * - SELECT 0 (and SELECT of the pool's own redis_db) is accepted, any other
+ *   database refused.
+ * - An empty request (`*0`, `*-1`, a blank inline line) is answered with an
+ *   empty local reply; QUIT is `+OK` then `closeAfterReplies()`, after
+ *   which the core must not handle more requests of that client.
+ * - A framing error's reply may be empty: a `POST` or `Host:` command
+ *   closes the connection silently, as Redis does.
+ *
+ * @example
+ * ```ts
+ * import { RedisProtocol } from "./mod.ts";
+ * const redis = new RedisProtocol({
+ *   auth: null,
+ *   db: 0,
+ *   version: "0.1.0",
+ *   info: () => "# Proxy\r\nversion:0.1.0\r\n",
+ * });
+ * redis.handshake(); // [] : no AUTH, db 0
+ * ```
+ *
+ * @module
+ */
+export type {
+  ClientState,
+  ForwardFlags,
+  Fragment,
+  Merger,
+  Protocol,
+  RequestParser,
+  RequestSink,
+  ResponseParser,
+} from "../types.ts";
+export { RedisProtocol, type RedisProtocolOptions } from "./protocol.ts";
+export { RedisClientState } from "./client_state.ts";
+export { RedisRequestParser } from "./request_parser.ts";
+export { RedisResponseParser } from "./response_parser.ts";

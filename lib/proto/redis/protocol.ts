@@ -1,0 +1,312 @@
+/**
+ * The Redis protocol as the core sees it: request and response parsers,
+ * per-client state, and {@link RedisProtocol.handle}, which looks a parsed
+ * request up in the command table and answers it locally, forwards it to
+ * the server owning its key, splits it over servers, or refuses it.
+ *
+ * @module
+ */
+import type {
+  ClientState,
+  Protocol,
+  RequestParser,
+  RequestSink,
+  ResponseParser,
+} from "../types.ts";
+import { RedisClientState } from "./client_state.ts";
+import {
+  type ArgReader,
+  arityOk,
+  COMMAND_TABLE,
+  type CommandSpec,
+  findKeys,
+} from "./command_spec.ts";
+import {
+  bulkSize,
+  encodeCommand,
+  errorReply,
+  headerSize,
+  NOTHING,
+  writeBulk,
+  writeHeader,
+} from "./encode.ts";
+import {
+  crossServer,
+  NOAUTH,
+  noKeys,
+  unknownCommand,
+  unknownSubcommand,
+  unsupported,
+  wrongArity,
+} from "./errors.ts";
+import { LocalCommands } from "./local.ts";
+import { mergeAllOk, mergeAllOnes, mergeSame, mergeSum } from "./merge.ts";
+import { RedisRequestParser } from "./request_parser.ts";
+import { RedisResponseParser } from "./response_parser.ts";
+import { Splitter } from "./split.ts";
+
+/** Options of {@link RedisProtocol}. */
+export interface RedisProtocolOptions {
+  /** The pool's `redis_auth`: clients must AUTH with it, servers get it. Null: none. */
+  readonly auth: string | null;
+  /** The pool's `redis_db`, selected on every server connection. */
+  readonly db: number;
+  /** The proxy's version, reported by HELLO. */
+  readonly version: string;
+  /** The text INFO replies with (the proxy's own sections). */
+  readonly info: () => string;
+}
+
+/** The arguments of the request being handled, wherever they are. */
+class Args implements ArgReader {
+  #parser: RedisRequestParser | null = null;
+  #base = 0;
+  argBuf: Uint8Array = new Uint8Array(0);
+
+  set(parser: RedisRequestParser, buf: Uint8Array, start: number): this {
+    this.#parser = parser;
+    if (parser.inline) {
+      this.argBuf = parser.inlineArgs;
+      this.#base = 0;
+    } else {
+      this.argBuf = buf;
+      this.#base = start;
+    }
+    return this;
+  }
+
+  get argc(): number {
+    return this.#parser!.argc;
+  }
+
+  argStart(i: number): number {
+    return this.#base + this.#parser!.argStart(i);
+  }
+
+  argEnd(i: number): number {
+    return this.#base + this.#parser!.argEnd(i);
+  }
+}
+
+/**
+ * The Redis protocol for one pool.
+ *
+ * @example
+ * ```ts
+ * import { RedisProtocol } from "./protocol.ts";
+ * const redis = new RedisProtocol({ auth: null, db: 0, version: "0.1.0", info: () => "" });
+ * const state = redis.newClientState();
+ * const parser = redis.newRequestParser(state);
+ * const req = new TextEncoder().encode("*2\r\n$3\r\nGET\r\n$1\r\nk\r\n");
+ * parser.parse(req, 0, req.length); // 22: one whole request
+ * ```
+ */
+export class RedisProtocol implements Protocol {
+  /** The protocol's name. */
+  readonly name = "redis" as const;
+  /** `PING`, to probe a server. */
+  readonly ping: Uint8Array = encodeCommand(["PING"]);
+  #options: RedisProtocolOptions;
+  #auth: Uint8Array | null;
+  #nextId = 1;
+  #args = new Args();
+  #keys = { keys: new Int32Array(16) };
+  #splitter = new Splitter();
+  #local: LocalCommands;
+
+  /**
+   * Creates the protocol of one pool.
+   *
+   * @param options the pool's AUTH password and db, the proxy version, the INFO text
+   */
+  constructor(options: RedisProtocolOptions) {
+    this.#options = options;
+    this.#auth = options.auth === null ? null : new TextEncoder().encode(options.auth);
+    this.#local = new LocalCommands({
+      auth: this.#auth,
+      db: options.db,
+      version: options.version,
+      info: options.info,
+    });
+  }
+
+  /** A request parser for a client connection with `state`. */
+  newRequestParser(state: ClientState): RequestParser {
+    return new RedisRequestParser(state);
+  }
+
+  /** A response parser for a server connection. */
+  newResponseParser(): ResponseParser {
+    return new RedisResponseParser();
+  }
+
+  /** Fresh client state: not authenticated when the pool has a password. */
+  newClientState(): RedisClientState {
+    return new RedisClientState(this.#nextId++, this.#auth !== null);
+  }
+
+  /** `-ERR <reason>` (CR and LF in the reason become spaces). */
+  errorReply(reason: string): Uint8Array {
+    return errorReply(`ERR ${reason}`);
+  }
+
+  /** `AUTH <password>` (when set), then `SELECT <db>` (when not 0). */
+  handshake(): readonly Uint8Array[] {
+    const out: Uint8Array[] = [];
+    if (this.#options.auth !== null) out.push(encodeCommand(["AUTH", this.#options.auth]));
+    if (this.#options.db !== 0) out.push(encodeCommand(["SELECT", String(this.#options.db)]));
+    return out;
+  }
+
+  /** Handles the request `buf[start, end)` that `parser` just framed. */
+  handle(
+    parser: RequestParser,
+    state: ClientState,
+    buf: Uint8Array,
+    start: number,
+    end: number,
+    sink: RequestSink,
+  ): void {
+    if (!(parser instanceof RedisRequestParser)) {
+      throw new TypeError("Cannot handle request: parser is not a RedisRequestParser");
+    }
+    if (!(state instanceof RedisClientState)) {
+      throw new TypeError("Cannot handle request: state is not a RedisClientState");
+    }
+    const args = this.#args.set(parser, buf, start);
+    if (args.argc === 0) {
+      // `*0`, `*-1`, a blank inline line: Redis ignores them.
+      sink.local(NOTHING);
+      return;
+    }
+    let spec = COMMAND_TABLE.lookup(args.argBuf, args.argStart(0), args.argEnd(0));
+    if (spec === null) return sink.local(unknownCommand(args));
+    if (spec.subcommands !== null && args.argc >= 2) {
+      const sub = spec.subcommands.lookup(args.argBuf, args.argStart(1), args.argEnd(1));
+      if (sub === null) return sink.local(unknownSubcommand(args));
+      spec = sub;
+    }
+    if (!arityOk(spec.arity, args.argc)) return sink.local(wrongArity(spec.name));
+    if (!state.authenticated && !spec.noAuth) return sink.local(NOAUTH);
+    switch (spec.kind) {
+      case "forward":
+        return this.#forward(parser, args, spec.keys[0]!.index, buf, start, end, sink);
+      case "split":
+        return this.#split(spec, parser, args, buf, start, end, sink);
+      case "together":
+        return this.#together(spec, parser, args, buf, start, end, sink);
+      case "local":
+      case "container": // COMMAND without a subcommand
+        return this.#local.run(spec, args, state, sink);
+      case "broadcast":
+        return this.#broadcast(spec, parser, args, buf, start, end, sink);
+      default:
+        return sink.local(unsupported(spec.name));
+    }
+  }
+
+  /**
+   * Forwards the request to the server owning argument `key`: the client's
+   * own bytes, or for an inline command the arguments re-encoded as RESP.
+   */
+  #forward(
+    parser: RedisRequestParser,
+    args: Args,
+    key: number,
+    buf: Uint8Array,
+    start: number,
+    end: number,
+    sink: RequestSink,
+  ): void {
+    if (!parser.inline) {
+      sink.forward(buf, start, end, args.argStart(key), args.argEnd(key));
+      return;
+    }
+    const { bytes, keyStart } = encodeArgs(args, key);
+    sink.forward(
+      bytes,
+      0,
+      bytes.length,
+      keyStart,
+      keyStart + args.argEnd(key) - args.argStart(key),
+    );
+  }
+
+  #split(
+    spec: CommandSpec,
+    parser: RedisRequestParser,
+    args: Args,
+    buf: Uint8Array,
+    start: number,
+    end: number,
+    sink: RequestSink,
+  ): void {
+    const step = spec.keys[0]!.step;
+    if ((args.argc - 1) % step !== 0) return sink.local(wrongArity(spec.name));
+    if (args.argc - 1 > step && this.#splitter.split(spec.name, args, step, sink)) return;
+    this.#forward(parser, args, 1, buf, start, end, sink);
+  }
+
+  #together(
+    spec: CommandSpec,
+    parser: RedisRequestParser,
+    args: Args,
+    buf: Uint8Array,
+    start: number,
+    end: number,
+    sink: RequestSink,
+  ): void {
+    const n = findKeys(spec, args, this.#keys);
+    if (n === 0 && spec.flags.includes("no_mandatory_keys")) return sink.local(noKeys(spec.name));
+    // A bad key count: any server gives Redis's own error for it.
+    if (n <= 0) return this.#forward(parser, args, 1, buf, start, end, sink);
+    const keys = this.#keys.keys;
+    const first = keys[0]!;
+    if (n > 1) {
+      const server = sink.serverOf(args.argBuf, args.argStart(first), args.argEnd(first));
+      for (let i = 1; i < n; i++) {
+        const k = keys[i]!;
+        if (sink.serverOf(args.argBuf, args.argStart(k), args.argEnd(k)) !== server) {
+          return sink.local(crossServer(spec.name));
+        }
+      }
+    }
+    this.#forward(parser, args, first, buf, start, end, sink);
+  }
+
+  #broadcast(
+    spec: CommandSpec,
+    parser: RedisRequestParser,
+    args: Args,
+    buf: Uint8Array,
+    start: number,
+    end: number,
+    sink: RequestSink,
+  ): void {
+    const bytes = parser.inline ? encodeArgs(args, 0).bytes : buf.slice(start, end);
+    const merge = spec.name === "script|load"
+      ? mergeSame(spec.name)
+      : spec.name === "script|exists"
+      ? mergeAllOnes(spec.name)
+      : spec.name === "script|flush"
+      ? mergeAllOk(spec.name)
+      : mergeSum(spec.name);
+    sink.broadcast(bytes, merge);
+  }
+}
+
+/** The arguments as a RESP request, and where argument `key` starts in it. */
+function encodeArgs(args: ArgReader, key: number): { bytes: Uint8Array; keyStart: number } {
+  const argc = args.argc;
+  let size = headerSize(argc);
+  for (let i = 0; i < argc; i++) size += bulkSize(args.argEnd(i) - args.argStart(i));
+  const out = new Uint8Array(size);
+  let pos = writeHeader(out, 0, 42, argc);
+  let keyStart = 0;
+  for (let i = 0; i < argc; i++) {
+    const next = writeBulk(out, pos, args.argBuf, args.argStart(i), args.argEnd(i));
+    if (i === key) keyStart = next - 2 - (args.argEnd(i) - args.argStart(i));
+    pos = next;
+  }
+  return { bytes: out, keyStart };
+}
