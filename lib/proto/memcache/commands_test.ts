@@ -1,0 +1,46 @@
+import assert from "node:assert/strict";
+import { bytes } from "./_test_util.ts";
+import { COMMANDS, findCommand, Kind } from "./commands.ts";
+
+Deno.test("findCommand() finds every command of the table by its bytes", () => {
+  for (const c of COMMANDS) {
+    const b = bytes(` ${c.name} `);
+    assert.equal(findCommand(b, 1, b.length - 1), c);
+  }
+});
+
+Deno.test("findCommand() knows no upper-case, meta, prefix or unknown command", () => {
+  for (
+    const name of ["GET", "Get", "mg", "ms", "mn", "me", "ge", "gett", "sets", "bget", "x", ""]
+  ) {
+    const b = bytes(name);
+    assert.equal(findCommand(b, 0, b.length), null, name);
+  }
+});
+
+Deno.test("COMMANDS holds each supported command once", () => {
+  const names = COMMANDS.map((c) => c.name);
+  assert.equal(new Set(names).size, names.length);
+  assert.deepEqual(names.toSorted(), [
+    "add",
+    "append",
+    "cas",
+    "decr",
+    "delete",
+    "flush_all",
+    "gat",
+    "gats",
+    "get",
+    "gets",
+    "incr",
+    "prepend",
+    "quit",
+    "replace",
+    "set",
+    "stats",
+    "touch",
+    "verbosity",
+    "version",
+  ]);
+  assert.equal(COMMANDS.find((c) => c.name === "cas")?.kind, Kind.Cas);
+});

@@ -1,0 +1,147 @@
+/**
+ * Merging the replies of requests the proxy split: a multi-key retrieval
+ * sent to several servers, and `flush_all` / `verbosity` sent to all.
+ *
+ * @module
+ */
+import type { Merger } from "../types.ts";
+import { EMPTY, OK, serverError } from "./replies.ts";
+import { valueLength } from "./response_parser.ts";
+
+const LF = 0x0a;
+const SP = 0x20;
+const END = new TextEncoder().encode("END\r\n");
+const VALUE_SP = new TextEncoder().encode("VALUE ");
+/** A fragment reply that is not a well-formed VALUE list (never from a framed server reply). */
+const MALFORMED = serverError("Protocol error: invalid response from server");
+
+function startsWith(buf: Uint8Array, at: number, prefix: Uint8Array): boolean {
+  if (buf.length - at < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (buf[at + i] !== prefix[i]) return false;
+  return true;
+}
+
+function isEnd(buf: Uint8Array, at: number): boolean {
+  return buf.length - at === END.length && startsWith(buf, at, END);
+}
+
+/** The end of the VALUE block starting at `at` (header, data, CRLF), or -1. */
+function blockEnd(buf: Uint8Array, at: number): number {
+  const nl = buf.indexOf(LF, at);
+  if (nl < 0) return -1;
+  const length = valueLength(buf, at, nl - 1);
+  if (length < 0) return -1;
+  const end = nl + 1 + length + 2;
+  return end <= buf.length ? end : -1;
+}
+
+/**
+ * Whether the VALUE block at `at` in `reply` is for the key
+ * `key[keyStart, keyStart + keyLength)`.
+ */
+function isBlockFor(
+  reply: Uint8Array,
+  at: number,
+  key: Uint8Array,
+  keyStart: number,
+  keyLength: number,
+): boolean {
+  if (!startsWith(reply, at, VALUE_SP)) return false;
+  const k = at + VALUE_SP.length;
+  if (reply.length - k <= keyLength || reply[k + keyLength] !== SP) return false;
+  for (let i = 0; i < keyLength; i++) if (reply[k + i] !== key[keyStart + i]) return false;
+  return true;
+}
+
+/**
+ * The keys of a split retrieval: for key `i` (in request order),
+ * `keys[3i]` is its fragment, `keys[3i+1]` and `keys[3i+2]` its offset and
+ * length in `fragments[keys[3i]]`.
+ */
+export interface SplitKeys {
+  /** The bytes sent to each server, in fragment order (they hold the keys). */
+  readonly fragments: readonly Uint8Array[];
+  /** Fragment, offset and length of each key, in request order. */
+  readonly keys: Int32Array;
+  /** Number of keys. */
+  readonly count: number;
+}
+
+/**
+ * Builds the merger of a split `get`/`gets`/`gat`/`gats`: the VALUE blocks
+ * in the order of the request's keys (a key asked twice is answered twice,
+ * as memcached does), then one `END`. A fragment answered with an error
+ * (or anything but a VALUE list) makes that error the reply, the first one
+ * in fragment order.
+ *
+ * Each server answers its keys in the order asked and leaves out misses,
+ * so walking the request's keys and each reply's blocks side by side
+ * matches every block to its key in one pass.
+ */
+export function retrievalMerger(split: SplitKeys): Merger {
+  return (replies) => mergeRetrieval(split, replies);
+}
+
+function mergeRetrieval(split: SplitKeys, replies: readonly Uint8Array[]): Uint8Array {
+  const n = replies.length;
+  for (let f = 0; f < n; f++) {
+    const reply = replies[f]!;
+    if (!startsWith(reply, 0, VALUE_SP) && !isEnd(reply, 0)) return reply;
+  }
+  const { fragments, keys, count } = split;
+  const cursor = new Int32Array(n);
+  const picks = new Int32Array(2 * count);
+  let total = END.length;
+  for (let i = 0; i < count; i++) {
+    const f = keys[3 * i]!;
+    const reply = replies[f]!;
+    const at = cursor[f]!;
+    if (isBlockFor(reply, at, fragments[f]!, keys[3 * i + 1]!, keys[3 * i + 2]!)) {
+      const end = blockEnd(reply, at);
+      if (end < 0) return MALFORMED;
+      picks[2 * i] = at;
+      picks[2 * i + 1] = end;
+      cursor[f] = end;
+      total += end - at;
+    } else {
+      picks[2 * i] = -1;
+    }
+  }
+  // After its matched blocks a reply goes on with END (blocks for keys not
+  // asked are dropped); an error line there ends a partial list: it wins.
+  for (let f = 0; f < n; f++) {
+    const reply = replies[f]!;
+    let at = cursor[f]!;
+    while (startsWith(reply, at, VALUE_SP)) {
+      at = blockEnd(reply, at);
+      if (at < 0) return MALFORMED;
+    }
+    if (!isEnd(reply, at)) return reply.subarray(at);
+  }
+  const out = new Uint8Array(total);
+  let pos = 0;
+  for (let i = 0; i < count; i++) {
+    const at = picks[2 * i]!;
+    if (at < 0) continue;
+    const reply = replies[keys[3 * i]!]!;
+    const end = picks[2 * i + 1]!;
+    out.set(reply.subarray(at, end), pos);
+    pos += end - at;
+  }
+  out.set(END, pos);
+  return out;
+}
+
+/** The first reply that is not exactly `OK\r\n`, or null. */
+function firstNotOk(replies: readonly Uint8Array[]): Uint8Array | null {
+  for (const reply of replies) {
+    if (reply.length !== OK.length || !startsWith(reply, 0, OK)) return reply;
+  }
+  return null;
+}
+
+/** Merges `flush_all` / `verbosity` replies: `OK` when every server said OK, else the first other reply. */
+export const mergeAllOk: Merger = (replies) => firstNotOk(replies) ?? OK;
+
+/** Like {@link mergeAllOk} for a `noreply` request: nothing when every server said OK. */
+export const mergeAllOkQuiet: Merger = (replies) => firstNotOk(replies) ?? EMPTY;

@@ -1,0 +1,150 @@
+/**
+ * Numbers in memcached command lines, checked on bytes, digit by digit.
+ *
+ * memcached 1.6.18 reads numbers with `strtoul`/`strtol` on 64-bit longs
+ * (`safe_strtoul`, `safe_strtoull`, `safe_strtol` in util.c): an optional
+ * sign, digits, a range check on 64 bits, and for unsigned fields a `-`
+ * accepted only when the wrapped result stays below 2^63. The proxy accepts
+ * exactly the tokens memcached accepts (except leading or trailing tab-like
+ * whitespace inside a token, which it refuses) and forwards them untouched,
+ * so that the server reads the same value memcached would. The one number
+ * the proxy itself relies on, the data block length, must mean the same to
+ * both: there a value memcached would silently truncate is refused.
+ *
+ * @module
+ */
+
+const PLUS = 0x2b;
+const MINUS = 0x2d;
+const ZERO = 0x30;
+const NINE = 0x39;
+
+const ascii = (s: string): Uint8Array => new TextEncoder().encode(s);
+/** 2^64 - 1. */
+const U64_MAX = ascii("18446744073709551615");
+/** 2^63 - 1. */
+const I64_MAX = ascii("9223372036854775807");
+/** 2^63. */
+const I64_MIN_ABS = ascii("9223372036854775808");
+
+/** Largest data block length memcached accepts on a command line (INT_MAX - 2). */
+export const MAX_LENGTH_FIELD = 2147483645;
+
+/**
+ * Compares the digits `buf[start, end)` (leading zeros allowed) with the
+ * digits of `limit`: -1, 0 or 1. Returns 2 when a byte is not a digit or
+ * there is no digit.
+ */
+function compareDigits(buf: Uint8Array, start: number, end: number, limit: Uint8Array): number {
+  if (start >= end) return 2;
+  let i = start;
+  while (i < end - 1 && buf[i] === ZERO) i++;
+  for (let j = i; j < end; j++) {
+    const c = buf[j]!;
+    if (c < ZERO || c > NINE) return 2;
+  }
+  const n = end - i;
+  if (n !== limit.length) return n < limit.length ? -1 : 1;
+  for (let j = 0; j < n; j++) {
+    const d = buf[i + j]! - limit[j]!;
+    if (d !== 0) return d < 0 ? -1 : 1;
+  }
+  return 0;
+}
+
+/** Whether `buf[start, end)` is only zeros (at least one). */
+function isZero(buf: Uint8Array, start: number, end: number): boolean {
+  if (start >= end) return false;
+  for (let i = start; i < end; i++) if (buf[i] !== ZERO) return false;
+  return true;
+}
+
+/**
+ * Whether memcached's `safe_strtoul` / `safe_strtoull` accept the token
+ * `buf[start, end)` (flags, cas unique, incr/decr delta, verbosity level).
+ *
+ * @example
+ * ```ts
+ * import { isUnsignedToken } from "./numbers.ts";
+ * const t = (s: string) => new TextEncoder().encode(s);
+ * console.assert(isUnsignedToken(t("18446744073709551615"), 0, 20));
+ * console.assert(!isUnsignedToken(t("-1"), 0, 2));
+ * ```
+ */
+export function isUnsignedToken(buf: Uint8Array, start: number, end: number): boolean {
+  const sign = buf[start];
+  if (sign === PLUS) return compareDigits(buf, start + 1, end, U64_MAX) <= 0;
+  if (sign !== MINUS) return compareDigits(buf, start, end, U64_MAX) <= 0;
+  // strtoul wraps a negative value: memcached refuses it when the result,
+  // read as a signed long, is negative: -1 .. -2^63.
+  if (isZero(buf, start + 1, end)) return true;
+  const above = compareDigits(buf, start + 1, end, I64_MIN_ABS);
+  return above === 1 && compareDigits(buf, start + 1, end, U64_MAX) <= 0;
+}
+
+/**
+ * Whether memcached's `safe_strtol` accepts the token `buf[start, end)`
+ * (exptime, flush_all delay): a signed decimal within 64 bits.
+ *
+ * @example
+ * ```ts
+ * import { isSignedToken } from "./numbers.ts";
+ * const t = (s: string) => new TextEncoder().encode(s);
+ * console.assert(isSignedToken(t("-1"), 0, 2));
+ * console.assert(!isSignedToken(t("9223372036854775808"), 0, 19));
+ * ```
+ */
+export function isSignedToken(buf: Uint8Array, start: number, end: number): boolean {
+  const sign = buf[start];
+  if (sign === MINUS) return compareDigits(buf, start + 1, end, I64_MIN_ABS) <= 0;
+  if (sign === PLUS) start++;
+  return compareDigits(buf, start, end, I64_MAX) <= 0;
+}
+
+/**
+ * The data block length in `buf[start, end)`, or -1 when memcached would
+ * refuse it (`CLIENT_ERROR bad command line format`) or read it as another
+ * value (it truncates numbers above 2^31 to 32 bits).
+ *
+ * @example
+ * ```ts
+ * import { parseLengthToken } from "./numbers.ts";
+ * const t = (s: string) => new TextEncoder().encode(s);
+ * console.assert(parseLengthToken(t("+007"), 0, 4) === 7);
+ * console.assert(parseLengthToken(t("-1"), 0, 2) === -1);
+ * ```
+ */
+export function parseLengthToken(buf: Uint8Array, start: number, end: number): number {
+  let negative = false;
+  const sign = buf[start];
+  if (sign === PLUS || sign === MINUS) {
+    negative = sign === MINUS;
+    start++;
+  }
+  if (start >= end) return -1;
+  let n = 0;
+  for (let i = start; i < end; i++) {
+    const c = buf[i]!;
+    if (c < ZERO || c > NINE) return -1;
+    n = n * 10 + (c - ZERO);
+    if (n > MAX_LENGTH_FIELD) return -1;
+  }
+  if (negative && n !== 0) return -1;
+  return n;
+}
+
+/**
+ * Reads the unsigned decimal `buf[start, end)` (server replies), or -1 when
+ * it is empty, holds a non-digit or exceeds `max`.
+ */
+export function parseDecimal(buf: Uint8Array, start: number, end: number, max: number): number {
+  if (start >= end) return -1;
+  let n = 0;
+  for (let i = start; i < end; i++) {
+    const c = buf[i]!;
+    if (c < ZERO || c > NINE) return -1;
+    n = n * 10 + (c - ZERO);
+    if (n > max) return -1;
+  }
+  return n;
+}

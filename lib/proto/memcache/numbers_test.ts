@@ -1,0 +1,72 @@
+import assert from "node:assert/strict";
+import { bytes } from "./_test_util.ts";
+import { isSignedToken, isUnsignedToken, parseDecimal, parseLengthToken } from "./numbers.ts";
+
+const check = (f: (b: Uint8Array, s: number, e: number) => unknown, s: string) => {
+  const b = bytes(`#${s}#`); // offsets inside a bigger buffer
+  return f(b, 1, b.length - 1);
+};
+
+Deno.test("isUnsignedToken() accepts what memcached's safe_strtoul accepts", () => {
+  const yes = [
+    "0",
+    "1",
+    "+1",
+    "-0",
+    "007",
+    "4294967296",
+    "18446744073709551615",
+    "000000000000000000000018446744073709551615",
+    // strtoul wraps -m to 2^64 - m, which memcached keeps when below 2^63
+    "-9223372036854775809",
+    "-18446744073709551615",
+  ];
+  const no = [
+    "",
+    "-",
+    "+",
+    "x",
+    "1x",
+    "-1",
+    "-9223372036854775808",
+    "18446744073709551616",
+    "-18446744073709551616",
+    "1 ",
+    "\t1",
+    "+-1",
+  ];
+  for (const s of yes) assert.equal(check(isUnsignedToken, s), true, s);
+  for (const s of no) assert.equal(check(isUnsignedToken, s), false, s);
+});
+
+Deno.test("isSignedToken() accepts what memcached's safe_strtol accepts", () => {
+  const yes = ["0", "-1", "+5", "4294967296", "9223372036854775807", "-9223372036854775808"];
+  const no = ["", "-", "x", "9223372036854775808", "-9223372036854775809", "1.5", "--1"];
+  for (const s of yes) assert.equal(check(isSignedToken, s), true, s);
+  for (const s of no) assert.equal(check(isSignedToken, s), false, s);
+});
+
+Deno.test("parseLengthToken() reads lengths memcached reads the same way", () => {
+  const cases: [string, number][] = [
+    ["0", 0],
+    ["-0", 0],
+    ["+1", 1],
+    ["01", 1],
+    ["1048576", 1048576],
+    ["2147483645", 2147483645],
+    ["2147483646", -1],
+    ["4294967297", -1],
+    ["-1", -1],
+    ["", -1],
+    ["1x", -1],
+    ["99999999999999999999999", -1],
+  ];
+  for (const [s, n] of cases) assert.equal(check(parseLengthToken, s), n, s);
+});
+
+Deno.test("parseDecimal() reads digits up to a cap", () => {
+  assert.equal(check((b, s, e) => parseDecimal(b, s, e, 100), "100"), 100);
+  assert.equal(check((b, s, e) => parseDecimal(b, s, e, 100), "101"), -1);
+  assert.equal(check((b, s, e) => parseDecimal(b, s, e, 100), ""), -1);
+  assert.equal(check((b, s, e) => parseDecimal(b, s, e, 100), "+1"), -1);
+});

@@ -1,0 +1,429 @@
+/**
+ * The memcached ASCII request parser: frames one request at a time from a
+ * client's bytes, synchronously and incrementally, and checks it the way
+ * memcached 1.6.18 does, so that the proxy answers bad input with
+ * memcached's own reply and forwards only what a server reads the same way.
+ *
+ * Framing follows memcached: a command line ends at LF (a CR before it is
+ * dropped); tokens are separated by spaces only; storage commands carry a
+ * data block of the declared length plus CRLF. The parser keeps its place
+ * between calls (it scans each byte of a line once, and waits for a data
+ * block without looking at it), so a request split over many reads costs
+ * linear time.
+ *
+ * Where the proxy deliberately differs from memcached (always towards
+ * refusing input a server could read differently):
+ * - a key holding a control character (0x00-0x1f, 0x7f) is refused with
+ *   `CLIENT_ERROR bad command line format` (memcached stores it, and cuts
+ *   the line at a NUL byte);
+ * - a storage command whose line is refused but whose length is valid has
+ *   its data block swallowed (memcached would read the block as commands);
+ * - an unusable data block length (negative, not a number, above 2^31-3, or
+ *   one memcached would truncate) cannot be framed: the error is sent and
+ *   the connection closed; a length above 1 GiB (memcached's item size
+ *   ceiling) gets `SERVER_ERROR object too large for cache`, then closes;
+ * - a line of more than 2048 bytes is refused and the connection closed
+ *   whatever the read sizes (memcached does so only when 2048 bytes arrive
+ *   without LF), except `get`/`gets` lines, capped at 16 MiB.
+ *
+ * @module
+ */
+import { FRAMING_ERROR, NEED_MORE, type RequestParser } from "../types.ts";
+import { type CommandSpec, findCommand, Kind } from "./commands.ts";
+import { isSignedToken, isUnsignedToken, parseLengthToken } from "./numbers.ts";
+import {
+  BAD_DATA_CHUNK,
+  BAD_DELETE,
+  BAD_DELTA,
+  BAD_EXPTIME,
+  BAD_FORMAT,
+  EMPTY,
+  END,
+  ERROR,
+  LINE_TOO_LONG,
+  TOO_LARGE,
+} from "./replies.ts";
+
+/** Longest key memcached accepts. */
+export const MAX_KEY_LENGTH = 250;
+/** Longest command line (bytes before its LF) other than get/gets. */
+export const MAX_LINE = 2048;
+/** Longest get/gets line. */
+export const MAX_GET_LINE = 16 << 20;
+/** Largest data block forwarded: memcached's item size ceiling (`-I`) is 1 GiB. */
+export const MAX_VALUE_LENGTH = 1 << 30;
+/** memcached tokenizes at most this many tokens of a line. */
+const MAX_TOKENS = 23;
+
+const LF = 0x0a;
+const CR = 0x0d;
+const SP = 0x20;
+const DEL = 0x7f;
+const NOREPLY = new TextEncoder().encode("noreply");
+const HTTP = new TextEncoder().encode("HTTP/");
+/** First bytes of the commands memcached checks before its `HTTP/` test. */
+const EARLY_FIRST = new Set([..."gsacidt"].map((c) => c.charCodeAt(0)));
+
+const PHASE_LINE = 0;
+const PHASE_DATA = 1;
+
+/**
+ * Parses memcached ASCII requests. After `parse()` returns an offset, the
+ * getters describe the request until the next call: either `reply` (the
+ * proxy answers it, e.g. an error) or `command` with its tokens.
+ *
+ * @example
+ * ```ts
+ * import { MemcacheRequestParser } from "./request_parser.ts";
+ * const buf = new TextEncoder().encode("get a b\r\n");
+ * const p = new MemcacheRequestParser();
+ * console.assert(p.parse(buf, 0, buf.length) === buf.length);
+ * console.assert(p.command?.name === "get" && p.tokenCount === 3);
+ * ```
+ */
+export class MemcacheRequestParser implements RequestParser {
+  #needed = 0;
+  #error: Uint8Array | null = null;
+  #command: CommandSpec | null = null;
+  #reply: Uint8Array | null = null;
+  #noreply = false;
+  /** Token offsets relative to the request start: start, end, start, end, ... */
+  #tokens = new Int32Array(64);
+  #tokenCount = 0;
+  #firstKey = 1;
+  #argToken = -1;
+  #dataStart = 0;
+  #total = 0;
+  #phase = PHASE_LINE;
+  /** Bytes of the current line already searched for LF. */
+  #scan = 0;
+  /** Whether the current line was found to be a get/gets allowed to be long. */
+  #longGet = false;
+
+  /** After NEED_MORE: at least this many bytes from `start` are needed. */
+  get needed(): number {
+    return this.#needed;
+  }
+
+  /** After FRAMING_ERROR: the reply to send before closing (may be empty). */
+  get error(): Uint8Array | null {
+    return this.#error;
+  }
+
+  /** The command of the request just parsed; null when `reply` answers it. */
+  get command(): CommandSpec | null {
+    return this.#command;
+  }
+
+  /** The reply the proxy gives itself (an error, or nothing for a quiet one), or null. */
+  get reply(): Uint8Array | null {
+    return this.#reply;
+  }
+
+  /** Whether the request ends in `noreply` (the last token). */
+  get noreply(): boolean {
+    return this.#noreply;
+  }
+
+  /**
+   * The tokens of the command line, as offsets relative to the request
+   * start: token `i` is `[tokens[2i], tokens[2i+1])`. Reused across requests.
+   */
+  get tokens(): Int32Array {
+    return this.#tokens;
+  }
+
+  /** Number of tokens, the command name included. */
+  get tokenCount(): number {
+    return this.#tokenCount;
+  }
+
+  /** Index of the token holding the (first) key. */
+  get firstKey(): number {
+    return this.#firstKey;
+  }
+
+  /** Index of the level (verbosity), delay (flush_all) or exptime (gat) token, or -1. */
+  get argToken(): number {
+    return this.#argToken;
+  }
+
+  /** Offset of the data block from the request start; the request length when there is none. */
+  get dataStart(): number {
+    return this.#dataStart;
+  }
+
+  /** Looks for one request in `buf[start, end)`. */
+  parse(buf: Uint8Array, start: number, end: number): number {
+    if (this.#phase === PHASE_DATA) return this.#data(buf, start, end);
+    let nl = -1;
+    for (let i = start + this.#scan; i < end; i++) {
+      if (buf[i] === LF) {
+        nl = i;
+        break;
+      }
+    }
+    if (nl < 0) {
+      const have = end - start;
+      this.#scan = have;
+      if (have > MAX_LINE && !this.#mayBeLong(buf, start, have)) {
+        return this.#framing(LINE_TOO_LONG);
+      }
+      this.#needed = have + 1;
+      return NEED_MORE;
+    }
+    const lineLength = nl - start;
+    if (lineLength > MAX_LINE && !this.#mayBeLong(buf, start, lineLength)) {
+      return this.#framing(LINE_TOO_LONG);
+    }
+    this.#scan = 0;
+    this.#longGet = false;
+    this.#needed = 0;
+    const contentEnd = lineLength > 1 && buf[nl - 1] === CR ? nl - 1 : nl;
+    return this.#line(buf, start, contentEnd, nl + 1, end);
+  }
+
+  /** Forgets partial state. */
+  reset(): void {
+    this.#phase = PHASE_LINE;
+    this.#scan = 0;
+    this.#longGet = false;
+    this.#needed = 0;
+    this.#error = null;
+  }
+
+  /**
+   * memcached lets a line grow past 2048 bytes only when, after at most 100
+   * spaces, it starts with `get ` or `gets `. Lines are capped at 16 MiB.
+   */
+  #mayBeLong(buf: Uint8Array, start: number, length: number): boolean {
+    if (length > MAX_GET_LINE) return false;
+    if (this.#longGet) return true;
+    let i = start;
+    while (i - start <= 100 && buf[i] === SP) i++;
+    if (i - start > 100) return false;
+    const ok = buf[i] === 0x67 && buf[i + 1] === 0x65 && buf[i + 2] === 0x74 &&
+      (buf[i + 3] === SP || (buf[i + 3] === 0x73 && buf[i + 4] === SP));
+    this.#longGet = ok;
+    return ok;
+  }
+
+  #framing(reply: Uint8Array): number {
+    this.reset();
+    this.#error = reply;
+    return FRAMING_ERROR;
+  }
+
+  /** Ends a request the proxy answers itself. */
+  #local(reply: Uint8Array, end: number): number {
+    this.#reply = reply;
+    return end;
+  }
+
+  /** Splits `buf[start, contentEnd)` into tokens; returns their number. */
+  #tokenize(buf: Uint8Array, start: number, contentEnd: number): number {
+    let t = this.#tokens;
+    let n = 0;
+    let i = start;
+    while (i < contentEnd) {
+      if (buf[i] === SP) {
+        i++;
+        continue;
+      }
+      const s = i;
+      while (i < contentEnd && buf[i] !== SP) i++;
+      if (2 * n + 2 > t.length) {
+        const grown = new Int32Array(t.length * 2);
+        grown.set(t);
+        this.#tokens = t = grown;
+      }
+      t[2 * n] = s - start;
+      t[2 * n + 1] = i - start;
+      n++;
+    }
+    return n;
+  }
+
+  /** Whether token `i` is a valid key: at most 250 bytes, no control character. */
+  #isKey(buf: Uint8Array, start: number, i: number): boolean {
+    const t = this.#tokens;
+    const s = start + t[2 * i]!;
+    const e = start + t[2 * i + 1]!;
+    if (e - s > MAX_KEY_LENGTH) return false;
+    for (let j = s; j < e; j++) {
+      const c = buf[j]!;
+      if (c < SP || c === DEL) return false;
+    }
+    return true;
+  }
+
+  /** Whether token `i` is exactly `word`. */
+  #is(buf: Uint8Array, start: number, i: number, word: Uint8Array): boolean {
+    const t = this.#tokens;
+    const s = start + t[2 * i]!;
+    if (t[2 * i + 1]! - t[2 * i]! !== word.length) return false;
+    for (let j = 0; j < word.length; j++) if (buf[s + j] !== word[j]) return false;
+    return true;
+  }
+
+  #unsigned(buf: Uint8Array, start: number, i: number): boolean {
+    const t = this.#tokens;
+    return isUnsignedToken(buf, start + t[2 * i]!, start + t[2 * i + 1]!);
+  }
+
+  #signed(buf: Uint8Array, start: number, i: number): boolean {
+    const t = this.#tokens;
+    return isSignedToken(buf, start + t[2 * i]!, start + t[2 * i + 1]!);
+  }
+
+  /** Checks a complete command line `buf[start, contentEnd)`; the line ends at `lineEnd`. */
+  #line(buf: Uint8Array, start: number, contentEnd: number, lineEnd: number, end: number): number {
+    this.#command = null;
+    this.#reply = null;
+    this.#noreply = false;
+    this.#firstKey = 1;
+    this.#argToken = -1;
+    this.#dataStart = lineEnd - start;
+    const n = this.#tokenize(buf, start, contentEnd);
+    this.#tokenCount = n;
+    const t = this.#tokens;
+    if (n === 0 || t[1]! - t[0]! < 2) return this.#local(ERROR, lineEnd);
+    const command = findCommand(buf, start + t[0]!, start + t[1]!);
+    if (command === null) return this.#unknown(buf, start, lineEnd);
+    const args = n - 1;
+    if (args < command.minArgs || args > command.maxArgs) return this.#local(ERROR, lineEnd);
+    this.#command = command;
+    const last = n - 1;
+    switch (command.kind) {
+      case Kind.Storage:
+      case Kind.Cas:
+        return this.#storage(buf, start, lineEnd, end, command.kind === Kind.Cas);
+      case Kind.Retrieval:
+        for (let i = 1; i < n; i++) {
+          if (!this.#isKey(buf, start, i)) return this.#local(BAD_FORMAT, lineEnd);
+        }
+        return lineEnd;
+      case Kind.RetrievalTouch:
+        if (!this.#signed(buf, start, 1)) return this.#local(BAD_EXPTIME, lineEnd);
+        this.#argToken = 1;
+        this.#firstKey = 2;
+        if (n === 2) return this.#local(END, lineEnd);
+        for (let i = 2; i < n; i++) {
+          if (!this.#isKey(buf, start, i)) return this.#local(BAD_FORMAT, lineEnd);
+        }
+        return lineEnd;
+      case Kind.Delete: {
+        // memcached: `delete <key> [0] [noreply]`, the legacy hold time only as 0.
+        if (args >= 2) {
+          const noreply = this.#noreply = this.#is(buf, start, last, NOREPLY);
+          const holdIsZero = t[5]! - t[4]! === 1 && buf[start + t[4]!] === 0x30;
+          const valid = args === 2 ? holdIsZero || noreply : holdIsZero && noreply;
+          if (!valid) return this.#local(noreply ? EMPTY : BAD_DELETE, lineEnd);
+        }
+        if (!this.#isKey(buf, start, 1)) {
+          return this.#local(this.#noreply ? EMPTY : BAD_FORMAT, lineEnd);
+        }
+        return lineEnd;
+      }
+      case Kind.Arithmetic:
+      case Kind.Touch: {
+        const noreply = this.#noreply = this.#is(buf, start, last, NOREPLY);
+        if (!this.#isKey(buf, start, 1)) return this.#local(noreply ? EMPTY : BAD_FORMAT, lineEnd);
+        if (command.kind === Kind.Arithmetic) {
+          if (!this.#unsigned(buf, start, 2)) {
+            return this.#local(noreply ? EMPTY : BAD_DELTA, lineEnd);
+          }
+        } else if (!this.#signed(buf, start, 2)) {
+          return this.#local(noreply ? EMPTY : BAD_EXPTIME, lineEnd);
+        }
+        return lineEnd;
+      }
+      case Kind.Verbosity: {
+        const noreply = this.#noreply = this.#is(buf, start, last, NOREPLY);
+        if (!this.#unsigned(buf, start, 1)) {
+          return this.#local(noreply ? EMPTY : BAD_FORMAT, lineEnd);
+        }
+        this.#argToken = 1;
+        return lineEnd;
+      }
+      case Kind.FlushAll: {
+        const noreply = this.#noreply = args > 0 && this.#is(buf, start, last, NOREPLY);
+        if (args > (noreply ? 1 : 0)) {
+          if (!this.#signed(buf, start, 1)) {
+            return this.#local(noreply ? EMPTY : BAD_EXPTIME, lineEnd);
+          }
+          this.#argToken = 1;
+        }
+        return lineEnd;
+      }
+      case Kind.Stats:
+        // The proxy has only its own counters; memcached answers ERROR to
+        // the sub-commands it does not know, and the proxy knows none.
+        return args === 0 ? lineEnd : this.#local(ERROR, lineEnd);
+      default:
+        return lineEnd;
+    }
+  }
+
+  /** An unknown command: `ERROR`, or a silent close for what looks like HTTP. */
+  #unknown(buf: Uint8Array, start: number, lineEnd: number): number {
+    const t = this.#tokens;
+    const first = buf[start + t[0]!]!;
+    const isMeta = first === 0x6d && t[1]! - t[0]! === 2;
+    if (!isMeta && !EARLY_FIRST.has(first)) {
+      // memcached closes without a reply when the last token it read starts
+      // with `HTTP/` (a web client talking to the cache port).
+      const i = Math.min(this.#tokenCount, MAX_TOKENS) - 1;
+      const s = start + t[2 * i]!;
+      if (t[2 * i + 1]! - t[2 * i]! >= HTTP.length) {
+        let http = true;
+        for (let j = 0; j < HTTP.length; j++) {
+          if (buf[s + j] !== HTTP[j]) {
+            http = false;
+            break;
+          }
+        }
+        if (http) return this.#framing(EMPTY);
+      }
+    }
+    return this.#local(ERROR, lineEnd);
+  }
+
+  /** A storage command line: checks it, then waits for its data block. */
+  #storage(buf: Uint8Array, start: number, lineEnd: number, end: number, cas: boolean): number {
+    const last = this.#tokenCount - 1;
+    const noreply = this.#noreply = this.#is(buf, start, last, NOREPLY);
+    let error: Uint8Array | null = null;
+    if (
+      !this.#isKey(buf, start, 1) || !this.#unsigned(buf, start, 2) ||
+      !this.#signed(buf, start, 3) || (cas && !this.#unsigned(buf, start, 5))
+    ) {
+      error = BAD_FORMAT;
+    }
+    const t = this.#tokens;
+    const length = parseLengthToken(buf, start + t[8]!, start + t[9]!);
+    // Without a usable length the data block cannot be found: close.
+    if (length < 0) return this.#framing(BAD_FORMAT);
+    if (length > MAX_VALUE_LENGTH) return this.#framing(error ?? TOO_LARGE);
+    this.#reply = error === null ? null : noreply ? EMPTY : error;
+    this.#total = lineEnd - start + length + 2;
+    this.#phase = PHASE_DATA;
+    return this.#data(buf, start, end);
+  }
+
+  /** Waits for the data block; checks it ends in CRLF. */
+  #data(buf: Uint8Array, start: number, end: number): number {
+    const total = this.#total;
+    if (end - start < total) {
+      this.#needed = total;
+      return NEED_MORE;
+    }
+    this.#phase = PHASE_LINE;
+    this.#needed = 0;
+    const msgEnd = start + total;
+    if (this.#reply === null && (buf[msgEnd - 2] !== CR || buf[msgEnd - 1] !== LF)) {
+      this.#reply = this.#noreply ? EMPTY : BAD_DATA_CHUNK;
+    }
+    return msgEnd;
+  }
+}
