@@ -72,11 +72,14 @@ export class Proxy {
     this.#open = true;
   }
 
-  /** Closes every pool. */
-  async close(): Promise<void> {
+  /**
+   * Closes every pool: stops accepting at once, gives clients up to
+   * `graceMs` to receive the replies owed, then closes all connections.
+   */
+  async close(graceMs = 0): Promise<void> {
     if (!this.#open) return;
     this.#open = false;
-    await Promise.all(this.pools.map((p) => p.close()));
+    await Promise.all(this.pools.map((p) => p.close(graceMs)));
   }
 
   /** The pool named `name`. */

@@ -36,7 +36,7 @@ export interface ClientLimits {
 }
 
 /** Defaults for {@link ClientLimits}. */
-export const DEFAULT_CLIENT_LIMITS: ClientLimits = { maxPending: 1024, maxOutBytes: 4 << 20 };
+export const DEFAULT_CLIENT_LIMITS: ClientLimits = { maxPending: 256, maxOutBytes: 1 << 20 };
 
 /** What a client connection needs of its pool. */
 export interface ClientPool {
@@ -82,7 +82,7 @@ export class ClientConn implements ByteConsumer, RequestSink, ReplyTarget {
     this.#protocol = pool.protocol;
     this.#state = pool.protocol.newClientState();
     this.#parser = pool.protocol.newRequestParser(this.#state);
-    this.#in = new InStream(conn.readable, pool.chunk);
+    this.#in = new InStream(conn, pool.chunk);
     this.#out = new OutStream((err) => this.#fail(err), () => this.#drained());
     this.#out.attach(conn.writable);
     const addr = conn.remoteAddr;
@@ -122,8 +122,9 @@ export class ClientConn implements ByteConsumer, RequestSink, ReplyTarget {
     const parser = this.#parser;
     const limits = this.#pool.limits;
     while (input.start < input.end) {
-      if (this.#closing) {
-        input.start = input.end; // after QUIT or a framing error nothing more is read
+      if (this.#closing || this.#closed) {
+        // After QUIT, a framing error or close, nothing more is handled.
+        input.start = input.end;
         return;
       }
       if (this.#queue.length >= limits.maxPending || this.#out.pending >= limits.maxOutBytes) {

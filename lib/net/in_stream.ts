@@ -1,11 +1,15 @@
 /**
- * The read side of a connection: `conn.readable` pulled with a BYOB reader
- * into one reused, growable buffer. Each chunk is handed to a synchronous
- * consumer that parses as many whole messages as it can and leaves the
- * partial tail in place; one await per read, none per message.
+ * The read side of a connection: reads straight into one reused, growable
+ * buffer. Each chunk is handed to a synchronous consumer that parses as many
+ * whole messages as it can and leaves the partial tail in place; one await
+ * per read, none per message.
  *
- * A BYOB read transfers the buffer it is given; the bytes come back in a view
- * over a new ArrayBuffer on the same memory, which becomes the buffer.
+ * Why `conn.read()` and not a BYOB reader on `conn.readable`: in Deno 2.9 the
+ * readable side closes the whole socket resource when it reaches EOF, so a
+ * client that half-closes (sends its requests, then shuts down its write
+ * side) could never receive the replies it is owed. `conn.read()` into a
+ * caller-owned buffer has the same cost as the BYOB reader (no copy, no
+ * default reader, no per-chunk allocation) and keeps the write side open.
  *
  * @module
  */
@@ -27,6 +31,11 @@ const INITIAL_CAPACITY = 4096;
 /** Free space below which the buffer is compacted or grown before a read. */
 const MIN_READ = 1024;
 
+/** What the stream reads from: a Deno connection's `read`. */
+export interface ByteSource {
+  read(p: Uint8Array): Promise<number | null>;
+}
+
 /** A connection's input buffer and read loop. */
 export class InStream {
   /** The buffer; valid bytes are `[start, end)`. */
@@ -40,14 +49,15 @@ export class InStream {
   #chunk: number;
   #maxIdle: number;
   #readSize: number;
-  #reader: ReadableStreamBYOBReader;
+  #source: ByteSource;
+  #cancelled = false;
 
   /**
-   * @param readable the connection's readable side
+   * @param source the connection
    * @param chunk largest read in the steady state (nutcracker's `-m`)
    */
-  constructor(readable: ReadableStream<Uint8Array>, chunk: number) {
-    this.#reader = readable.getReader({ mode: "byob" });
+  constructor(source: ByteSource, chunk: number) {
+    this.#source = source;
     this.#chunk = chunk;
     this.#maxIdle = Math.max(chunk, INITIAL_CAPACITY);
     this.#readSize = Math.min(INITIAL_CAPACITY, chunk);
@@ -62,8 +72,9 @@ export class InStream {
   }
 
   /**
-   * Reads until EOF, feeding `consumer`. Resolves at EOF, rejects on a read
-   * error (reset). Cancelling the reader (see {@link cancel}) ends it at once.
+   * Reads until EOF, feeding `consumer`. Resolves at EOF or after
+   * {@link cancel}, rejects on a read error (reset, or the connection closed
+   * under a pending read).
    */
   async run(consumer: ByteConsumer): Promise<void> {
     while (true) {
@@ -74,31 +85,23 @@ export class InStream {
         if (this.end > this.start && this.end - this.start >= this.want) consumer.consume(this);
         continue;
       }
+      if (this.#cancelled) return;
       this.#prepare();
       const space = this.buf.length - this.end;
-      const { value, done } = await this.#reader.read(
-        new Uint8Array(this.buf.buffer, this.end, space),
-      );
-      if (value !== undefined) {
-        this.buf = new Uint8Array(value.buffer);
-        const n = value.byteLength;
-        this.end += n;
-        // A full read suggests more is coming: read bigger next time.
-        if (n === space && this.#readSize < this.#chunk) {
-          this.#readSize = Math.min(this.#readSize * 2, this.#chunk);
-        }
-      } else {
-        this.buf = new Uint8Array(0);
-        this.start = this.end = 0;
+      const n = await this.#source.read(this.buf.subarray(this.end));
+      if (n === null || this.#cancelled) return;
+      this.end += n;
+      // A full read suggests more is coming: read bigger next time.
+      if (n === space && this.#readSize < this.#chunk) {
+        this.#readSize = Math.min(this.#readSize * 2, this.#chunk);
       }
-      if (done) return;
       if (this.end - this.start >= this.want) consumer.consume(this);
     }
   }
 
-  /** Stops reading: a pending read resolves as done. */
+  /** Stops the loop; the owner closes the connection, which ends a pending read. */
   cancel(): void {
-    this.#reader.cancel().catch(() => {});
+    this.#cancelled = true;
   }
 
   /** Makes room for the next read: compact, grow for a big message, shrink after one. */

@@ -155,7 +155,7 @@ export class ServerConn implements ByteConsumer {
       if (this.#opts.keepalive) tcp.setKeepAlive(true);
     }
     this.#opts.log(LOG_INFO, `connected to server '${this.#backend.name}'`);
-    this.#in = new InStream(conn.readable, this.#opts.chunk);
+    this.#in = new InStream(conn, this.#opts.chunk);
     this.#out.attach(conn.writable);
     this.#in.run(this).then(
       () => this.#close(CLOSED_BY_SERVER, this.#inflight.length > 0, true),

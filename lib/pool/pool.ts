@@ -58,6 +58,7 @@ export class Pool implements ClientPool, ServerOwner {
   #rebuildTimer: ReturnType<typeof setTimeout> | null = null;
   #listener: Listener;
   #serving = new Set<Promise<void>>();
+  #allClosed: (() => void) | null = null;
 
   constructor(config: PoolConfig, env: PoolEnv) {
     this.name = config.name;
@@ -100,9 +101,22 @@ export class Pool implements ClientPool, ServerOwner {
     this.log(LOG_NOTICE, `listening on ${this.config.listenSpec}`);
   }
 
-  /** Stops accepting, closes every client and server connection. */
-  async close(): Promise<void> {
+  /**
+   * Stops accepting; lets clients receive the replies owed for requests
+   * already read for up to `graceMs`, then closes every client and server
+   * connection.
+   */
+  async close(graceMs = 0): Promise<void> {
     await this.#listener.close();
+    if (graceMs > 0 && this.clients.size > 0) {
+      const { promise, resolve } = Promise.withResolvers<void>();
+      this.#allClosed = resolve;
+      for (const c of [...this.clients]) c.closeAfterReplies();
+      const timer = setTimeout(resolve, graceMs);
+      await promise;
+      clearTimeout(timer);
+      this.#allClosed = null;
+    }
     for (const c of [...this.clients]) c.close();
     for (const s of this.servers) s.close("Proxy is shutting down");
     if (this.#rebuildTimer !== null) clearTimeout(this.#rebuildTimer);
@@ -153,6 +167,7 @@ export class Pool implements ClientPool, ServerOwner {
     if (!this.clients.delete(client)) return;
     this.stats.client_connections--;
     this.#env.counters.curr_connections--;
+    if (this.clients.size === 0) this.#allClosed?.();
   }
 
   // ---- ejection ---------------------------------------------------------

@@ -220,16 +220,16 @@ export class RawClient implements AsyncDisposable {
     return dec.decode(await this.readUntil((b) => b.length >= length ? length : 0, ms));
   }
 
-  /** Reads until the text read so far ends with `suffix`; returns all of it. */
+  /** Reads up to and including the first `suffix`; returns the text. */
   async readUntilText(suffix: string, ms = 5000): Promise<string> {
     const tail = enc.encode(suffix);
     return dec.decode(
       await this.readUntil((b) => {
-        if (b.length < tail.length) return 0;
-        for (let i = 0; i < tail.length; i++) {
-          if (b[b.length - tail.length + i] !== tail[i]) return 0;
+        outer: for (let i = 0; i + tail.length <= b.length; i++) {
+          for (let j = 0; j < tail.length; j++) if (b[i + j] !== tail[j]) continue outer;
+          return i + tail.length;
         }
-        return b.length;
+        return 0;
       }, ms),
     );
   }
