@@ -11,6 +11,7 @@
  * @module
  */
 import type { PoolStats } from "../stats/metrics.ts";
+import type { Histogram } from "../stats/histogram.ts";
 import {
   type ClientState,
   type Fragment,
@@ -42,6 +43,8 @@ export const DEFAULT_CLIENT_LIMITS: ClientLimits = { maxPending: 256, maxOutByte
 export interface ClientPool {
   readonly protocol: Protocol;
   readonly stats: PoolStats;
+  /** Request-to-response latency seen by clients. */
+  readonly latency: Histogram;
   readonly serverCount: number;
   readonly limits: ClientLimits;
   /** Read chunk size (-m). */
@@ -72,6 +75,8 @@ export class ClientConn implements ByteConsumer, RequestSink, ReplyTarget {
   #openGate: (() => void) | null = null;
   /** QUIT or a framing error: no more requests; close once replies are out. */
   #closing = false;
+  /** performance.now() when the current chunk was read: one clock read per chunk. */
+  #now = 0;
   #eof = false;
   #closed = false;
   readonly #peer: string;
@@ -121,6 +126,7 @@ export class ClientConn implements ByteConsumer, RequestSink, ReplyTarget {
   consume(input: InStream): void {
     const parser = this.#parser;
     const limits = this.#pool.limits;
+    this.#now = performance.now();
     while (input.start < input.end) {
       if (this.#closing || this.#closed) {
         // After QUIT, a framing error or close, nothing more is handled.
@@ -196,6 +202,7 @@ export class ClientConn implements ByteConsumer, RequestSink, ReplyTarget {
     flags = 0,
   ): void {
     const req = new Request(this, flags, null, 0);
+    req.start = this.#now;
     this.#queue.push(req);
     const server = this.#pool.serverOf(buf, keyStart, keyEnd);
     if (server < 0) {
@@ -218,11 +225,13 @@ export class ClientConn implements ByteConsumer, RequestSink, ReplyTarget {
     parent.pending = n;
     parent.parts = new Array<Uint8Array>(n);
     parent.merge = merge;
+    parent.start = this.#now;
     this.#queue.push(parent);
     this.#pool.stats.fragments += n;
     for (let i = 0; i < n; i++) {
       const frag = fragments[i]!;
       const child = new Request(null, 0, parent, i);
+      child.start = this.#now;
       if (frag.server < 0 || frag.server >= this.#pool.serverCount) {
         this.#pool.stats.forward_error++;
         child.fail(this.#protocol.errorReply(NO_SERVER));
@@ -250,6 +259,9 @@ export class ClientConn implements ByteConsumer, RequestSink, ReplyTarget {
   /** A request is done with `reply` (null: nothing to send). */
   complete(req: Request, reply: Uint8Array | null): void {
     if (this.#closed) return;
+    if (req.parts !== null && req.start > 0) {
+      this.#pool.latency.record(performance.now() - req.start);
+    }
     if (this.#queue.peek() === req) {
       this.#queue.shift();
       if (reply !== null) this.#out.append(reply);

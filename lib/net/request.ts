@@ -41,6 +41,8 @@ export class Request {
   size = 0;
   /** When the request times out (ms, performance.now() clock); 0 = never. */
   deadline = 0;
+  /** When the proxy read the request (ms, performance.now() clock); 0 = internal. */
+  start = 0;
 
   constructor(target: ReplyTarget | null, flags: number, parent: Request | null, index: number) {
     this.target = target;

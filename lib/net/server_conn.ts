@@ -10,6 +10,7 @@
  */
 import type { Address } from "../config/types.ts";
 import type { PoolStats, ServerStats } from "../stats/metrics.ts";
+import type { Histogram } from "../stats/histogram.ts";
 import { FRAMING_ERROR, NEED_MORE, type Protocol, type ResponseParser } from "../proto/types.ts";
 import { Fifo } from "./fifo.ts";
 import { type ByteConsumer, InStream } from "./in_stream.ts";
@@ -22,6 +23,8 @@ export interface Backend {
   readonly name: string;
   readonly address: Address;
   readonly stats: ServerStats;
+  /** Request-to-response latency of this server. */
+  readonly latency: Histogram;
   /** The connection is gone. `failed`: by an error, refusal or timeout (counts towards ejection). */
   connClosed(conn: ServerConn, failed: boolean): void;
   /** A response arrived: the server works. */
@@ -37,6 +40,8 @@ export interface ServerConnOptions {
   readonly chunk: number;
   readonly keepalive: boolean;
   readonly poolStats: PoolStats;
+  /** Request-to-response latency seen by the pool's clients. */
+  readonly poolLatency: Histogram;
   /** Called with a line for the log at the given level. */
   readonly log: (level: number, message: string) => void;
 }
@@ -167,6 +172,9 @@ export class ServerConn implements ByteConsumer {
   consume(input: InStream): void {
     const parser = this.#parser;
     const stats = this.#backend.stats;
+    const latency = this.#backend.latency;
+    const poolLatency = this.#opts.poolLatency;
+    const now = performance.now();
     let responded = false;
     while (input.start < input.end && !this.#closed) {
       const buf = input.buf;
@@ -201,6 +209,10 @@ export class ServerConn implements ByteConsumer {
           return;
         }
         continue;
+      }
+      if (req.start > 0) {
+        latency.record(now - req.start);
+        if (req.parent === null) poolLatency.record(now - req.start);
       }
       req.respond(buf, start, end, parser.isError);
     }

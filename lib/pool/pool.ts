@@ -13,6 +13,7 @@ import { DISTRIBUTIONS } from "../dist/mod.ts";
 import type { Distribution } from "../dist/types.ts";
 import type { Protocol } from "../proto/types.ts";
 import { newPoolStats, type PoolStats } from "../stats/metrics.ts";
+import { Histogram } from "../stats/histogram.ts";
 import { ClientConn, type ClientLimits, type ClientPool } from "../net/client_conn.ts";
 import { Listener } from "../net/listener.ts";
 import type { Request } from "../net/request.ts";
@@ -44,6 +45,7 @@ export class Pool implements ClientPool, ServerOwner {
   readonly config: PoolConfig;
   readonly protocol: Protocol;
   readonly stats: PoolStats = newPoolStats();
+  readonly latency: Histogram = new Histogram();
   readonly servers: readonly Server[];
   readonly clients: Set<ClientConn> = new Set();
   readonly limits: ClientLimits;
@@ -76,6 +78,7 @@ export class Pool implements ClientPool, ServerOwner {
       chunk: env.chunk,
       keepalive: config.tcpkeepalive,
       poolStats: this.stats,
+      poolLatency: this.latency,
       log: (level, message) => env.log(level, `pool '${config.name}': ${message}`),
     };
     this.servers = config.servers.map((s, i) => new Server(i, s, this));

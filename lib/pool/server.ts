@@ -7,6 +7,7 @@
  */
 import type { Address, ServerConfig } from "../config/types.ts";
 import { newServerStats, type ServerStats } from "../stats/metrics.ts";
+import { Histogram } from "../stats/histogram.ts";
 import type { Request } from "../net/request.ts";
 import { type Backend, ServerConn, type ServerConnOptions } from "../net/server_conn.ts";
 
@@ -27,6 +28,7 @@ export class Server implements Backend {
   readonly address: Address;
   readonly weight: number;
   readonly stats: ServerStats = newServerStats();
+  readonly latency: Histogram = new Histogram();
   /** Consecutive failures since the last response. */
   failures = 0;
   /** Ejected until this time (ms since the epoch); 0 = live. */
