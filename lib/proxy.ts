@@ -15,6 +15,7 @@ import type { Protocol } from "./proto/types.ts";
 import { RedisProtocol } from "./proto/redis/mod.ts";
 import { MemcacheProtocol } from "./proto/memcache/mod.ts";
 import { StatsServer } from "./stats/server.ts";
+import { logger } from "./log/default_logger.ts";
 
 /** nutmeg's version, from deno.json. */
 export const VERSION: string = meta.version;
@@ -132,12 +133,20 @@ function memcacheStats(pool: Pool | null): [string, string | number][] {
   return out;
 }
 
+/** How long shutdown waits for replies owed to clients before closing them. */
+export const SHUTDOWN_GRACE_MS = 3000;
+
 /**
- * Runs the proxy for `config` until SIGINT/SIGTERM, then shuts down and
- * resolves with the process exit code. Throws when a listener cannot be opened.
+ * Runs the proxy for `config` until SIGINT/SIGTERM: then it stops accepting,
+ * lets clients receive the replies owed (up to {@link SHUTDOWN_GRACE_MS}),
+ * closes every connection and resolves with the exit code 0. Throws when a
+ * listener or the stats port cannot be opened.
  */
 export async function runProxy(config: Config, options: RunOptions): Promise<number> {
-  const proxy = new Proxy(config, { chunk: options.mbufSize });
+  const proxy = new Proxy(config, {
+    chunk: options.mbufSize,
+    log: (level, message) => logger.log(level, message),
+  });
   const stats = new StatsServer(proxy, {
     host: options.statsAddr,
     port: options.statsPort,
@@ -159,7 +168,9 @@ export async function runProxy(config: Config, options: RunOptions): Promise<num
   await promise;
   Deno.removeSignalListener("SIGINT", stop);
   Deno.removeSignalListener("SIGTERM", stop);
+  logger.log(5, `shutting down: finishing in-flight requests (up to ${SHUTDOWN_GRACE_MS} ms)`);
   await stats.close();
-  await proxy.close();
+  await proxy.close(SHUTDOWN_GRACE_MS);
+  logger.log(5, "done, rabbit done");
   return 0;
 }

@@ -19,13 +19,22 @@ export type Address =
   | {
     readonly transport: "unix";
     readonly path: string;
-    /** Octal permission bits from `listen: /path 0666`, or null. Only for listen. */
+    /**
+     * Octal permission bits from `listen: /path 0666`, or null. Only for
+     * listen; a mode of 0 also gives null (twemproxy then leaves the
+     * socket's permissions alone).
+     */
     readonly mode: number | null;
   };
 
 /** One `servers:` entry. */
 export interface ServerConfig {
-  /** The name used for stats and ketama: given name, else `host:port`, or `host` when port is 11211, or the unix path. */
+  /**
+   * The name used for stats and ketama: the given name, else `host:port` as
+   * written (`127.0.0.1:06379` keeps its zero), or `host` when the port is
+   * 11211; a unix server without a name is named by its path followed by
+   * `:` (`/tmp/redis.sock:`), exactly as twemproxy 0.5.0 names it.
+   */
   readonly name: string;
   /** The entry as written, e.g. `127.0.0.1:6379:1 alpha`. */
   readonly spec: string;
@@ -41,13 +50,16 @@ export interface PoolConfig {
   readonly listen: Address;
   /** `listen:` as written. */
   readonly listenSpec: string;
-  /** 0 = unlimited. */
+  /** 0 = unlimited. (twemproxy parses it but never enforces it.) */
   readonly clientConnections: number;
   readonly hash: HashName;
-  /** Two bytes, or null. */
+  /**
+   * The two tag bytes, one char per byte (char codes 0..255), or null. ASCII
+   * tags such as `{}` read as written.
+   */
   readonly hashTag: string | null;
   readonly distribution: DistributionName;
-  /** Milliseconds; null = wait forever. */
+  /** Milliseconds; null = wait forever (no `timeout:`, or `timeout: 0`, as in twemproxy). */
   readonly timeout: number | null;
   readonly backlog: number;
   readonly tcpkeepalive: boolean;
@@ -60,6 +72,12 @@ export interface PoolConfig {
   /** Milliseconds. */
   readonly serverRetryTimeout: number;
   readonly serverFailureLimit: number;
+  /**
+   * The servers in twemproxy's order, which is not the file's: twemproxy
+   * sorts them by name (shorter name first, then bytewise) while loading,
+   * and its modula distribution and stats output use that order. At least
+   * one; names are distinct.
+   */
   readonly servers: readonly ServerConfig[];
   /** 1-based line of the pool's name in the file. */
   readonly line: number;

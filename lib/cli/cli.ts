@@ -1,0 +1,154 @@
+/**
+ * The `nutmeg` command: nutcracker's flags and behaviour. Like nutcracker,
+ * everything it prints (version, help, stats description, `-t` verdicts,
+ * errors) goes to stderr.
+ *
+ * @module
+ */
+import { type CliFlags, parseFlags, UsageError } from "./flags.ts";
+import type { RunOptions } from "./options.ts";
+import { usage } from "./usage.ts";
+import { VERSION, VERSION_LINE } from "./version.ts";
+import { removePidFile, writePidFile } from "./pid_file.ts";
+import { ConfigError } from "../config/errors.ts";
+import { loadConfig } from "../config/load.ts";
+import type { Config } from "../config/types.ts";
+import { describeStats } from "../stats/metrics.ts";
+import { logger } from "../log/default_logger.ts";
+import { installLogSignals } from "../log/signals.ts";
+import { runProxy } from "../proxy.ts";
+
+/** Where {@link runCli} writes; stderr unless a test says otherwise. */
+export interface CliIo {
+  /** Writes `text` as is. */
+  readonly write: (text: string) => void;
+}
+
+const encoder = new TextEncoder();
+
+const STDERR: CliIo = {
+  write(text) {
+    const bytes = encoder.encode(text);
+    let done = 0;
+    while (done < bytes.length) done += Deno.stderr.writeSync(bytes.subarray(done));
+  },
+};
+
+/** The `-t` verdict line nutcracker prints (scripts look for it, so it keeps nutcracker's name). */
+export function testConfLine(file: string, ok: boolean): string {
+  return `nutcracker: configuration file '${file}' syntax is ${ok ? "ok" : "invalid"}\n`;
+}
+
+/** Loads the configuration, or prints why not (and the `-t` "invalid" line) and returns null. */
+async function load(file: string, io: CliIo): Promise<Config | null> {
+  try {
+    return await loadConfig(file);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    io.write(`${e.message}\n`);
+    io.write(testConfLine(file, false));
+    return null;
+  }
+}
+
+function reason(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/**
+ * Runs nutmeg with command-line `args` (without the program name) and
+ * resolves with the process exit code: 0 after `-h`, `-V`, `-D` or a good
+ * `-t`; 1 for a bad flag or configuration; otherwise the proxy's own code.
+ *
+ * To run the proxy it configures the logger (`-v`, `-o`), wires the log
+ * signals, loads the configuration, writes the pid file (`-p`, removed at
+ * exit) and calls `runProxy`.
+ *
+ * @example
+ * ```ts ignore
+ * import { runCli } from "./cli.ts";
+ * Deno.exit(await runCli(["-t", "-c", "conf/nutcracker.yml"]));
+ * ```
+ */
+export async function runCli(args: readonly string[], io: CliIo = STDERR): Promise<number> {
+  let flags: CliFlags;
+  try {
+    flags = parseFlags(args);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    io.write(`nutmeg: ${e.message}\n`);
+    return 1;
+  }
+
+  if (flags.help || flags.version || flags.describeStats) {
+    io.write(`${VERSION_LINE}\n\n`);
+    if (flags.help) io.write(usage());
+    if (flags.describeStats) io.write(describeStats());
+    return 0;
+  }
+
+  const options = flags.options;
+  if (flags.testConf) {
+    const config = await load(options.confFile, io);
+    if (config === null) return 1;
+    io.write(testConfLine(options.confFile, true));
+    return 0;
+  }
+
+  if (options.daemonize) {
+    io.write(
+      "nutmeg: option -d (--daemonize) is not supported yet; " +
+        "run nutmeg in the foreground under a service manager (systemd, runit, a container)\n",
+    );
+    return 1;
+  }
+  return await run(options, io);
+}
+
+async function run(options: RunOptions, io: CliIo): Promise<number> {
+  try {
+    logger.configure({ level: options.verbosity, file: options.logFile });
+  } catch (e) {
+    io.write(`nutmeg: ${reason(e)}\n`);
+    return 1;
+  }
+  try {
+    const config = await load(options.confFile, io);
+    if (config === null) return 1;
+    if (options.pidFile !== null) {
+      try {
+        await writePidFile(options.pidFile);
+      } catch (e) {
+        io.write(`nutmeg: ${reason(e)}\n`);
+        return 1;
+      }
+    }
+    return await serve(config, options, io);
+  } finally {
+    logger.close();
+  }
+}
+
+/** Runs the proxy with the log signals wired, then removes the pid file. */
+async function serve(config: Config, options: RunOptions, io: CliIo): Promise<number> {
+  const disposeSignals = installLogSignals(logger);
+  logger.always(
+    `nutmeg-${VERSION} built for ${Deno.build.os} ${Deno.build.arch} started on pid ${Deno.pid}`,
+  );
+  try {
+    return await runProxy(config, options);
+  } catch (e) {
+    logger.alert(reason(e));
+    if (logger.file !== null) io.write(`nutmeg: ${reason(e)}\n`);
+    return 1;
+  } finally {
+    disposeSignals();
+    if (options.pidFile !== null) {
+      const failed = await removePidFile(options.pidFile);
+      if (failed !== null) {
+        logger.error(`unlink of pid file '${options.pidFile}' failed, ignored: ${failed}`);
+      }
+    }
+    logger.always("done");
+  }
+}
