@@ -106,3 +106,20 @@ Deno.test("memcache: unknown commands get ERROR and the connection stays usable"
   assert.equal(await c.readLine(), "ERROR");
   assert.match(await c.readLine(), /^VERSION /);
 });
+
+Deno.test("memcache: a noreply command that fails stays silent, so replies never shift", async () => {
+  await using backends = await startMemcacheds(1);
+  await using proxy = startProxy(pool(backends.ports));
+  await using c = await RawClient.connect(proxy.port);
+  // A backend error on a noreply command (bad data chunk is caught by the
+  // proxy; a non-numeric incr is answered with CLIENT_ERROR by memcached).
+  await c.send("set n 0 0 1\r\na\r\nincr n 1 noreply\r\nget n\r\n");
+  assert.equal(await c.readLine(), "STORED");
+  assert.equal(await readGet(c), "VALUE n 0 1\r\na\r\nEND\r\n");
+  // A forwarding failure on a noreply command.
+  await backends.list[0]!.stop();
+  await c.send("set m 0 0 1 noreply\r\nb\r\nget m\r\n");
+  assert.match(await c.readLine(), /^SERVER_ERROR /);
+  await c.send("version\r\n");
+  assert.match(await c.readLine(), /^VERSION /);
+});

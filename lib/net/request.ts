@@ -52,7 +52,7 @@ export class Request {
   }
 
   /** The server's response is `buf[start, end)`. */
-  respond(buf: Uint8Array, start: number, end: number, isError: boolean): void {
+  respond(buf: Uint8Array, start: number, end: number): void {
     const parent = this.parent;
     if (parent !== null) {
       parent.#part(this.index, buf.slice(start, end));
@@ -60,7 +60,7 @@ export class Request {
     }
     const target = this.target;
     if (target === null) return;
-    if ((this.flags & ForwardFlags.Quiet) !== 0 && !isError) target.complete(this, null);
+    if ((this.flags & ForwardFlags.Quiet) !== 0) target.complete(this, null);
     else target.completeFrom(this, buf, start, end);
   }
 
@@ -68,7 +68,7 @@ export class Request {
   fail(reply: Uint8Array): void {
     const parent = this.parent;
     if (parent !== null) parent.#part(this.index, reply);
-    else this.target?.complete(this, reply);
+    else this.target?.complete(this, (this.flags & ForwardFlags.Quiet) !== 0 ? null : reply);
   }
 
   #part(index: number, reply: Uint8Array): void {

@@ -214,7 +214,7 @@ export class ServerConn implements ByteConsumer {
         latency.record(now - req.start);
         if (req.parent === null) poolLatency.record(now - req.start);
       }
-      req.respond(buf, start, end, parser.isError);
+      req.respond(buf, start, end);
     }
     if (responded) this.#backend.responded();
   }

@@ -65,8 +65,11 @@ export const ForwardFlags = {
   /**
    * The client asked for no reply (memcached `noreply`). The protocol
    * forwards the request *without* noreply so that every forwarded request
-   * gets exactly one response and the connection stays in step; the core
-   * then drops a success response and delivers an error response.
+   * gets exactly one response and the server connection stays in step; the
+   * core then drops whatever ends the request — success, error response or
+   * forwarding failure — as memcached itself stays silent on noreply
+   * commands, so the client's replies never shift. Failures still count in
+   * the stats.
    */
   Quiet: 1,
 } as const;
