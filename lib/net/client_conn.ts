@@ -227,6 +227,10 @@ export class ClientConn implements ByteConsumer, RequestSink, ReplyTarget {
     parent.merge = merge;
     parent.start = this.#now;
     this.#queue.push(parent);
+    if (n === 0) {
+      this.complete(parent, merge([]));
+      return;
+    }
     this.#pool.stats.fragments += n;
     for (let i = 0; i < n; i++) {
       const frag = fragments[i]!;

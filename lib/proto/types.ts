@@ -37,7 +37,7 @@ export interface RequestParser {
   parse(buf: Uint8Array, start: number, end: number): number;
   /** After NEED_MORE: at least this many bytes from `start` are needed (0 = unknown). */
   readonly needed: number;
-  /** After FRAMING_ERROR: the error reply to send before closing. */
+  /** After FRAMING_ERROR: the error reply to send before closing (empty: close without a reply). */
   readonly error: Uint8Array | null;
   /** Forgets partial state (after the caller dropped the bytes). */
   reset(): void;
@@ -98,7 +98,7 @@ export interface Fragment {
  * `fanOut` or `broadcast` (or `local` then `closeAfterReplies`).
  */
 export interface RequestSink {
-  /** Answers the request from the proxy; delivered in request order. */
+  /** Answers the request from the proxy; delivered in request order (empty: nothing is sent). */
   local(reply: Uint8Array): void;
   /**
    * Forwards `buf[start, end)` (copied) to the server that owns the key
@@ -114,7 +114,10 @@ export interface RequestSink {
   ): void;
   /** Server index owning the key `buf[keyStart, keyEnd)`, or -1 when no server is live. */
   serverOf(buf: Uint8Array, keyStart: number, keyEnd: number): number;
-  /** Sends each fragment to its server; `merge` builds the reply once all answered. */
+  /**
+   * Sends each fragment to its server (the bytes are copied); `merge` builds
+   * the reply once all answered (at once when there are no fragments).
+   */
   fanOut(fragments: readonly Fragment[], merge: Merger): void;
   /** Sends `bytes` to every server of the pool; `merge` gets one reply per server in pool order. */
   broadcast(bytes: Uint8Array, merge: Merger): void;
@@ -140,6 +143,7 @@ export interface ProtocolPoolInfo {
 
 /** A protocol: Redis (RESP) or memcached ASCII. One instance per pool. */
 export interface Protocol {
+  /** Which protocol this is. */
   readonly name: "redis" | "memcache";
   /** A parser for one client connection. */
   newRequestParser(state: ClientState): RequestParser;
