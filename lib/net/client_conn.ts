@@ -77,7 +77,6 @@ export class ClientConn implements ByteConsumer, RequestSink, ReplyTarget {
   #closing = false;
   /** performance.now() when the current chunk was read: one clock read per chunk. */
   #now = 0;
-  #eof = false;
   #closed = false;
   readonly #peer: string;
 
@@ -102,7 +101,6 @@ export class ClientConn implements ByteConsumer, RequestSink, ReplyTarget {
       await this.#in.run(this);
       if (this.#closed) return;
       this.#pool.stats.client_eof++;
-      this.#eof = true;
       this.#closing = true;
       this.#maybeClose();
     } catch (err) {

@@ -156,6 +156,7 @@ export class Pool implements ClientPool, ServerOwner {
     }
     if (conn.remoteAddr.transport === "tcp") (conn as Deno.TcpConn).setNoDelay(true);
     const client = new ClientConn(this, conn);
+    this.log(LOG_INFO, `accepted client ${client.peer}`);
     this.clients.add(client);
     this.stats.client_connections++;
     this.#env.counters.total_connections++;
@@ -168,6 +169,7 @@ export class Pool implements ClientPool, ServerOwner {
   /** Called by a client connection once it is closed. */
   clientClosed(client: ClientConn): void {
     if (!this.clients.delete(client)) return;
+    this.log(LOG_INFO, `closed client ${client.peer}`);
     this.stats.client_connections--;
     this.#env.counters.curr_connections--;
     if (this.clients.size === 0) this.#allClosed?.();
