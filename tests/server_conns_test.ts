@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { freePort, RawClient, startRedises, waitForPort } from "./_support/servers.ts";
 import { serverLines, startProxy } from "./_support/proxy.ts";
-import { cmd, decodeAll, replies, type Reply } from "./_support/resp.ts";
+import { cmd, decodeAll, replies, type Reply, ReplyError } from "./_support/resp.ts";
 
 async function call(c: RawClient, ...args: (string | number)[]): Promise<Reply> {
   await c.send(cmd(...args));
@@ -130,4 +130,81 @@ Deno.test("running out of file descriptors does not stop the proxy", async () =>
     assert.equal(status.code, 0, "exits 0 on SIGTERM");
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+const canEditHosts = (() => {
+  try {
+    return Deno.uid() === 0 && Deno.statSync("/etc/hosts").isFile;
+  } catch {
+    return false;
+  }
+})();
+
+Deno.test({
+  name: "a server host name is resolved again on reconnect, so a DNS change is picked up",
+  // Needs to edit /etc/hosts (restored afterwards); CI runs as root.
+  ignore: !canEditHosts,
+  fn: async () => {
+    const name = `nutmeg-dns-test-${Deno.pid}`;
+    const original = await Deno.readTextFile("/etc/hosts");
+    const port = freePort();
+    const setHost = (ip: string) =>
+      Deno.writeTextFile("/etc/hosts", `${original}\n${ip} ${name}\n`);
+    const redisOn = async (ip: string) => {
+      const child = new Deno.Command("redis-server", {
+        args: ["--port", String(port), "--bind", ip, "--save", "", "--appendonly", "no"],
+        stdout: "null",
+        stderr: "null",
+      }).spawn();
+      const until = Date.now() + 5000;
+      while (true) {
+        try {
+          (await Deno.connect({ hostname: ip, port })).close();
+          break;
+        } catch (err) {
+          if (Date.now() > until) throw err;
+          await sleep(20);
+        }
+      }
+      return child;
+    };
+    const a = await redisOn("127.0.0.2");
+    const b = await redisOn("127.0.0.3");
+    try {
+      await setHost("127.0.0.2");
+      await using proxy = startProxy(
+        `alpha:\n  listen: AUTO\n  redis: true\n  servers:\n    - ${name}:${port}:1\n`,
+      );
+      await using c = await RawClient.connect(proxy.port);
+      assert.equal(await call(c, "SET", "where", "a"), "OK");
+      // Move the name, then break the connection: the reconnect must follow the name.
+      await setHost("127.0.0.3");
+      a.kill("SIGKILL");
+      await a.status;
+      // The old connection is gone: this request either fails with it or
+      // already reaches the server the name points to now (which has no key).
+      const first = await call(c, "GET", "where");
+      assert.ok(first === null || first instanceof ReplyError, String(first));
+      assert.equal(await call(c, "SET", "where", "b"), "OK");
+      const check = await Deno.connect({ hostname: "127.0.0.3", port });
+      const rc = await (async () => {
+        await check.write(cmd("GET", "where"));
+        const buf = new Uint8Array(64);
+        const n = await check.read(buf);
+        return new TextDecoder().decode(buf.subarray(0, n ?? 0));
+      })();
+      check.close();
+      assert.equal(rc, "$1\r\nb\r\n");
+    } finally {
+      await Deno.writeTextFile("/etc/hosts", original);
+      for (const p of [a, b]) {
+        try {
+          p.kill("SIGKILL");
+        } catch {
+          // gone
+        }
+        await p.status;
+      }
+    }
+  },
 });
