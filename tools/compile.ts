@@ -52,7 +52,9 @@ async function compile(target: string): Promise<boolean> {
     console.error(
       `compile ${target}: cannot download the Deno runtime for this target (no internet access?).\n` +
         `Build on a machine with internet access, or use the release workflow (.github/workflows/release.yml).\n` +
-        text.trim().split("\n").slice(-3).join("\n"),
+        text.split("\n").filter((l) => /error|download/i.test(l)).map((l) =>
+          l.replace(/\x1b\[[0-9;]*m/g, "").trim()
+        ).join("\n"),
     );
   } else {
     console.error(`compile ${target} failed:\n${text}`);
