@@ -1,0 +1,305 @@
+/**
+ * Unit tests of the benchmark's pure parts: output parsers, percentile
+ * interpolation, configuration text, round rotation, report shape and the
+ * chart. No process is started and nothing is timed.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { loadsFor, rowsOf } from "./loads.ts";
+import { memcaslapConfig, parseMcload } from "./loads_memcached.ts";
+import { buildRequest, countValues, keyTable, replyState, templates } from "./mcload_proto.ts";
+import { parseMcloadArgs, percentileMs } from "./mcload.ts";
+import {
+  csvFields,
+  log2HistogramAfter,
+  log2Percentile,
+  parseMemcaslap,
+  parseRedisCsv,
+} from "./parse.ts";
+import {
+  type BenchReport,
+  bigMgetSummary,
+  formatReport,
+  median,
+  memoryRatios,
+  ratio,
+  rowReport,
+  type RunRecord,
+  type RunTable,
+} from "./report.ts";
+import { rotation } from "./runner.ts";
+import { poolYaml, type Target, TARGETS } from "./services.ts";
+import { FULL, parseArgs, QUICK } from "./settings.ts";
+import { barsOf, ratioChart } from "./svg.ts";
+
+/** Asserts |actual - expected| <= tolerance. */
+function near(actual: number, expected: number, tolerance = 1e-7): void {
+  assert.ok(Math.abs(actual - expected) <= tolerance, `${actual} is not ${expected}`);
+}
+
+const REDIS_CSV = `WARNING: Could not fetch server CONFIG
+"test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
+"SET","37878.79","0.818","0.200","0.791","1.247","1.759","6.167"
+"GET","36496.35","0.864","0.224","0.791","1.559","2.823","5.695"
+`;
+
+const MEMCASLAP = `servers: 127.0.0.1:23411
+threads count: 2
+\x1b[1;1H\x1b[2J
+Total Statistics
+Type     Time(s)  Ops          TPS(ops/s)   Net(M/s)   Get_miss   Min(us)  Max(us)    Avg(us)    Std_dev    Geo_dist
+Period   2        134506       67253        4.1        0          13       20126      741        1208.07    368.87
+Global   2        134506       67253        4.1        0          13       20126      741        1208.07    368.87
+
+Get Statistics (90 events)
+   Min:        14
+   Log2 Dist:
+       4:        0       10       80        0
+
+<35 SERVER_ERROR out of memory storing object
+Total Statistics (100 events)
+   Min:        13
+   Max:     20126
+   Avg:       743
+   Geo:    369.17
+   Std:   1210.00
+   Log2 Dist:
+       4:        0       10       80        0
+       8:        9        1
+
+cmd_get: 900
+cmd_set: 10
+get_misses: 3
+written_bytes: 41621796
+
+Run time: 2.0s Ops: 910 TPS: 455 Net_rate: 65.8M/s
+`;
+
+Deno.test("csvFields splits quoted fields with commas and escaped quotes", () => {
+  assert.deepEqual(csvFields('"a","b,c","d""e",5'), ["a", "b,c", 'd"e', "5"]);
+});
+
+Deno.test("parseRedisCsv reads rps, p50 and p99 of every test", () => {
+  assert.deepEqual(parseRedisCsv(REDIS_CSV), [
+    { test: "SET", rps: 37878.79, p50Ms: 0.791, p99Ms: 1.759 },
+    { test: "GET", rps: 36496.35, p50Ms: 0.791, p99Ms: 2.823 },
+  ]);
+  assert.throws(() => parseRedisCsv("Could not connect to Redis"));
+  assert.throws(() => parseRedisCsv('"test","rps"\n"GET","1"\n'), /p50_latency_ms/);
+});
+
+Deno.test("log2Percentile interpolates inside memcaslap's (2^(e-1), 2^e] buckets", () => {
+  const hist = new Map([[4, 50], [5, 50]]);
+  assert.deepEqual(log2Percentile(hist, 0.5), 16); // all of bucket 4: (8, 16]
+  assert.deepEqual(log2Percentile(hist, 0.25), 12); // half-way through (8, 16]
+  assert.deepEqual(log2Percentile(hist, 0.99), 16 + 0.98 * 16); // in (16, 32]
+  assert.ok(Number.isNaN(log2Percentile(new Map(), 0.5)));
+});
+
+Deno.test("parseMemcaslap takes the last Total histogram, commands, misses and errors", () => {
+  const m = parseMemcaslap(MEMCASLAP);
+  assert.deepEqual(m.commands, 100);
+  assert.deepEqual(m.seconds, 2);
+  assert.deepEqual(m.commandsPerSec, 50);
+  assert.deepEqual(m.keysPerSec, 455);
+  assert.deepEqual(m.getMisses, 3);
+  assert.deepEqual(m.errorReplies, 1);
+  const hist = log2HistogramAfter(MEMCASLAP, "Total Statistics (");
+  assert.deepEqual([...hist.entries()], [[4, 0], [5, 10], [6, 80], [7, 0], [8, 9], [9, 1]]);
+  // 50th of 100: 40th of the 80 in (32, 64].
+  near(m.p50Ms, (32 + (40 / 80) * 32) / 1000);
+  // 99th: 9th of the 9 in (128, 256].
+  near(m.p99Ms, 0.256);
+  assert.throws(() => parseMemcaslap("servers: x\n"));
+});
+
+Deno.test("memcaslapConfig makes setShare of the commands sets, weighing multi-gets by keys", () => {
+  const text = memcaslapConfig(10, 0.1);
+  const set = Number(/^0 ([\d.]+)$/m.exec(text)?.[1]);
+  const get = Number(/^1 ([\d.]+)$/m.exec(text)?.[1]);
+  near(set + get, 1, 1e-4);
+  // Commands: sets = set, multi-gets = get / 10; sets are a tenth of them.
+  near(set / (set + get / 10), 0.1, 1e-3);
+  assert.ok(memcaslapConfig(1, 0.1).includes("0 0.1000"));
+});
+
+Deno.test("rotation puts every target in every position once over three rounds", () => {
+  const rounds = [0, 1, 2].map(rotation);
+  for (const order of rounds) assert.deepEqual([...order].sort(), [...TARGETS].sort());
+  for (let pos = 0; pos < TARGETS.length; pos++) {
+    assert.deepEqual(new Set(rounds.map((r) => r[pos])).size, TARGETS.length);
+  }
+});
+
+Deno.test("poolYaml gives both proxies the same pools but their own listen ports", () => {
+  const backends = { redis: 6000, memcached: 7000 };
+  const a = poolYaml({ redis: 1, memcached: 2 }, backends);
+  const b = poolYaml({ redis: 3, memcached: 4 }, backends);
+  const strip = (s: string) => s.replace(/listen: \S+/g, "listen: X");
+  assert.deepEqual(strip(a), strip(b));
+  assert.ok(a.includes("listen: 127.0.0.1:1") && a.includes("- 127.0.0.1:6000:1"));
+  assert.ok(!/0\.0\.0\.0|localhost/.test(a));
+});
+
+Deno.test("median and ratio treat missing values as null", () => {
+  assert.deepEqual(median([3, 1, 2]), 2);
+  assert.deepEqual(median([4, 1, 2, 3]), 2.5);
+  assert.deepEqual(median([]), null);
+  assert.deepEqual(ratio(1, null), null);
+  assert.deepEqual(ratio(1, 0), null);
+  assert.deepEqual(ratio(3, 2), 1.5);
+});
+
+Deno.test("parseArgs: --quick, --memcaslap, --help, and nothing else", () => {
+  assert.equal(parseArgs([]), FULL);
+  assert.equal(parseArgs(["--quick"]), QUICK);
+  const mc = parseArgs(["--quick", "--memcaslap"]);
+  assert.ok(mc !== "help" && mc.memcachedTool === "memcaslap" && mc.rounds === QUICK.rounds);
+  assert.equal(parseArgs(["--help"]), "help");
+  assert.throws(() => parseArgs(["--fast"]), /unknown argument/);
+});
+
+const bytes = (s: string) => new TextEncoder().encode(s);
+
+Deno.test("replyState: complete, incomplete and error replies", () => {
+  const state = (s: string, isGet: boolean) => replyState(bytes(s), bytes(s).length, isGet);
+  assert.equal(state("STORED\r\n", false), "ok");
+  assert.equal(state("STOR", false), "more");
+  assert.equal(state("NOT_STORED\r\n", false), "error");
+  assert.equal(state("SERVER_ERROR out of memory\r\n", false), "error");
+  assert.equal(state("END\r\n", true), "ok");
+  assert.equal(state("VALUE k 0 3\r\nabc\r\nEND\r\n", true), "ok");
+  assert.equal(state("VALUE k 0 3\r\n", true), "more");
+  assert.equal(state("VALUE k 0 5\r\nxEND\r\n", true), "more");
+  assert.equal(state("CLIENT_ERROR bad command line format\r\n", true), "error");
+  assert.equal(state("ERROR\r\n", true), "error");
+});
+
+Deno.test("countValues counts VALUE blocks, even when data looks like a header", () => {
+  const reply = bytes("VALUE a 0 3\r\nabc\r\nVALUE b 7 12\r\nVALUE x 0 1\r\r\nEND\r\n");
+  assert.equal(countValues(reply, reply.length), 2);
+  assert.equal(countValues(bytes("END\r\n"), 5), 0);
+});
+
+Deno.test("buildRequest writes gets of `division` keys and sets with their value", () => {
+  const keys = keyTable(10);
+  const t = templates(4);
+  const out = new Uint8Array(256);
+  const dec = (n: number) => new TextDecoder().decode(out.subarray(0, n));
+  const seq = (xs: number[]) => () => xs.shift() ?? 0;
+  const [getLen, gets] = buildRequest(
+    { setShare: 0.1, division: 2 },
+    out,
+    keys,
+    t,
+    seq([0.5, 0.3, 0.95]),
+  );
+  assert.equal(gets, 2);
+  assert.equal(dec(getLen), "get mc:000000000003 mc:000000000009\r\n");
+  const [setLen, none] = buildRequest(
+    { setShare: 0.1, division: 2 },
+    out,
+    keys,
+    t,
+    seq([0.05, 0.0]),
+  );
+  assert.equal(none, 0);
+  assert.equal(dec(setLen), "set mc:000000000000 0 0 4\r\nvvvv\r\n");
+});
+
+Deno.test("mcload: arguments, percentiles and its JSON line", () => {
+  const o = parseMcloadArgs(["--port", "1", "--seconds", "2", "--division", "10"]);
+  assert.equal(o.port, 1);
+  assert.equal(o.division, 10);
+  assert.equal(o.clients, 50);
+  assert.throws(() => parseMcloadArgs(["--seconds", "2"]), /--port/);
+  const sorted = Uint32Array.from(Array.from({ length: 100 }, (_, i) => (i + 1) * 1000));
+  assert.equal(percentileMs(sorted, 0.5), 50);
+  assert.equal(percentileMs(sorted, 0.99), 99);
+  const line = JSON.stringify({
+    commands: 10,
+    seconds: 1,
+    commandsPerSec: 10,
+    p50Ms: 1,
+    p99Ms: 2,
+    keysRequested: 9,
+    keysFound: 9,
+    errors: 0,
+    firstError: null,
+    failure: null,
+  });
+  assert.equal(parseMcload(`noise\n${line}\n`).commandsPerSec, 10);
+  assert.throws(() => parseMcload('{"commands":1}'), /lacks/);
+});
+
+const LOADS = loadsFor(QUICK);
+const ROWS = rowsOf(LOADS);
+
+function reportFrom(table: RunTable): BenchReport {
+  const rows = LOADS.flatMap((l) => l.rows.map((r) => rowReport(l, r.id, r.title, table)));
+  const none = { pid: null, restKb: null, peakKb: null, hwmKb: null, idle: null };
+  const memory = { nutmeg: none, nutcracker: { ...none, restKb: 2048 } };
+  return {
+    schema: "nutmeg-bench/1",
+    mode: "quick",
+    startedAt: "2026-01-01T00:00:00.000Z",
+    durationSeconds: 1,
+    host: { cpus: 2, deno: "x" },
+    settings: QUICK,
+    targets: TARGETS,
+    rows,
+    bigMget: bigMgetSummary(rows.find((r) => r.id === "redis_mget10k_c1")),
+    memory: { ...memory, ratios: memoryRatios(memory) },
+    errors: [],
+  };
+}
+
+Deno.test("a report with nothing measured keeps its full shape, with nulls", () => {
+  const report = reportFrom(new Map());
+  assert.deepEqual(report.rows.map((r) => r.id), ROWS.map((r) => r.id));
+  for (const row of report.rows) {
+    assert.deepEqual(Object.keys(row.results), [...TARGETS]);
+    assert.deepEqual(row.results.nutmeg, { throughput: null, p50Ms: null, p99Ms: null, runs: [] });
+    assert.deepEqual(row.ratios.throughput, null);
+  }
+  assert.deepEqual(report.bigMget.pass, null);
+  assert.deepEqual(report.memory.ratios, { rest: null, peak: null, idle: null });
+  assert.ok(formatReport(report).includes("not measured"));
+  assert.ok(ratioChart(report).includes("not measured"));
+});
+
+Deno.test("ratios and the big-MGET verdict come from the medians", () => {
+  const run = (throughput: number, p99Ms: number, round: number) => ({
+    throughput,
+    p50Ms: p99Ms / 2,
+    p99Ms,
+    size: 1,
+    round,
+    position: 0,
+  });
+  const table: RunTable = new Map();
+  table.set(
+    "redis_get_c50_p1",
+    new Map<Target, RunRecord[]>([
+      ["nutmeg", [run(90, 2, 1), run(100, 4, 2), run(300, 9, 3)]],
+      ["nutcracker", [run(50, 8, 1)]],
+    ]),
+  );
+  table.set(
+    "redis_mget10k_c1",
+    new Map<Target, RunRecord[]>([["nutmeg", [run(100, 1, 1)]], ["direct", [run(125, 1, 1)]]]),
+  );
+  const report = reportFrom(table);
+  const get = report.rows.find((r) => r.id === "redis_get_c50_p1")!;
+  assert.deepEqual(get.results.nutmeg.throughput, 100);
+  assert.deepEqual(get.results.nutmeg.p99Ms, 4);
+  assert.deepEqual(get.ratios.throughput, 2);
+  assert.deepEqual(get.ratios.p99, 0.5);
+  assert.deepEqual(report.bigMget.msPerMget.nutmeg, 10);
+  assert.deepEqual(report.bigMget.msPerMget.direct, 8);
+  assert.deepEqual(report.bigMget.ratioVsDirect, 1.25);
+  assert.deepEqual(report.bigMget.pass, true);
+  assert.deepEqual(barsOf(report).length, ROWS.length * 2 + 4);
+  assert.ok(ratioChart(report).startsWith("<svg"));
+});

@@ -1,0 +1,185 @@
+/**
+ * The memcached loads, run for a fixed time by one of two generators:
+ *
+ * - bench/mcload.ts (default): closed-loop clients in 2 worker threads of
+ *   a separate Deno process, over the pre-populated keys `mc:...`;
+ * - memcaslap (`--memcaslap`): the C tool from libmemcached-tools. Its keys
+ *   start with 8 binary bytes (a counter OR-ed with 0x1010101010101010),
+ *   which memcached and nutcracker accept and nutmeg refuses as control
+ *   characters, so against nutmeg it measures error replies.
+ *
+ * A run whose error replies exceed 1% of its commands is a failed run.
+ *
+ * @module
+ */
+import type { Load, LoadContext, RunOutput, Sample } from "./loads.ts";
+import type { McloadSummary } from "./mcload.ts";
+import { parseMemcaslap } from "./parse.ts";
+import {
+  CLIENTS,
+  MC_KEY_BYTES,
+  MC_KEYSPACE,
+  MC_LOAD_THREADS,
+  MC_VALUE_BYTES,
+  type Settings,
+} from "./settings.ts";
+
+/** Shape of a memcached load. */
+export interface MemcachedSpec {
+  /** Row (and load) id. */
+  readonly id: string;
+  /** Row title. */
+  readonly title: string;
+  /** Keys per get command. */
+  readonly division: number;
+  /** Share of set commands among all commands. */
+  readonly setShare: number;
+}
+
+/** Error replies above this share of the commands make the run a failure. */
+const MAX_ERROR_SHARE = 0.01;
+
+const MCLOAD = decodeURIComponent(new URL("./mcload.ts", import.meta.url).pathname);
+
+/** Throws when too many replies were errors; else returns warnings for the few there were. */
+function checkErrors(errors: number, commands: number, example: string | null): string[] {
+  if (errors === 0) return [];
+  const text = `${errors} of ${commands} replies were errors` +
+    (example ? `, e.g. ${JSON.stringify(example.slice(0, 120))}` : "");
+  if (errors > commands * MAX_ERROR_SHARE) throw new Error(text);
+  return [text];
+}
+
+/**
+ * memcaslap's configuration file: fixed key and value sizes and the command
+ * mix. memcaslap weighs the mix by keys (a 10-key multi-get counts 10), so
+ * the set proportion is converted to make `setShare` of the commands sets.
+ */
+export function memcaslapConfig(division: number, setShare: number): string {
+  const setKeys = setShare / (setShare + (1 - setShare) * division);
+  const r = (x: number) => x.toFixed(4);
+  return [
+    "key",
+    `${MC_KEY_BYTES} ${MC_KEY_BYTES} 1`,
+    "value",
+    `${MC_VALUE_BYTES} ${MC_VALUE_BYTES} 1`,
+    "cmd",
+    `0 ${r(setKeys)}`,
+    `1 ${r(1 - setKeys)}`,
+    "",
+  ].join("\n");
+}
+
+/** Reads mcload's JSON line; throws on anything else. */
+export function parseMcload(stdout: string): McloadSummary {
+  const line = stdout.trim().split("\n").pop() ?? "";
+  const value: unknown = JSON.parse(line);
+  if (typeof value !== "object" || value === null) throw new Error(`bad mcload output: ${line}`);
+  const o = value as Record<string, unknown>;
+  const nums = ["commands", "seconds", "commandsPerSec", "p50Ms", "p99Ms", "keysRequested"];
+  for (const k of [...nums, "keysFound", "errors"]) {
+    if (typeof o[k] !== "number") throw new Error(`mcload output lacks ${k}: ${line}`);
+  }
+  return value as McloadSummary;
+}
+
+async function runMcload(
+  ctx: LoadContext,
+  spec: MemcachedSpec,
+  port: number,
+  seconds: number,
+): Promise<RunOutput> {
+  const args = [
+    "run",
+    "-A",
+    MCLOAD,
+    ...["--port", String(port), "--seconds", String(seconds), "--clients", String(CLIENTS)],
+    ...["--workers", String(MC_LOAD_THREADS), "--division", String(spec.division)],
+    ...["--set-share", String(spec.setShare), "--keys", String(MC_KEYSPACE)],
+    ...["--value-bytes", String(MC_VALUE_BYTES)],
+  ];
+  const out = await ctx.procs.run(
+    `mcload ${spec.id}`,
+    Deno.execPath(),
+    args,
+    (seconds + ctx.settings.runTimeoutSeconds) * 1000,
+  );
+  if (out.timedOut) {
+    throw new Error(`timed out after ${seconds + ctx.settings.runTimeoutSeconds} s`);
+  }
+  if (out.code !== 0) throw new Error(`mcload exit ${out.code}: ${out.stderr.slice(-300)}`);
+  const m = parseMcload(out.stdout);
+  if (m.commands === 0) throw new Error(`no command completed: ${m.failure ?? "?"}`);
+  const warnings = checkErrors(m.errors, m.commands, m.firstError);
+  const missing = m.keysRequested - m.keysFound;
+  if (missing > 0) warnings.push(`${missing} of ${m.keysRequested} pre-populated keys missing`);
+  if (m.failure) warnings.push(`a client stopped early: ${m.failure}`);
+  const sample: Sample = {
+    throughput: m.commandsPerSec,
+    p50Ms: m.p50Ms,
+    p99Ms: m.p99Ms,
+    size: seconds,
+  };
+  return { samples: new Map([[spec.id, sample]]), warnings };
+}
+
+async function runMemcaslap(
+  ctx: LoadContext,
+  spec: MemcachedSpec,
+  port: number,
+  seconds: number,
+): Promise<RunOutput> {
+  const cfg = `${ctx.tmpDir}/${spec.id}.memcaslap.cfg`;
+  await Deno.writeTextFile(cfg, memcaslapConfig(spec.division, spec.setShare));
+  const out = await ctx.procs.run(
+    `memcaslap ${spec.id}`,
+    "memcaslap",
+    [
+      `--servers=127.0.0.1:${port}`,
+      `--time=${seconds}s`,
+      `--stat_freq=${seconds}s`,
+      `--concurrency=${CLIENTS}`,
+      `--threads=${MC_LOAD_THREADS}`,
+      "--win_size=1k",
+      `--division=${spec.division}`,
+      `--cfg_cmd=${cfg}`,
+    ],
+    (seconds + ctx.settings.runTimeoutSeconds) * 1000,
+    { keepChars: 64 << 20 },
+  );
+  if (out.timedOut) {
+    throw new Error(`timed out after ${seconds + ctx.settings.runTimeoutSeconds} s`);
+  }
+  if (out.code !== 0) throw new Error(`exit ${out.code}: ${(out.stderr + out.stdout).slice(-300)}`);
+  const text = out.stdout + out.stderr;
+  const m = parseMemcaslap(text);
+  if (m.commands === 0) throw new Error("memcaslap completed no command");
+  const example = /^<\d+ ((?:SERVER_|CLIENT_)?ERROR.*)$/m.exec(text)?.[1] ?? null;
+  const warnings = checkErrors(m.errorReplies, m.commands, example);
+  // memcaslap only gets keys it has set, so a miss means a lost or misrouted value.
+  if (m.getMisses > 0) warnings.push(`${m.getMisses} get misses`);
+  const sample: Sample = {
+    throughput: m.commandsPerSec,
+    p50Ms: m.p50Ms,
+    p99Ms: m.p99Ms,
+    size: seconds,
+  };
+  return { samples: new Map([[spec.id, sample]]), warnings };
+}
+
+/** A memcached load driven by `tool`. */
+export function memcachedLoad(tool: Settings["memcachedTool"], spec: MemcachedSpec): Load {
+  return {
+    id: spec.id,
+    protocol: "memcached",
+    tool,
+    sizeUnit: "seconds",
+    rows: [{ id: spec.id, title: spec.title }],
+    warmupSize: (s) => s.memcachedWarmupSeconds,
+    measuredSize: (s) => s.memcachedSeconds,
+    run: (ctx, port, seconds) =>
+      tool === "mcload"
+        ? runMcload(ctx, spec, port, seconds)
+        : runMemcaslap(ctx, spec, port, seconds),
+  };
+}

@@ -1,0 +1,343 @@
+/**
+ * The benchmark's result: one JSON document of a fixed shape (every key is
+ * always present; a value that could not be measured is null), and the
+ * table printed from it.
+ *
+ * @module
+ */
+import type { Load, Sample } from "./loads.ts";
+import type { IdleResult } from "./memory.ts";
+import { type ProxyName, type Target, TARGETS } from "./services.ts";
+import { BIG_MGET_KEYS, BIG_MGET_TARGET, type Settings } from "./settings.ts";
+
+/** One measured run of one row against one target. */
+export interface RunRecord extends Sample {
+  /** Round (1-based). */
+  readonly round: number;
+  /** Position of the target in that round's order (0-based). */
+  readonly position: number;
+}
+
+/** Medians of one row on one target. */
+export interface TargetSummary {
+  /** Median throughput over the rounds (per second). */
+  readonly throughput: number | null;
+  /** Median of the runs' p50 latencies (ms). */
+  readonly p50Ms: number | null;
+  /** Median of the runs' p99 latencies (ms). */
+  readonly p99Ms: number | null;
+  /** The runs, in round order. */
+  readonly runs: readonly RunRecord[];
+}
+
+/** Ratios of one row; null when a side is missing. */
+export interface RowRatios {
+  /** nutmeg / nutcracker throughput (above 1: nutmeg serves more). */
+  readonly throughput: number | null;
+  /** nutmeg / nutcracker p99 latency (below 1: nutmeg answers sooner). */
+  readonly p99: number | null;
+  /** nutmeg / direct throughput. */
+  readonly throughputVsDirect: number | null;
+  /** nutmeg / direct p99 latency. */
+  readonly p99VsDirect: number | null;
+}
+
+/** One row of the report. */
+export interface RowReport {
+  /** Stable id. */
+  readonly id: string;
+  /** Human title. */
+  readonly title: string;
+  /** Load generator. */
+  readonly tool: string;
+  /** Unit of `throughput`. */
+  readonly unit: string;
+  /** Unit of a run's `size`. */
+  readonly sizeUnit: string;
+  /** Per target. */
+  readonly results: Readonly<Record<Target, TargetSummary>>;
+  /** Ratios. */
+  readonly ratios: RowRatios;
+}
+
+/** Memory of one proxy (kB of VmRSS, process and descendants). */
+export interface ProxyMemory {
+  /** Its pid, or null when it did not run. */
+  readonly pid: number | null;
+  /** After start, with both pools checked, before any load. */
+  readonly restKb: number | null;
+  /** Highest sample while the loads ran. */
+  readonly peakKb: number | null;
+  /** VmHWM (the kernel's peak since start) after the loads. */
+  readonly hwmKb: number | null;
+  /** The idle-connections test. */
+  readonly idle: IdleResult | null;
+}
+
+/** The 10,000-key MGET against its target. */
+export interface BigMget {
+  /** Keys per MGET. */
+  readonly keys: number;
+  /** Mean time per MGET (ms) = 1000 / median throughput, per target. */
+  readonly msPerMget: Readonly<Record<Target, number | null>>;
+  /** nutmeg / direct. */
+  readonly ratioVsDirect: number | null;
+  /** nutcracker / direct. */
+  readonly nutcrackerVsDirect: number | null;
+  /** The target for ratioVsDirect. */
+  readonly target: number;
+  /** ratioVsDirect <= target, or null when not measured. */
+  readonly pass: boolean | null;
+}
+
+/** The whole result (written as JSON). */
+export interface BenchReport {
+  /** Shape version. */
+  readonly schema: "nutmeg-bench/1";
+  /** "full" or "quick". */
+  readonly mode: string;
+  /** ISO time of the start. */
+  readonly startedAt: string;
+  /** Seconds the whole run took. */
+  readonly durationSeconds: number;
+  /** Machine and program versions. */
+  readonly host: Readonly<Record<string, string | number>>;
+  /** The settings used. */
+  readonly settings: Settings;
+  /** Targets in the order of the first round. */
+  readonly targets: readonly Target[];
+  /** One entry per row, in load order. */
+  readonly rows: readonly RowReport[];
+  /** The big MGET summary. */
+  readonly bigMget: BigMget;
+  /** Memory of both proxies. */
+  readonly memory: Readonly<Record<ProxyName, ProxyMemory>> & {
+    /** nutmeg / nutcracker. */
+    readonly ratios: {
+      readonly rest: number | null;
+      readonly peak: number | null;
+      readonly idle: number | null;
+    };
+  };
+  /** Everything that went wrong (a missing value has its reason here). */
+  readonly errors: readonly string[];
+}
+
+/** Median of numbers, or null for none. */
+export function median(xs: readonly number[]): number | null {
+  const v = xs.filter(Number.isFinite).sort((a, b) => a - b);
+  if (v.length === 0) return null;
+  const mid = v.length >> 1;
+  return v.length % 2 ? v[mid]! : (v[mid - 1]! + v[mid]!) / 2;
+}
+
+/** a / b, or null when either is missing or b is 0. */
+export function ratio(a: number | null, b: number | null): number | null {
+  if (a === null || b === null || b === 0) return null;
+  return a / b;
+}
+
+/** Rounds for JSON (keeps files small and diffs readable). */
+function round(x: number | null, digits = 3): number | null {
+  if (x === null || !Number.isFinite(x)) return null;
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+function summarize(runs: readonly RunRecord[]): TargetSummary {
+  return {
+    throughput: round(median(runs.map((r) => r.throughput)), 1),
+    p50Ms: round(median(runs.map((r) => r.p50Ms))),
+    p99Ms: round(median(runs.map((r) => r.p99Ms))),
+    runs: runs.map((r) => ({
+      ...r,
+      throughput: round(r.throughput, 1) ?? 0,
+      p50Ms: round(r.p50Ms) ?? 0,
+      p99Ms: round(r.p99Ms) ?? 0,
+    })),
+  };
+}
+
+/** Runs collected so far: row id -> target -> runs. */
+export type RunTable = Map<string, Map<Target, RunRecord[]>>;
+
+/** Builds one row's report from its runs. */
+export function rowReport(load: Load, rowId: string, title: string, table: RunTable): RowReport {
+  const byTarget = table.get(rowId);
+  const results = Object.fromEntries(
+    TARGETS.map((t) => [t, summarize(byTarget?.get(t) ?? [])]),
+  ) as Record<Target, TargetSummary>;
+  const [nm, nc, d] = [results.nutmeg, results.nutcracker, results.direct];
+  return {
+    id: rowId,
+    title,
+    tool: load.tool,
+    unit: load.protocol === "memcached" ? "commands/s" : "requests/s",
+    sizeUnit: load.sizeUnit,
+    results,
+    ratios: {
+      throughput: round(ratio(nm.throughput, nc.throughput)),
+      p99: round(ratio(nm.p99Ms, nc.p99Ms)),
+      throughputVsDirect: round(ratio(nm.throughput, d.throughput)),
+      p99VsDirect: round(ratio(nm.p99Ms, d.p99Ms)),
+    },
+  };
+}
+
+/** The big-MGET summary from its row. */
+export function bigMgetSummary(row: RowReport | undefined): BigMget {
+  const ms = (t: Target) => {
+    const thr = row?.results[t].throughput ?? null;
+    return thr ? round(1000 / thr) : null;
+  };
+  const msPerMget = { nutmeg: ms("nutmeg"), nutcracker: ms("nutcracker"), direct: ms("direct") };
+  const r = round(ratio(msPerMget.nutmeg, msPerMget.direct));
+  return {
+    keys: BIG_MGET_KEYS,
+    msPerMget,
+    ratioVsDirect: r,
+    nutcrackerVsDirect: round(ratio(msPerMget.nutcracker, msPerMget.direct)),
+    target: BIG_MGET_TARGET,
+    pass: r === null ? null : r <= BIG_MGET_TARGET,
+  };
+}
+
+/** nutmeg / nutcracker memory ratios. */
+export function memoryRatios(
+  m: Readonly<Record<ProxyName, ProxyMemory>>,
+): BenchReport["memory"]["ratios"] {
+  return {
+    rest: round(ratio(m.nutmeg.restKb, m.nutcracker.restKb), 2),
+    peak: round(ratio(m.nutmeg.peakKb, m.nutcracker.peakKb), 2),
+    idle: round(ratio(m.nutmeg.idle?.idleKb ?? null, m.nutcracker.idle?.idleKb ?? null), 2),
+  };
+}
+
+// ---------------------------------------------------------------- text table
+
+const NA = "-";
+
+function num(x: number | null): string {
+  return x === null ? NA : Math.round(x).toLocaleString("en-US");
+}
+
+function ms(x: number | null): string {
+  if (x === null) return NA;
+  return x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2);
+}
+
+function times(x: number | null): string {
+  return x === null ? NA : `${x.toFixed(2)}x`;
+}
+
+function mb(kb: number | null): string {
+  return kb === null ? NA : `${(kb / 1024).toFixed(1)} MB`;
+}
+
+function bytes(b: number | null): string {
+  if (b === null) return NA;
+  return Math.abs(b) >= 10_240 ? `${(b / 1024).toFixed(1)} KB` : `${b} B`;
+}
+
+/** Lays out rows of cells as aligned columns (first column left, the rest right). */
+export function columns(rows: readonly (readonly string[])[]): string {
+  const widths: number[] = [];
+  for (const r of rows) r.forEach((c, i) => widths[i] = Math.max(widths[i] ?? 0, c.length));
+  return rows.map((r) =>
+    r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ")
+      .trimEnd()
+  ).join("\n");
+}
+
+function throughputTable(report: BenchReport): string {
+  const head = [
+    "load",
+    "nutmeg/s",
+    "nutcracker/s",
+    "direct/s",
+    "thr nm/nc",
+    "p50 ms nm|nc|dir",
+    "p99 ms nm|nc|dir",
+    "p99 nm/nc",
+  ];
+  const body = report.rows.map((r) => {
+    const { nutmeg: a, nutcracker: b, direct: c } = r.results;
+    return [
+      r.title,
+      num(a.throughput),
+      num(b.throughput),
+      num(c.throughput),
+      times(r.ratios.throughput),
+      `${ms(a.p50Ms)} | ${ms(b.p50Ms)} | ${ms(c.p50Ms)}`,
+      `${ms(a.p99Ms)} | ${ms(b.p99Ms)} | ${ms(c.p99Ms)}`,
+      times(r.ratios.p99),
+    ];
+  });
+  return columns([head, ...body]);
+}
+
+function memoryTable(report: BenchReport): string {
+  const { nutmeg: a, nutcracker: b, ratios } = report.memory;
+  const n = Math.max(a.idle?.opened ?? 0, b.idle?.opened ?? 0);
+  const opened = (m: ProxyMemory) =>
+    m.idle && m.idle.opened !== m.idle.requested ? ` (${m.idle.opened} conns)` : "";
+  return columns([
+    ["memory (VmRSS)", "nutmeg", "nutcracker", "nm/nc"],
+    ["at rest", mb(a.restKb), mb(b.restKb), times(ratios.rest)],
+    ["peak under load", mb(a.peakKb), mb(b.peakKb), times(ratios.peak)],
+    [
+      `${n.toLocaleString("en-US")} idle connections`,
+      mb(a.idle?.idleKb ?? null) + opened(a),
+      mb(b.idle?.idleKb ?? null) + opened(b),
+      times(ratios.idle),
+    ],
+    [
+      "  per idle connection",
+      bytes(a.idle?.perConnBytes ?? null),
+      bytes(b.idle?.perConnBytes ?? null),
+      "",
+    ],
+  ]);
+}
+
+function bigMgetLine(report: BenchReport): string {
+  const m = report.bigMget;
+  const verdict = m.pass === null ? "not measured" : m.pass ? "PASS" : "FAIL";
+  return `${m.keys.toLocaleString("en-US")}-key MGET: nutmeg ${ms(m.msPerMget.nutmeg)} ms, ` +
+    `nutcracker ${ms(m.msPerMget.nutcracker)} ms, direct ${ms(m.msPerMget.direct)} ms per MGET; ` +
+    `nutmeg/direct ${times(m.ratioVsDirect)} (target <= ${m.target}x): ${verdict}`;
+}
+
+/** The report as text: throughput and latency per load, memory, the big-MGET verdict, errors. */
+export function formatReport(report: BenchReport): string {
+  const rounds = report.settings.rounds;
+  const out = [
+    `nutmeg benchmark (${report.mode}: median of ${rounds} round${rounds === 1 ? "" : "s"}, ` +
+    `order rotated each round; ${report.durationSeconds.toFixed(0)} s; ` +
+    `${report.host.cpus} cpus, deno ${report.host.deno})`,
+    "",
+    throughputTable(report),
+    "",
+    "thr nm/nc above 1 and p99 nm/nc below 1 favour nutmeg; redis rows count requests " +
+    "(an MGET is one), memcached rows count commands (a multi-get is one).",
+    "",
+    bigMgetLine(report),
+    "",
+    memoryTable(report),
+  ];
+  if (report.errors.length > 0) {
+    out.push("", `problems (${report.errors.length}):`, ...report.errors.map((e) => `  - ${e}`));
+  }
+  return out.join("\n");
+}
+
+/** Writes `<dir>/<timestamp>.json` and `<dir>/latest.json`; returns the timestamped path. */
+export async function writeJson(report: BenchReport, dir: string): Promise<string> {
+  await Deno.mkdir(dir, { recursive: true });
+  const text = JSON.stringify(report, null, 2) + "\n";
+  const stamp = report.startedAt.replace(/\.\d+Z$/, "Z").replaceAll(":", "-");
+  const path = `${dir}/${stamp}.json`;
+  await Deno.writeTextFile(path, text);
+  await Deno.writeTextFile(`${dir}/latest.json`, text);
+  return path;
+}
