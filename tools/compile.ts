@@ -39,6 +39,7 @@ async function compile(target: string): Promise<boolean> {
     ],
     stdout: "inherit",
     stderr: "piped",
+    env: { NO_COLOR: "1" },
   }).spawn();
   const timer = setTimeout(() => child.kill("SIGKILL"), TIMEOUT_MS);
   const { code, stderr, signal } = await child.output();
@@ -52,9 +53,7 @@ async function compile(target: string): Promise<boolean> {
     console.error(
       `compile ${target}: cannot download the Deno runtime for this target (no internet access?).\n` +
         `Build on a machine with internet access, or use the release workflow (.github/workflows/release.yml).\n` +
-        text.split("\n").filter((l) => /error|download/i.test(l)).map((l) =>
-          l.replace(/\x1b\[[0-9;]*m/g, "").trim()
-        ).join("\n"),
+        text.split("\n").filter((l) => /error|download/i.test(l)).map((l) => l.trim()).join("\n"),
     );
   } else {
     console.error(`compile ${target} failed:\n${text}`);

@@ -17,6 +17,7 @@ export type WriteErrorHandler = (err: unknown) => void;
 /** Coalescing writer for one connection. */
 export class OutStream {
   #writer: WritableStreamDefaultWriter<Uint8Array> | null = null;
+  #writable: (() => WritableStream<Uint8Array>) | null = null;
   #buf: Uint8Array = EMPTY;
   #len = 0;
   #spare: Uint8Array | null = null;
@@ -43,9 +44,14 @@ export class OutStream {
     this.#shrinkTo = shrinkTo;
   }
 
-  /** Starts writing to `writable` (bytes appended before are kept and sent first). */
-  attach(writable: WritableStream<Uint8Array>): void {
-    this.#writer = writable.getWriter();
+  /**
+   * Starts writing to the stream `writable()` returns (bytes appended before
+   * are kept and sent first). The stream and its writer are made on the first
+   * write, so a connection that never gets a reply costs no stream objects
+   * (about 3 KiB each in Deno).
+   */
+  attach(writable: () => WritableStream<Uint8Array>): void {
+    this.#writable = writable;
     if (this.#len > 0) this.#schedule();
   }
 
@@ -81,6 +87,7 @@ export class OutStream {
     this.#len = 0;
     this.#buf = EMPTY;
     this.#spare = null;
+    this.#writable = null;
     if (this.#writer) {
       try {
         this.#writer.releaseLock();
@@ -102,14 +109,15 @@ export class OutStream {
   }
 
   #schedule(): void {
-    if (this.#scheduled || this.#inFlight > 0 || this.#writer === null) return;
+    if (this.#scheduled || this.#inFlight > 0 || this.#writable === null) return;
     this.#scheduled = true;
     queueMicrotask(this.#flushCb);
   }
 
   #flush(): void {
     this.#scheduled = false;
-    if (this.#inFlight > 0 || this.#len === 0 || this.#writer === null || this.#failed) return;
+    if (this.#inFlight > 0 || this.#len === 0 || this.#writable === null || this.#failed) return;
+    this.#writer ??= this.#writable().getWriter();
     const chunk = this.#buf.subarray(0, this.#len);
     this.#inFlight = this.#len;
     // Swap buffers: the one being written is not touched until the write ends.
