@@ -88,7 +88,7 @@ export class ClientConn implements ByteConsumer, RequestSink, ReplyTarget {
     this.#parser = pool.protocol.newRequestParser(this.#state);
     this.#in = new InStream(conn, pool.chunk);
     this.#out = new OutStream((err) => this.#fail(err), () => this.#drained());
-    this.#out.attach(() => conn.writable);
+    this.#out.attach(conn);
     const addr = conn.remoteAddr;
     this.#peer = addr.transport === "tcp" || addr.transport === "udp"
       ? `${addr.hostname}:${addr.port}`

@@ -161,7 +161,7 @@ export class ServerConn implements ByteConsumer {
     }
     this.#opts.log(LOG_INFO, `connected to server '${this.#backend.name}'`);
     this.#in = new InStream(conn, this.#opts.chunk);
-    this.#out.attach(() => conn.writable);
+    this.#out.attach(conn);
     this.#in.run(this).then(
       () => this.#close(CLOSED_BY_SERVER, this.#inflight.length > 0, true),
       (err) => this.#close(reasonOf(err), true),
