@@ -20,6 +20,13 @@ import { logger } from "./log/default_logger.ts";
 /** nutmeg's version, from deno.json. */
 export const VERSION: string = meta.version;
 
+/**
+ * What memcached pools answer to `version`: a memcached version whose ASCII
+ * protocol nutmeg serves, then nutmeg's own. Clients gate features on the
+ * number (memccapable fails most of its suite below 1.6).
+ */
+export const MEMCACHED_VERSION = `1.6.0-nutmeg-${VERSION}`;
+
 /** A log sink: level (twemproxy's 0..11) and message. */
 export type LogFn = (level: number, message: string) => void;
 
@@ -102,7 +109,7 @@ function makeProtocol(pc: PoolConfig, pool: () => Pool | null): Protocol {
     });
   }
   return new MemcacheProtocol({
-    version: VERSION,
+    version: MEMCACHED_VERSION,
     stats: () => memcacheStats(pool()),
   });
 }
@@ -126,7 +133,7 @@ function redisInfo(pc: PoolConfig, pool: Pool | null): string {
 function memcacheStats(pool: Pool | null): [string, string | number][] {
   const out: [string, string | number][] = [
     ["pid", Deno.pid],
-    ["version", VERSION],
+    ["version", MEMCACHED_VERSION],
   ];
   if (pool === null) return out;
   for (const [k, v] of Object.entries(pool.stats)) out.push([k, v]);
