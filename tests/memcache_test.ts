@@ -123,3 +123,16 @@ Deno.test("memcache: a noreply command that fails stays silent, so replies never
   await c.send("version\r\n");
   assert.match(await c.readLine(), /^VERSION /);
 });
+
+Deno.test("memcache: keys with control bytes work as in memcached (memcaslap's keys)", async () => {
+  await using backends = await startMemcacheds(2);
+  await using proxy = startProxy(pool(backends.ports));
+  await using c = await RawClient.connect(proxy.port);
+  const key = "\x10\x01k\x7fey";
+  await c.send(`set ${key} 0 0 2\r\nhi\r\nget ${key}\r\n`);
+  assert.equal(await c.readLine(), "STORED");
+  assert.equal(await readGet(c), `VALUE ${key} 0 2\r\nhi\r\nEND\r\n`);
+  // NUL would end the line inside memcached: refused.
+  await c.send("get a\x00b\r\n");
+  assert.equal(await c.readLine(), "CLIENT_ERROR bad command line format");
+});

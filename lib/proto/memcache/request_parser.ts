@@ -13,9 +13,10 @@
  *
  * Where the proxy deliberately differs from memcached (always towards
  * refusing input a server could read differently):
- * - a key holding a control character (0x00-0x1f, 0x7f) is refused with
- *   `CLIENT_ERROR bad command line format` (memcached stores it, and cuts
- *   the line at a NUL byte);
+ * - a key holding a NUL byte is refused with `CLIENT_ERROR bad command line
+ *   format` (memcached cuts the line there, so it would read another
+ *   command); other control bytes are keys like any other, as in memcached
+ *   (memcaslap's keys start with binary bytes);
  * - a storage command whose line is refused but whose length is valid has
  *   its data block swallowed (memcached would read the block as commands);
  * - an unusable data block length (negative, not a number, above 2^31-3, or
@@ -58,7 +59,6 @@ const MAX_TOKENS = 23;
 const LF = 0x0a;
 const CR = 0x0d;
 const SP = 0x20;
-const DEL = 0x7f;
 const NOREPLY = new TextEncoder().encode("noreply");
 const HTTP = new TextEncoder().encode("HTTP/");
 /** First bytes of the commands memcached checks before its `HTTP/` test. */
@@ -244,7 +244,7 @@ export class MemcacheRequestParser implements RequestParser {
     return n;
   }
 
-  /** Whether token `i` is a valid key: at most 250 bytes, no control character. */
+  /** Whether token `i` is a valid key: at most 250 bytes, no NUL byte. */
   #isKey(buf: Uint8Array, start: number, i: number): boolean {
     const t = this.#tokens;
     const s = start + t[2 * i]!;
@@ -252,7 +252,7 @@ export class MemcacheRequestParser implements RequestParser {
     if (e - s > MAX_KEY_LENGTH) return false;
     for (let j = s; j < e; j++) {
       const c = buf[j]!;
-      if (c < SP || c === DEL) return false;
+      if (c === 0) return false;
     }
     return true;
   }
