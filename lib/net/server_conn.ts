@@ -205,8 +205,13 @@ export class ServerConn implements ByteConsumer {
       if (req.target === null && req.parent === null) {
         if (parser.isError) {
           const text = new TextDecoder().decode(buf.subarray(start, end)).trim();
-          this.#close(`handshake failed: ${text}`, true);
-          return;
+          // A backend that has no password takes no AUTH: not a failure
+          // (Redis 6+: "...called without any password configured...",
+          // older: "...no password is set").
+          if (!/without any password configured|no password is set/.test(text)) {
+            this.#close(`handshake failed: ${text}`, true);
+            return;
+          }
         }
         continue;
       }
