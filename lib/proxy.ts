@@ -147,9 +147,14 @@ export const SHUTDOWN_GRACE_MS = 3000;
  * Runs the proxy for `config` until SIGINT/SIGTERM: then it stops accepting,
  * lets clients receive the replies owed (up to {@link SHUTDOWN_GRACE_MS}),
  * closes every connection and resolves with the exit code 0. Throws when a
- * listener or the stats port cannot be opened.
+ * listener or the stats port cannot be opened. `onReady` is called once
+ * every listener is up.
  */
-export async function runProxy(config: Config, options: RunOptions): Promise<number> {
+export async function runProxy(
+  config: Config,
+  options: RunOptions,
+  onReady?: () => void,
+): Promise<number> {
   const proxy = new Proxy(config, {
     chunk: options.mbufSize,
     log: (level, message) => logger.log(level, message),
@@ -168,6 +173,7 @@ export async function runProxy(config: Config, options: RunOptions): Promise<num
     await proxy.close();
     throw err;
   }
+  onReady?.();
   const { promise, resolve } = Promise.withResolvers<void>();
   const stop = () => resolve();
   Deno.addSignalListener("SIGINT", stop);

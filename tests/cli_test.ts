@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { describeStats } from "../lib/stats/metrics.ts";
 import meta from "../deno.json" with { type: "json" };
+import { RawClient, startRedis } from "./_support/servers.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const FIXTURES = new URL("fixtures/conf/", import.meta.url);
@@ -187,11 +188,62 @@ Deno.test("main.ts names the allowed range of out-of-range values", async () => 
   }
 });
 
-Deno.test("main.ts -d is refused for now", async () => {
-  const run = await nutmeg(["-d", "-c", GOOD]);
+Deno.test("main.ts -d checks the configuration in the foreground before detaching", async () => {
+  const run = await nutmeg([
+    "-d",
+    "-c",
+    "tests/fixtures/conf/cases/bad_server_weight_zero.yml.txt",
+  ]);
   assert.equal(run.code, 1);
-  assert.match(run.stderr, /^nutmeg: option -d \(--daemonize\) is not supported yet; .*\n$/);
+  assert.match(run.stderr, /syntax is invalid\n$/);
 });
+
+Deno.test("main.ts -d runs the proxy in the background: parent exits 0 once it listens", async () => {
+  await using backend = await startRedis();
+  const dir = await Deno.makeTempDir();
+  const port = freePort();
+  const pidFile = `${dir}/nutmeg.pid`;
+  const conf = `${dir}/d.yml`;
+  await Deno.writeTextFile(
+    conf,
+    `alpha:\n  listen: 127.0.0.1:${port}\n  redis: true\n  servers:\n    - 127.0.0.1:${backend.port}:1\n`,
+  );
+  let pid = 0;
+  try {
+    const run = await nutmeg(["-d", "-c", conf, "-p", pidFile, "-s", String(freePort())]);
+    assert.equal(run.code, 0, run.stderr);
+    pid = Number((await Deno.readTextFile(pidFile)).trim());
+    assert.ok(pid > 0 && pid !== Deno.pid);
+    // Listening already when the parent returned.
+    await using c = await RawClient.connect(port);
+    await c.send("*3\r\n$3\r\nSET\r\n$1\r\nd\r\n$2\r\nok\r\n*2\r\n$3\r\nGET\r\n$1\r\nd\r\n");
+    assert.equal(await c.readText(13), "+OK\r\n$2\r\nok\r\n");
+    await c.close();
+    Deno.kill(pid, "SIGTERM");
+    const until = Date.now() + 10_000;
+    while (await exists(pidFile) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(await exists(pidFile), false, "pid file removed at exit");
+    pid = 0;
+  } finally {
+    if (pid > 0) {
+      try {
+        Deno.kill(pid, "SIGKILL");
+      } catch {
+        // gone
+      }
+    }
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 Deno.test("main.ts does not start on a bad configuration (no -t)", async () => {
   const run = await nutmeg(["-c", "tests/fixtures/conf/cases/bad_server_weight_zero.yml.txt"]);

@@ -17,6 +17,7 @@ import { describeStats } from "../stats/metrics.ts";
 import { logger } from "../log/default_logger.ts";
 import { installLogSignals } from "../log/signals.ts";
 import { runProxy } from "../proxy.ts";
+import { daemonize, reportReady } from "./daemon.ts";
 
 /** Where {@link runCli} writes; stderr unless a test says otherwise. */
 export interface CliIo {
@@ -96,11 +97,9 @@ export async function runCli(args: readonly string[], io: CliIo = STDERR): Promi
   }
 
   if (options.daemonize) {
-    io.write(
-      "nutmeg: option -d (--daemonize) is not supported yet; " +
-        "run nutmeg in the foreground under a service manager (systemd, runit, a container)\n",
-    );
-    return 1;
+    // Check the configuration in the foreground, where errors can be seen.
+    if ((await load(options.confFile, io)) === null) return 1;
+    return await daemonize(args, (text) => io.write(text));
   }
   return await run(options, io);
 }
@@ -110,16 +109,21 @@ async function run(options: RunOptions, io: CliIo): Promise<number> {
     logger.configure({ level: options.verbosity, file: options.logFile });
   } catch (e) {
     io.write(`nutmeg: ${reason(e)}\n`);
+    reportReady(reason(e));
     return 1;
   }
   try {
     const config = await load(options.confFile, io);
-    if (config === null) return 1;
+    if (config === null) {
+      reportReady(`configuration file '${options.confFile}' syntax is invalid`);
+      return 1;
+    }
     if (options.pidFile !== null) {
       try {
         await writePidFile(options.pidFile);
       } catch (e) {
         io.write(`nutmeg: ${reason(e)}\n`);
+        reportReady(reason(e));
         return 1;
       }
     }
@@ -136,9 +140,10 @@ async function serve(config: Config, options: RunOptions, io: CliIo): Promise<nu
     `nutmeg-${VERSION} built for ${Deno.build.os} ${Deno.build.arch} started on pid ${Deno.pid}`,
   );
   try {
-    return await runProxy(config, options);
+    return await runProxy(config, options, () => reportReady(null));
   } catch (e) {
     logger.alert(reason(e));
+    reportReady(reason(e));
     if (logger.file !== null) io.write(`nutmeg: ${reason(e)}\n`);
     return 1;
   } finally {

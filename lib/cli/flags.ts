@@ -73,7 +73,7 @@ export const FLAGS: readonly FlagDef[] = [
     kind: "switch",
     help: "test configuration for syntax errors and exit",
   },
-  { short: "d", long: "daemonize", kind: "switch", help: "run as a daemon (not supported yet)" },
+  { short: "d", long: "daemonize", kind: "switch", help: "run as a daemon" },
   { short: "D", long: "describe-stats", kind: "switch", help: "print stats description and exit" },
   {
     short: "v",
