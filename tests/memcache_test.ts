@@ -136,3 +136,87 @@ Deno.test("memcache: keys with control bytes work as in memcached (memcaslap's k
   await c.send("get a\x00b\r\n");
   assert.equal(await c.readLine(), "CLIENT_ERROR bad command line format");
 });
+
+Deno.test("memcache: gat/gats, touch, cas, append/prepend, incr/decr through the pool", async () => {
+  await using backends = await startMemcacheds(3);
+  await using proxy = startProxy(pool(backends.ports));
+  await using c = await RawClient.connect(proxy.port);
+  const keys = ["ga", "gb", "gc", "gd", "ge", "gf"];
+  for (const k of keys) {
+    await c.send(`set ${k} 7 0 ${k.length}\r\n${k}\r\n`);
+    assert.equal(await c.readLine(), "STORED");
+  }
+  await c.send(`gat 100 ${keys.join(" ")} missing\r\n`);
+  assert.equal(
+    await readGet(c),
+    keys.map((k) => `VALUE ${k} 7 ${k.length}\r\n${k}\r\n`).join("") + "END\r\n",
+  );
+  await c.send(`gats 100 ${keys.slice(0, 3).join(" ")}\r\n`);
+  const gats = await readGet(c);
+  const uniques = [...gats.matchAll(/^VALUE (\S+) 7 2 (\d+)\r\n/gm)];
+  assert.deepEqual(uniques.map((m) => m[1]), keys.slice(0, 3));
+  await c.send(`cas ga 1 0 2 ${uniques[0]![2]}\r\nGA\r\ncas ga 1 0 2 ${uniques[0]![2]}\r\nXX\r\n`);
+  assert.equal(await c.readLine(), "STORED");
+  assert.equal(await c.readLine(), "EXISTS");
+  await c.send("append gb 0 0 2\r\n++\r\nprepend gb 0 0 2\r\n--\r\nget gb\r\n");
+  assert.equal(await c.readLine(), "STORED");
+  assert.equal(await c.readLine(), "STORED");
+  assert.equal(await readGet(c), "VALUE gb 7 6\r\n--gb++\r\nEND\r\n");
+  await c.send("touch gc 10\r\ntouch nokey 10\r\n");
+  assert.equal(await c.readLine(), "TOUCHED");
+  assert.equal(await c.readLine(), "NOT_FOUND");
+  await c.send("set n 0 0 2\r\n10\r\nincr n 5\r\ndecr n 20\r\nincr gd 1\r\n");
+  assert.equal(await c.readLine(), "STORED");
+  assert.equal(await c.readLine(), "15");
+  assert.equal(await c.readLine(), "0");
+  assert.equal(
+    await c.readLine(),
+    "CLIENT_ERROR cannot increment or decrement non-numeric value",
+  );
+});
+
+Deno.test("memcache: flush_all and verbosity reach every server; stats and version are the proxy's", async () => {
+  await using backends = await startMemcacheds(3);
+  await using proxy = startProxy(pool(backends.ports));
+  await using c = await RawClient.connect(proxy.port);
+  for (let i = 0; i < 30; i++) await c.send(`set f${i} 0 0 1\r\nx\r\n`);
+  for (let i = 0; i < 30; i++) assert.equal(await c.readLine(), "STORED");
+  await c.send("verbosity 1\r\nflush_all\r\n");
+  assert.equal(await c.readLine(), "OK");
+  assert.equal(await c.readLine(), "OK");
+  for (const port of backends.ports) {
+    await using d = await RawClient.connect(port);
+    await d.send(`get ${Array.from({ length: 30 }, (_, i) => `f${i}`).join(" ")}\r\n`);
+    assert.equal(await readGet(d), "END\r\n", `server ${port} flushed`);
+  }
+  await c.send("stats\r\n");
+  const stats = await c.readUntilText("END\r\n");
+  assert.match(stats, /^STAT pid \d+\r\n/);
+  assert.match(stats, /STAT client_connections 1\r\n/);
+  await c.send("version\r\n");
+  assert.match(await c.readLine(), /^VERSION 1\.6\.0-nutmeg-/);
+});
+
+Deno.test("memcache: 20 clients pipelining 500 mixed commands each (10,000) get their own replies", async () => {
+  await using backends = await startMemcacheds(3);
+  await using proxy = startProxy(pool(backends.ports));
+  await Promise.all(Array.from({ length: 20 }, async (_, ci) => {
+    await using c = await RawClient.connect(proxy.port);
+    let req = "";
+    let expected = "";
+    for (let i = 0; i < 125; i++) {
+      const k = `p${ci}:${i}`;
+      const v = `${ci}-${i}`;
+      req += `set ${k} ${ci} 0 ${v.length}\r\n${v}\r\n`;
+      expected += "STORED\r\n";
+      req += `set ${k}q 0 0 1 noreply\r\nq\r\n`;
+      req += `get ${k} ${k}q p${ci}:missing\r\n`;
+      expected += `VALUE ${k} ${ci} ${v.length}\r\n${v}\r\nVALUE ${k}q 0 1\r\nq\r\nEND\r\n`;
+      req += `delete ${k}q\r\n`;
+      expected += "DELETED\r\n";
+    }
+    await c.send(req);
+    const got = await c.readText(new TextEncoder().encode(expected).length, 20000);
+    assert.equal(got, expected);
+  }));
+});

@@ -39,6 +39,24 @@ export interface Backend extends AsyncDisposable {
   signal(sig: Deno.Signal): void;
 }
 
+/** The server could not bind its port (another process took it). */
+class PortTakenError extends Error {}
+
+/** Starts a server on `port`, or on fresh free ports until one binds when `port` was not given. */
+async function spawnOnFreePort(
+  make: (port: number) => Promise<Backend>,
+  port: number | undefined,
+): Promise<Backend> {
+  if (port !== undefined) return await make(port);
+  for (let attempt = 0;; attempt++) {
+    try {
+      return await make(freePort());
+    } catch (err) {
+      if (!(err instanceof PortTakenError) || attempt >= 4) throw err;
+    }
+  }
+}
+
 async function spawn(cmd: string, args: string[], port: number): Promise<Backend> {
   const process = new Deno.Command(cmd, {
     args,
@@ -57,8 +75,14 @@ async function spawn(cmd: string, args: string[], port: number): Promise<Backend
     }
     await process.status;
   };
+  let exited = false;
+  process.status.then(() => exited = true);
   try {
     await waitForPort(port);
+    // A port taken by another test's process between freePort() and the
+    // bind makes our server exit at once while the port still answers.
+    await new Promise((r) => setTimeout(r, 50));
+    if (exited) throw new PortTakenError(`${cmd} could not bind port ${port}`);
   } catch (err) {
     await stop();
     throw err;
@@ -73,31 +97,33 @@ async function spawn(cmd: string, args: string[], port: number): Promise<Backend
 }
 
 /** Starts redis-server on a free loopback port, with no persistence. */
-export function startRedis(port = freePort(), extra: string[] = []): Promise<Backend> {
-  return spawn("redis-server", [
-    "--port",
-    String(port),
-    "--bind",
-    "127.0.0.1",
-    "--save",
-    "",
-    "--appendonly",
-    "no",
-    "--protected-mode",
-    "no",
-    ...extra,
-  ], port);
+export function startRedis(port?: number, extra: string[] = []): Promise<Backend> {
+  return spawnOnFreePort((port) =>
+    spawn("redis-server", [
+      "--port",
+      String(port),
+      "--bind",
+      "127.0.0.1",
+      "--save",
+      "",
+      "--appendonly",
+      "no",
+      "--protected-mode",
+      "no",
+      ...extra,
+    ], port), port);
 }
 
 /** Starts memcached on a free loopback port. */
-export function startMemcached(port = freePort(), extra: string[] = []): Promise<Backend> {
+export function startMemcached(port?: number, extra: string[] = []): Promise<Backend> {
   // memcached refuses to run as root unless told which user to become.
   const user = Deno.uid() === 0 ? ["-u", "root"] : [];
-  return spawn(
-    "memcached",
-    [...user, "-p", String(port), "-l", "127.0.0.1", "-U", "0", ...extra],
-    port,
-  );
+  return spawnOnFreePort((port) =>
+    spawn(
+      "memcached",
+      [...user, "-p", String(port), "-l", "127.0.0.1", "-U", "0", ...extra],
+      port,
+    ), port);
 }
 
 /** Several backends stopped together. */
