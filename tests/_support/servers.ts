@@ -158,6 +158,8 @@ const dec = new TextDecoder();
 export class RawClient implements AsyncDisposable {
   readonly conn: Deno.Conn;
   #buf = new Uint8Array(0);
+  /** Backing store of #buf (which is a view on it). */
+  #store = new Uint8Array(0);
   #eof = false;
   #wake: (() => void) | null = null;
   #pump: Promise<void>;
@@ -181,10 +183,17 @@ export class RawClient implements AsyncDisposable {
       while (true) {
         const n = await this.conn.read(chunk);
         if (n === null) break;
-        const next = new Uint8Array(this.#buf.length + n);
-        next.set(this.#buf);
-        next.set(chunk.subarray(0, n), this.#buf.length);
-        this.#buf = next;
+        // Grow geometrically so large replies cost linear time.
+        const len = this.#buf.length;
+        if (this.#store.length < len + n) {
+          const store = new Uint8Array(Math.max(2 * this.#store.length, len + n, 65536));
+          store.set(this.#buf);
+          this.#store = store;
+        } else if (this.#buf.byteOffset !== 0) {
+          this.#store.copyWithin(0, this.#buf.byteOffset, this.#buf.byteOffset + len);
+        }
+        this.#store.set(chunk.subarray(0, n), len);
+        this.#buf = this.#store.subarray(0, len + n);
         this.#wake?.();
       }
     } catch {
@@ -229,7 +238,8 @@ export class RawClient implements AsyncDisposable {
       const n = done(this.#buf);
       if (n > 0) {
         const out = this.#buf.slice(0, n);
-        this.#buf = this.#buf.slice(n);
+        // Keep the rest as a view; the next read compacts it to the front.
+        this.#buf = this.#buf.subarray(n);
         return out;
       }
       if (this.#eof) throw new Error(`EOF after ${JSON.stringify(dec.decode(this.#buf))}`);
