@@ -6,9 +6,8 @@
 import assert from "node:assert/strict";
 import parsePrometheusTextFormat from "npm:parse-prometheus-text-format@1.1.1";
 import { RawClient, startRedises } from "./_support/servers.ts";
-import { serverLines, startProxy } from "./_support/proxy.ts";
+import { serverLines, startProxy, startStats } from "./_support/proxy.ts";
 import { cmd, replies } from "./_support/resp.ts";
-import { StatsServer } from "../lib/stats/server.ts";
 import { POOL_METRICS, SERVER_METRICS } from "../lib/stats/metrics.ts";
 import { metricName } from "../lib/stats/prometheus.ts";
 
@@ -24,15 +23,8 @@ Deno.test("stats port: /metrics is valid Prometheus text matching the JSON count
   await using proxy = startProxy(
     `alpha:\n  listen: AUTO\n  redis: true\n  servers:\n${serverLines(backends.ports, true)}\n`,
   );
-  const stats = new StatsServer(proxy.proxy, {
-    host: "127.0.0.1",
-    port: 0,
-    interval: 60_000,
-    version: "test",
-    source: "testhost",
-  });
-  stats.open();
-  try {
+  await using stats = startStats(proxy);
+  {
     await using c = await RawClient.connect(proxy.port);
     for (let i = 0; i < 20; i++) await c.send(cmd("SET", `m${i}`, "v"));
     await c.readUntil(replies(20));
@@ -92,7 +84,5 @@ Deno.test("stats port: /metrics is valid Prometheus text matching the JSON count
     await using raw = await RawClient.connect(stats.addr.port);
     assert.ok(await raw.closedWithin(1000));
     assert.equal(JSON.parse(new TextDecoder().decode(raw.buffered)).service, "nutcracker");
-  } finally {
-    await stats.close();
   }
 });

@@ -3,9 +3,8 @@
  */
 import assert from "node:assert/strict";
 import { RawClient, startRedises } from "./_support/servers.ts";
-import { serverLines, startProxy } from "./_support/proxy.ts";
+import { serverLines, startProxy, startStats } from "./_support/proxy.ts";
 import { cmd, replies } from "./_support/resp.ts";
-import { StatsServer } from "../lib/stats/server.ts";
 import { POOL_METRICS, SERVER_METRICS } from "../lib/stats/metrics.ts";
 
 /** Field names nutcracker 0.5.0 printed for one pool with one server (recorded from its stats port). */
@@ -53,15 +52,8 @@ Deno.test("stats port: twemproxy's fields and exact counters after a known workl
   await using proxy = startProxy(
     `alpha:\n  listen: AUTO\n  redis: true\n  servers:\n${serverLines(backends.ports, true)}\n`,
   );
-  const stats = new StatsServer(proxy.proxy, {
-    host: "127.0.0.1",
-    port: 0,
-    interval: 60_000,
-    version: "test",
-    source: "testhost",
-  });
-  stats.open();
-  try {
+  await using stats = startStats(proxy);
+  {
     assert.deepEqual(POOL_METRICS.map((m) => m.name), NUTCRACKER_POOL);
     assert.deepEqual(SERVER_METRICS.map((m) => m.name), NUTCRACKER_SERVER);
     await using c = await RawClient.connect(proxy.port);
@@ -98,7 +90,5 @@ Deno.test("stats port: twemproxy's fields and exact counters after a known workl
     }
     const mget = perServer.reduce((n, k) => n + `*${k}\r\n`.length + k * 5, 0);
     assert.equal(s0.response_bytes + s1.response_bytes, 10 * 5 + mget);
-  } finally {
-    await stats.close();
   }
 });

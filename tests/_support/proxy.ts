@@ -7,6 +7,7 @@
 import { parseConfig } from "../../lib/config/load.ts";
 import { Proxy } from "../../lib/proxy.ts";
 import { freePort } from "./servers.ts";
+import { StatsServer } from "../../lib/stats/server.ts";
 
 /** A running in-process proxy. */
 export interface TestProxy extends AsyncDisposable {
@@ -39,4 +40,17 @@ export function startProxy(yaml: string, chunk?: number): TestProxy {
 /** YAML server lines for backends on 127.0.0.1. */
 export function serverLines(ports: number[], names = false): string {
   return ports.map((p, i) => `    - 127.0.0.1:${p}:1${names ? ` s${i}` : ""}`).join("\n");
+}
+
+/** A stats server on a free loopback port for a test proxy, closed by `await using`. */
+export function startStats(proxy: TestProxy): StatsServer & AsyncDisposable {
+  const stats = new StatsServer(proxy.proxy, {
+    host: "127.0.0.1",
+    port: 0,
+    interval: 60_000,
+    version: "test",
+    source: "testhost",
+  });
+  stats.open();
+  return Object.assign(stats, { [Symbol.asyncDispose]: () => stats.close() });
 }
