@@ -36,6 +36,8 @@ export interface ProxyOptions {
   readonly chunk?: number;
   /** Where log lines go. @default nowhere */
   readonly log?: LogFn;
+  /** The log level in force, read before building per-request messages. @default 5 */
+  readonly logLevel?: () => number;
 }
 
 /** The running pools of one configuration. */
@@ -50,6 +52,7 @@ export class Proxy {
   constructor(config: Config, options: ProxyOptions = {}) {
     this.config = config;
     const log = options.log ?? (() => {});
+    const logLevel = options.logLevel ?? (() => 5);
     const chunk = options.chunk ?? 16384;
     this.pools = config.pools.map((pc) => {
       let pool: Pool | null = null;
@@ -60,6 +63,7 @@ export class Proxy {
         limits: DEFAULT_CLIENT_LIMITS,
         counters: this.counters,
         log,
+        logLevel,
       });
       return pool;
     });
@@ -158,6 +162,7 @@ export async function runProxy(
   const proxy = new Proxy(config, {
     chunk: options.mbufSize,
     log: (level, message) => logger.log(level, message),
+    logLevel: () => logger.level,
   });
   const stats = new StatsServer(proxy, {
     host: options.statsAddr,

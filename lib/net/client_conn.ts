@@ -56,9 +56,12 @@ export interface ClientPool {
   /** The connection is gone. */
   clientClosed(client: ClientConn): void;
   log(level: number, message: string): void;
+  /** The log level in force (checked before building per-request messages). */
+  logLevel(): number;
 }
 
 const LOG_INFO = 6;
+const LOG_VERB = 8;
 
 /** A client connection of a pool. */
 export class ClientConn implements ByteConsumer, RequestSink, ReplyTarget {
@@ -203,6 +206,14 @@ export class ClientConn implements ByteConsumer, RequestSink, ReplyTarget {
     req.start = this.#now;
     this.#queue.push(req);
     const server = this.#pool.serverOf(buf, keyStart, keyEnd);
+    if (this.#pool.logLevel() >= LOG_VERB) {
+      this.#pool.log(
+        LOG_VERB,
+        `req from ${this.#peer}: ${end - start} bytes, key '${
+          new TextDecoder().decode(buf.subarray(keyStart, Math.min(keyEnd, keyStart + 64)))
+        }' -> server ${server}`,
+      );
+    }
     if (server < 0) {
       this.#pool.stats.forward_error++;
       req.fail(this.#protocol.errorReply(NO_SERVER));
@@ -225,6 +236,14 @@ export class ClientConn implements ByteConsumer, RequestSink, ReplyTarget {
     parent.merge = merge;
     parent.start = this.#now;
     this.#queue.push(parent);
+    if (this.#pool.logLevel() >= LOG_VERB) {
+      this.#pool.log(
+        LOG_VERB,
+        `req from ${this.#peer}: split into ${n} fragments to servers ${
+          fragments.map((f) => f.server).join(",")
+        }`,
+      );
+    }
     if (n === 0) {
       this.complete(parent, merge([]));
       return;

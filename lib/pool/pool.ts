@@ -34,6 +34,8 @@ export interface PoolEnv {
   readonly limits: ClientLimits;
   readonly counters: ConnectionCounters;
   log(level: number, message: string): void;
+  /** The log level in force (checked before building per-request messages). */
+  logLevel(): number;
 }
 
 const LOG_NOTICE = 5;
@@ -125,6 +127,11 @@ export class Pool implements ClientPool, ServerOwner {
     if (this.#rebuildTimer !== null) clearTimeout(this.#rebuildTimer);
     this.#rebuildTimer = null;
     await Promise.all(this.#serving);
+  }
+
+  /** The log level in force. */
+  logLevel(): number {
+    return this.#env.logLevel();
   }
 
   /** Logs with the pool's name. */
