@@ -41,11 +41,11 @@ export class OutStream {
   #onError: WriteErrorHandler;
   #onDrain: (() => void) | null;
   #shrinkTo: number;
-  #flushCb = () => this.#flush();
+  #flushCb: (() => void) | null = null;
   /** Called each time appended bytes are handed to a write. */
   onFlush: (() => void) | null = null;
-  #doneCb = (n: number) => this.#wrote(n);
-  #errorCb = (err: unknown) => this.#fail(err);
+  #doneCb: ((n: number) => void) | null = null;
+  #errorCb: ((err: unknown) => void) | null = null;
 
   /**
    * @param onError called once when a write fails
@@ -113,7 +113,8 @@ export class OutStream {
   #schedule(): void {
     if (this.#scheduled || this.#inFlight > 0 || this.#sink === null) return;
     this.#scheduled = true;
-    queueMicrotask(this.#flushCb);
+    // Callbacks are made on first use: idle connections never need them.
+    queueMicrotask(this.#flushCb ??= () => this.#flush());
   }
 
   #flush(): void {
@@ -130,7 +131,10 @@ export class OutStream {
     this.onFlush?.();
     this.#chunk = chunk;
     this.#done = 0;
-    sink.write(chunk).then(this.#doneCb, this.#errorCb);
+    sink.write(chunk).then(
+      this.#doneCb ??= (n: number) => this.#wrote(n),
+      this.#errorCb ??= (err: unknown) => this.#fail(err),
+    );
   }
 
   #wrote(n: number): void {
@@ -138,7 +142,7 @@ export class OutStream {
     if (sink === null) return; // released meanwhile
     this.#done += n;
     if (this.#done < this.#chunk.length) {
-      sink.write(this.#chunk.subarray(this.#done)).then(this.#doneCb, this.#errorCb);
+      sink.write(this.#chunk.subarray(this.#done)).then(this.#doneCb!, this.#errorCb!);
       return;
     }
     this.#chunk = EMPTY;

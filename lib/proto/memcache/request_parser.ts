@@ -81,6 +81,9 @@ const PHASE_DATA = 1;
  * console.assert(p.command?.name === "get" && p.tokenCount === 3);
  * ```
  */
+/** Shared empty token array of parsers that have not parsed anything yet. */
+const NO_TOKENS = new Int32Array(0);
+
 export class MemcacheRequestParser implements RequestParser {
   #needed = 0;
   #error: Uint8Array | null = null;
@@ -88,7 +91,8 @@ export class MemcacheRequestParser implements RequestParser {
   #reply: Uint8Array | null = null;
   #noreply = false;
   /** Token offsets relative to the request start: start, end, start, end, ... */
-  #tokens = new Int32Array(64);
+  // Token offsets, allocated on the first request (idle clients cost none).
+  #tokens: Int32Array = NO_TOKENS;
   #tokenCount = 0;
   #firstKey = 1;
   #argToken = -1;
@@ -233,7 +237,7 @@ export class MemcacheRequestParser implements RequestParser {
       const s = i;
       while (i < contentEnd && buf[i] !== SP) i++;
       if (2 * n + 2 > t.length) {
-        const grown = new Int32Array(t.length * 2);
+        const grown = new Int32Array(Math.max(64, t.length * 2));
         grown.set(t);
         this.#tokens = t = grown;
       }

@@ -85,6 +85,11 @@ function hexValue(c: number): number {
  * relative to the message start for RESP requests, or absolute in
  * {@link inlineArgs} for inline ones ({@link inline}).
  */
+/** Shared empty offset array of parsers that have not parsed anything yet. */
+const NO_OFFSETS = new Float64Array(0);
+/** Shared empty inline buffer. */
+const NO_BYTES = new Uint8Array(0);
+
 export class RedisRequestParser implements RequestParser {
   #state: ClientState;
   #busy = false;
@@ -92,8 +97,9 @@ export class RedisRequestParser implements RequestParser {
   #pos = 0;
   #count = 0;
   #argc = 0;
-  #starts = new Float64Array(16);
-  #ends = new Float64Array(16);
+  // Argument offsets, allocated on the first request (idle clients cost none).
+  #starts: Float64Array = NO_OFFSETS;
+  #ends: Float64Array = NO_OFFSETS;
   #num = 0;
   #digits = 0;
   #neg = false;
@@ -102,7 +108,7 @@ export class RedisRequestParser implements RequestParser {
   #bulkLen = 0;
   #scan = 0;
   #inline = false;
-  #inlineBuf = new Uint8Array(0);
+  #inlineBuf: Uint8Array = NO_BYTES;
   #needed = 0;
   #error: Uint8Array | null = null;
 
@@ -269,10 +275,10 @@ export class RedisRequestParser implements RequestParser {
     this.#inline = false;
     this.#error = null;
     if (this.#starts.length > 65536) {
-      this.#starts = new Float64Array(16);
-      this.#ends = new Float64Array(16);
+      this.#starts = NO_OFFSETS;
+      this.#ends = NO_OFFSETS;
     }
-    if (this.#inlineBuf.length > 4096) this.#inlineBuf = new Uint8Array(0);
+    if (this.#inlineBuf.length > 4096) this.#inlineBuf = NO_BYTES;
   }
 
   #more(): number {
@@ -293,8 +299,9 @@ export class RedisRequestParser implements RequestParser {
   #push(s: number, e: number): void {
     const n = this.#argc;
     if (n === this.#starts.length) {
-      const starts = new Float64Array(n * 2);
-      const ends = new Float64Array(n * 2);
+      const cap = Math.max(16, n * 2);
+      const starts = new Float64Array(cap);
+      const ends = new Float64Array(cap);
       starts.set(this.#starts);
       ends.set(this.#ends);
       this.#starts = starts;
