@@ -137,3 +137,11 @@ export function selectNotAllowed(db: number): Uint8Array {
   const pool = db === 0 ? "" : ` (redis_db ${db} on the servers)`;
   return errorReply(`ERR SELECT is not allowed through the proxy: only db 0 is served${pool}`);
 }
+
+/** COPY ... DB <n> into a database other than the pool's own on the servers. */
+export function copyDbNotAllowed(db: number): Uint8Array {
+  const pool = db === 0 ? "" : ` (redis_db ${db} on the servers)`;
+  return errorReply(
+    `ERR COPY to another database is not allowed through the proxy: only db 0 is served${pool}`,
+  );
+}

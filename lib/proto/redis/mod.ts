@@ -16,7 +16,8 @@
  *   Authentication required.`), not twemproxy's `-ERR invalid password`;
  *   only AUTH, HELLO, QUIT and RESET run before it.
  * - SELECT 0 (and SELECT of the pool's own redis_db) is accepted, any other
- *   database refused.
+ *   database refused; so is COPY ... DB into another database of the
+ *   servers (a pool's redis_db keeps pools sharing a server apart).
  * - An empty request (`*0`, `*-1`, a blank inline line) is answered with an
  *   empty local reply; QUIT is `+OK` then `closeAfterReplies()`, after
  *   which the core must not handle more requests of that client.

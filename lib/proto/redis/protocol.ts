@@ -19,6 +19,7 @@ import {
   arityOk,
   COMMAND_TABLE,
   type CommandSpec,
+  equalsIgnoreCase,
   findKeys,
 } from "./command_spec.ts";
 import {
@@ -31,6 +32,7 @@ import {
   writeHeader,
 } from "./encode.ts";
 import {
+  copyDbNotAllowed,
   crossServer,
   NOAUTH,
   noKeys,
@@ -39,11 +41,13 @@ import {
   unsupported,
   wrongArity,
 } from "./errors.ts";
-import { LocalCommands } from "./local.ts";
+import { LocalCommands, parseInteger } from "./local.ts";
 import { mergeAllOk, mergeAllOnes, mergeSame, mergeSum } from "./merge.ts";
 import { RedisRequestParser } from "./request_parser.ts";
 import { RedisResponseParser } from "./response_parser.ts";
 import { Splitter } from "./split.ts";
+
+const DB = new TextEncoder().encode("db");
 
 /** Options of {@link RedisProtocol}. */
 export interface RedisProtocolOptions {
@@ -256,6 +260,9 @@ export class RedisProtocol implements Protocol {
     end: number,
     sink: RequestSink,
   ): void {
+    if (spec.name === "copy" && !this.#copyStaysInDb(args)) {
+      return sink.local(copyDbNotAllowed(this.#options.db));
+    }
     const n = findKeys(spec, args, this.#keys);
     if (n === 0 && spec.flags.includes("no_mandatory_keys")) return sink.local(noKeys(spec.name));
     // A bad key count: any server gives Redis's own error for it.
@@ -272,6 +279,22 @@ export class RedisProtocol implements Protocol {
       }
     }
     this.#forward(parser, args, first, buf, start, end, sink);
+  }
+
+  /**
+   * Whether `COPY source destination [DB n] [REPLACE]` stays in the pool's
+   * database on the servers: no DB option, or DB naming `redis_db`. A DB
+   * that is not a number is left to the server to refuse.
+   */
+  #copyStaysInDb(args: Args): boolean {
+    const buf = args.argBuf;
+    for (let i = 3; i + 1 < args.argc; i++) {
+      if (!equalsIgnoreCase(buf, args.argStart(i), args.argEnd(i), DB)) continue;
+      const db = parseInteger(buf, args.argStart(i + 1), args.argEnd(i + 1));
+      if (db !== null && db !== this.#options.db) return false;
+      i++;
+    }
+    return true;
   }
 
   #broadcast(

@@ -214,6 +214,27 @@ Deno.test("handle() forwards commands whose keys must share a server, else expla
   assert.equal(run(p, "BITOP AND a a b\r\n").text, cross("bitop"));
 });
 
+Deno.test("handle() refuses COPY into a database other than the pool's own", () => {
+  const refused = (db: string) =>
+    `-ERR COPY to another database is not allowed through the proxy: only db 0 is served${db}\r\n`;
+  const p = protocol();
+  assert.deepEqual(describe(run(p, "COPY {a}x {a}y DB 0 REPLACE\r\n").sink.calls), [
+    `forward 0 {a}x ${resp("COPY", "{a}x", "{a}y", "DB", "0", "REPLACE")}`,
+  ]);
+  assert.equal(run(p, "COPY {a}x {a}y db 1\r\n").text, refused(""));
+  assert.equal(run(p, "COPY {a}x {a}y REPLACE Db -1\r\n").text, refused(""));
+  assert.equal(run(p, "COPY {a}x {a}y DB 0 DB 2\r\n").text, refused(""));
+  // Not a number: the server refuses it.
+  assert.deepEqual(run(p, "COPY {a}x {a}y DB x\r\n").sink.calls.map((c) => c.type), ["forward"]);
+  // Keys named like the option are keys.
+  assert.deepEqual(run(p, "COPY db {db}1\r\n").sink.calls.map((c) => c.type), ["forward"]);
+  const p3 = protocol({ db: 3 });
+  assert.deepEqual(run(p3, "COPY {a}x {a}y DB 3\r\n").sink.calls.map((c) => c.type), [
+    "forward",
+  ]);
+  assert.equal(run(p3, "COPY {a}x {a}y DB 0\r\n").text, refused(" (redis_db 3 on the servers)"));
+});
+
 Deno.test("handle() answers unknown commands, wrong arity and unsupported commands, staying open", () => {
   const r = run(
     protocol(),
