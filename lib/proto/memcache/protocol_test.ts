@@ -280,14 +280,17 @@ Deno.test("handle() sends flush_all and verbosity to every server, rebuilt", () 
     const call = theBroadcast(handleAll(input, new RecordingSink(3)));
     assert.equal(call.request, sent, input);
     assert.equal(merged(call, ["OK\r\n", "OK\r\n", "OK\r\n"]), quiet ? "" : "OK\r\n", input);
+    // An error wins, except under noreply: memcached keeps quiet, and so
+    // must the proxy or the client's later replies would shift.
     assert.equal(
       merged(call, ["OK\r\n", "SERVER_ERROR Connection refused\r\n", "CLIENT_ERROR x\r\n"]),
-      "SERVER_ERROR Connection refused\r\n",
+      quiet ? "" : "SERVER_ERROR Connection refused\r\n",
       input,
     );
     assert.equal(
       merged(call, ["CLIENT_ERROR flush_all not allowed\r\n", "OK\r\n", "OK\r\n"]),
-      "CLIENT_ERROR flush_all not allowed\r\n",
+      quiet ? "" : "CLIENT_ERROR flush_all not allowed\r\n",
+      input,
     );
   }
 });
