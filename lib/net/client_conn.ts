@@ -14,11 +14,13 @@ import type { PoolStats } from "../stats/metrics.ts";
 import type { Histogram } from "../stats/histogram.ts";
 import {
   type ClientState,
+  ForwardFlags,
   type Fragment,
   FRAMING_ERROR,
   type Merger,
   NEED_MORE,
   type Protocol,
+  type ReplyFilter,
   type RequestParser,
   type RequestSink,
 } from "../proto/types.ts";
@@ -146,6 +148,8 @@ export class ClientConn implements ByteConsumer, RequestSink, ReplyTarget {
       }
       input.want = 0;
       if (end === FRAMING_ERROR) {
+        const reason = parser.reason;
+        if (reason) this.#pool.log(LOG_INFO, `client ${this.#peer}: closing: ${reason}`);
         this.local(parser.error ?? this.#protocol.errorReply("Protocol error"));
         this.closeAfterReplies();
         input.start = input.end;
@@ -201,8 +205,15 @@ export class ClientConn implements ByteConsumer, RequestSink, ReplyTarget {
     keyStart: number,
     keyEnd: number,
     flags = 0,
+    filter?: ReplyFilter,
   ): void {
-    const req = new Request(this, flags, null, 0);
+    const req = new Request(
+      this,
+      filter === undefined ? flags : flags | ForwardFlags.Filtered,
+      null,
+      0,
+    );
+    if (filter !== undefined) req.filter = filter;
     req.start = this.#now;
     this.#queue.push(req);
     const server = this.#pool.serverOf(buf, keyStart, keyEnd);

@@ -10,6 +10,7 @@ import {
   FRAMING_ERROR,
   type Merger,
   NEED_MORE,
+  type ReplyFilter,
   type RequestSink,
 } from "../types.ts";
 
@@ -172,6 +173,8 @@ export type SinkCall =
     readonly request: string;
     readonly key: string;
     readonly flags: number;
+    /** The reply filter, when the request has one. */
+    readonly filter?: ReplyFilter;
   }
   | {
     readonly type: "fanOut";
@@ -208,12 +211,14 @@ export class RecordingSink implements RequestSink {
     keyStart: number,
     keyEnd: number,
     flags = 0,
+    filter?: ReplyFilter,
   ): void {
     this.calls.push({
       type: "forward",
       request: text(buf.subarray(start, end)),
       key: text(buf.subarray(keyStart, keyEnd)),
       flags,
+      ...(filter === undefined ? {} : { filter }),
     });
   }
 
