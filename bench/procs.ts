@@ -197,7 +197,11 @@ export function sleep(ms: number): Promise<void> {
 
 /** Waits until 127.0.0.1:`port` accepts a connection; throws after `ms` or when `proc` exits. */
 export function waitForProc(port: number, ms: number, proc: Proc): Promise<void> {
-  return waitForPort(port, ms, () => proc.exited ? `${proc.name} exited: ${proc.tail.trim()}` : null);
+  return waitForPort(
+    port,
+    ms,
+    () => proc.exited ? `${proc.name} exited: ${proc.tail.trim()}` : null,
+  );
 }
 
 /** Soft and hard open-file limits of this process (from /proc/self/limits), or null. */

@@ -13,7 +13,10 @@ export function freePort(): number {
 
 /** `n` distinct free TCP ports on 127.0.0.1 (all bound at once, then released). */
 export function freePorts(n: number): number[] {
-  const listeners = Array.from({ length: n }, () => Deno.listen({ hostname: "127.0.0.1", port: 0 }));
+  const listeners = Array.from(
+    { length: n },
+    () => Deno.listen({ hostname: "127.0.0.1", port: 0 }),
+  );
   const ports = listeners.map((l) => l.addr.port);
   for (const l of listeners) l.close();
   return ports;
