@@ -27,6 +27,7 @@ import { type ByteConsumer, InStream } from "./in_stream.ts";
 import { OutStream } from "./out_stream.ts";
 import { NO_SERVER, reasonOf } from "./reason.ts";
 import { type ReplyTarget, Request } from "./request.ts";
+import { LOG_INFO, LOG_VERB } from "../log/levels.ts";
 
 /** Per-client bounds. */
 export interface ClientLimits {
@@ -59,9 +60,6 @@ export interface ClientPool {
   /** The log level in force (checked before building per-request messages). */
   logLevel(): number;
 }
-
-const LOG_INFO = 6;
-const LOG_VERB = 8;
 
 /** A client connection of a pool. */
 export class ClientConn implements ByteConsumer, RequestSink, ReplyTarget {

@@ -20,6 +20,7 @@ import { ClientConn, type ClientLimits, type ClientPool } from "../net/client_co
 import type { Request } from "../net/request.ts";
 import type { ServerConnOptions } from "../net/server_conn.ts";
 import { Server, type ServerOwner } from "./server.ts";
+import { LOG_INFO, LOG_NOTICE } from "../log/levels.ts";
 
 /** Process-wide connection counters, shared by the pools of one worker. */
 export interface ConnectionCounters {
@@ -38,9 +39,6 @@ export interface PoolEnv {
   /** The log level in force (checked before building per-request messages). */
   logLevel(): number;
 }
-
-const LOG_NOTICE = 5;
-const LOG_INFO = 6;
 
 /** One pool of servers behind one listen address. */
 export class Pool implements ClientPool, ServerOwner {
