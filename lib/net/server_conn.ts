@@ -82,7 +82,7 @@ export class ServerConn implements ByteConsumer {
     this.#out = new OutStream((err) => this.#close(reasonOf(err), true), null);
     this.#out.onFlush = () => this.#flushed();
     for (const bytes of opts.protocol.handshake()) {
-      this.#enqueue(new Request(null, 0, null, 0), bytes, 0, bytes.length);
+      this.#enqueue(Request.internal(), bytes, 0, bytes.length);
     }
     this.#open();
   }
@@ -250,9 +250,9 @@ export class ServerConn implements ByteConsumer {
         }
         continue;
       }
-      if (req.start > 0) {
-        latency.record(now - req.start);
-        if (req.parent === null) poolLatency.record(now - req.start);
+      if (req.readAt > 0) {
+        latency.record(now - req.readAt);
+        if (req.parent === null) poolLatency.record(now - req.readAt);
       }
       req.respond(buf, start, end);
     }
