@@ -109,8 +109,6 @@ class Args implements ArgReader {
 export class RedisProtocol implements Protocol {
   /** The protocol's name. */
   readonly name = "redis" as const;
-  /** `PING`, to probe a server. */
-  readonly ping: Uint8Array = encodeCommand(["PING"]);
   #options: RedisProtocolOptions;
   #auth: Uint8Array | null;
   #nextId = 1;

@@ -157,13 +157,6 @@ export class RedisRequestParser implements RequestParser {
     return this.#ends[i];
   }
 
-  /** Forgets any partial request. */
-  reset(): void {
-    this.#busy = false;
-    this.#error = null;
-    this.#needed = 0;
-  }
-
   /** Looks for one whole request in `buf[start, end)`; see {@link RequestParser.parse}. */
   parse(buf: Uint8Array, start: number, end: number): number {
     if (!this.#busy) this.#begin();

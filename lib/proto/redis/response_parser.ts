@@ -49,12 +49,6 @@ export class RedisResponseParser implements ResponseParser {
     return this.#isError;
   }
 
-  /** Forgets any partial reply. */
-  reset(): void {
-    this.#busy = false;
-    this.#needed = 0;
-  }
-
   /** Looks for one whole reply in `buf[start, end)`; see {@link ResponseParser.parse}. */
   parse(buf: Uint8Array, start: number, end: number): number {
     if (!this.#busy) {
