@@ -11,8 +11,8 @@
  */
 import type { Address, PoolConfig, ServerConfig } from "../config/types.ts";
 import { HASHES, KeyHasher } from "../hash/mod.ts";
-import { DISTRIBUTIONS } from "../dist/mod.ts";
-import type { Distribution } from "../dist/types.ts";
+import { DISTRIBUTIONS } from "../placement/mod.ts";
+import type { Distribution } from "../placement/types.ts";
 import type { Protocol } from "../proto/types.ts";
 import { newPoolStats, type PoolStats } from "../stats/metrics.ts";
 import { Histogram } from "../stats/histogram.ts";
