@@ -18,7 +18,7 @@ import { logger } from "../log/default_logger.ts";
 import { installLogSignals } from "../log/signals.ts";
 import { inspectorGuard } from "../signals/inspector.ts";
 import { onSigusr2 } from "../signals/sigusr2.ts";
-import { runProxy } from "../proxy.ts";
+import { runProxy } from "../runtime/runtime.ts";
 import { daemonize, reportReady } from "./daemon.ts";
 
 /** Where {@link runCli} writes; stderr unless a test says otherwise. */
@@ -145,7 +145,14 @@ async function serve(config: Config, options: RunOptions, io: CliIo): Promise<nu
   const guard = inspectorGuard();
   if (guard !== null && !guard.shut) logger.warn(guard.why);
   try {
-    return await runProxy(config, options, () => reportReady(null));
+    return await runProxy(config, {
+      chunk: options.mbufSize,
+      statsAddr: options.statsAddr,
+      statsPort: options.statsPort,
+      statsInterval: options.statsInterval,
+      log: (level, message) => logger.log(level, message),
+      logLevel: () => logger.level,
+    }, () => reportReady(null));
   } catch (e) {
     logger.alert(reason(e));
     reportReady(reason(e));
