@@ -20,7 +20,8 @@
 import assert from "node:assert/strict";
 import { type Backend, RawClient, startMemcached, startMemcacheds } from "./_support/servers.ts";
 import { serverLines, startProxy, type TestProxy } from "./_support/proxy.ts";
-import { CASES, type FactCase } from "../lib/proto/memcache/testdata/capture_memcached.ts";
+import { CASES } from "../tools/capture_memcached.ts";
+import type { FactCase } from "./_support/memcached_facts.ts";
 
 const latin1 = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
 function str(b: Uint8Array): string {

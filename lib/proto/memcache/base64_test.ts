@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { bytes, text } from "./_test_util.ts";
+import { bytesOf as bytes, latin1 as text } from "../../../tests/_support/bytes.ts";
 import { decodeBase64Key } from "./base64.ts";
 
 function decode(s: string): string | null {

@@ -1,6 +1,6 @@
 /**
  * Checks the proxy against memcached 1.6.18's recorded replies
- * (testdata/memcached_1.6.18.json, made by testdata/capture_memcached.ts).
+ * (testdata/memcached_1.6.18.json, made by tools/capture_memcached.ts).
  *
  * Each fact the proxy answers itself must get memcached's bytes; forwarded
  * ones are replayed end to end (tests/memcache_meta_test.ts). Deliberate
@@ -8,9 +8,10 @@
  */
 import assert from "node:assert/strict";
 import { FRAMING_ERROR, NEED_MORE } from "../types.ts";
-import { bytes, RecordingSink, text } from "./_test_util.ts";
+import { bytesOf, latin1 } from "../../../tests/_support/bytes.ts";
+import { type FactsFile } from "../../../tests/_support/memcached_facts.ts";
+import { RecordingSink, type TextCall, textOf } from "../../../tests/_support/sink.ts";
 import { MemcacheProtocol } from "./mod.ts";
-import type { FactsFile } from "./testdata/capture_memcached.ts";
 
 const facts: FactsFile = JSON.parse(
   await Deno.readTextFile(new URL("./testdata/memcached_1.6.18.json", import.meta.url)),
@@ -50,7 +51,7 @@ const DIFFERENT: Readonly<Record<string, Difference>> = {
 };
 
 interface Outcome {
-  calls: RecordingSink["calls"];
+  calls: TextCall[];
   framing: string | null;
 }
 
@@ -63,12 +64,14 @@ function process(input: Uint8Array): Outcome {
   while (start < input.length) {
     const end = parser.parse(input, start, input.length);
     if (end === NEED_MORE) break;
-    if (end === FRAMING_ERROR) return { calls: sink.calls, framing: text(parser.error!) };
+    if (end === FRAMING_ERROR) {
+      return { calls: sink.calls.map(textOf), framing: latin1(parser.error!) };
+    }
     proto.handle(parser, proto.newClientState(), input, start, end, sink);
     start = end;
     if (sink.calls.some((c) => c.type === "close")) break;
   }
-  return { calls: sink.calls, framing: null };
+  return { calls: sink.calls.map(textOf), framing: null };
 }
 
 Deno.test("the facts were recorded from memcached 1.6.18", () => {
@@ -87,7 +90,7 @@ Deno.test("the facts were recorded from memcached 1.6.18", () => {
 Deno.test("handle() answers bad input exactly as memcached 1.6.18 does", () => {
   let compared = 0;
   for (const fact of facts.facts) {
-    const { calls, framing } = process(bytes(fact.input));
+    const { calls, framing } = process(bytesOf(fact.input));
     const name = `${fact.name}: ${JSON.stringify(fact.input.slice(0, 60))}`;
     const closed = framing !== null || calls.some((c) => c.type === "close");
     const difference = DIFFERENT[fact.name];
