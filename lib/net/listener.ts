@@ -8,16 +8,16 @@
  */
 import type { Address } from "../config/types.ts";
 import { reasonOf } from "./reason.ts";
+import { LOG_ERR, type LogFn } from "../log/levels.ts";
 
 /** How long to wait after a failed accept (e.g. EMFILE) before trying again. */
 const ACCEPT_RETRY_MS = 50;
-const LOG_ERR = 3;
 
 /** A listening socket and its accept loop. */
 export class Listener {
   readonly #address: Address;
   readonly #onConn: (conn: Deno.Conn) => void;
-  readonly #log: (level: number, message: string) => void;
+  readonly #log: LogFn;
   #listener: Deno.Listener | null = null;
   #loop: Promise<void> | null = null;
   #closed = false;
@@ -25,7 +25,7 @@ export class Listener {
   constructor(
     address: Address,
     onConn: (conn: Deno.Conn) => void,
-    log: (level: number, message: string) => void,
+    log: LogFn,
   ) {
     this.#address = address;
     this.#onConn = onConn;
@@ -42,6 +42,15 @@ export class Listener {
 
   /** Binds the socket (throws on failure) and starts accepting. */
   open(): void {
+    this.bind();
+    this.start();
+  }
+
+  /**
+   * Binds the socket (throws on failure) without accepting yet, so that a
+   * caller binding several can undo them all before any client is taken.
+   */
+  bind(): void {
     const a = this.#address;
     if (a.transport === "unix") {
       removeStaleSocket(a.path);
@@ -50,6 +59,11 @@ export class Listener {
     } else {
       this.#listener = Deno.listen({ hostname: a.host, port: a.port });
     }
+  }
+
+  /** Starts accepting on the bound socket. */
+  start(): void {
+    if (this.#listener === null || this.#loop !== null) return;
     this.#loop = this.#accept(this.#listener);
   }
 

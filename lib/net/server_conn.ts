@@ -6,6 +6,10 @@
  * an unsolicited reply, a close mid-reply) the connection is closed and every
  * request on it is answered with an error reply: it is never reused.
  *
+ * A reload may rebind a connection to the same server in the next pool
+ * generation (new requests then use the new settings), or drain it: no new
+ * requests, the replies owed are delivered, then it closes.
+ *
  * @module
  */
 import type { Address } from "../config/types.ts";
@@ -17,6 +21,7 @@ import { type ByteConsumer, InStream } from "./in_stream.ts";
 import { OutStream } from "./out_stream.ts";
 import { CLOSED_BY_SERVER, reasonOf, TIMED_OUT } from "./reason.ts";
 import { Request } from "./request.ts";
+import { LOG_INFO, LOG_WARN, type LogFn } from "../log/levels.ts";
 
 /** What a server connection reports to the server it belongs to. */
 export interface Backend {
@@ -43,12 +48,11 @@ export interface ServerConnOptions {
   /** Request-to-response latency seen by the pool's clients. */
   readonly poolLatency: Histogram;
   /** Called with a line for the log at the given level. */
-  readonly log: (level: number, message: string) => void;
+  readonly log: LogFn;
 }
 
-/** Log levels used here (twemproxy's numbers). */
-const LOG_WARN = 4;
-const LOG_INFO = 6;
+/** Why a drained connection closed once its last reply was delivered. */
+const DRAINED = "drained after a reload";
 
 /** A connection to one backend server. */
 export class ServerConn implements ByteConsumer {
@@ -68,6 +72,8 @@ export class ServerConn implements ByteConsumer {
   #closed = false;
   #connected = false;
   #checkTimeout = () => this.#onTimer();
+  /** Set by {@link drain}: resolves the drain once the connection is closed. */
+  #onDrained: (() => void) | null = null;
 
   constructor(backend: Backend, opts: ServerConnOptions) {
     this.#backend = backend;
@@ -76,7 +82,7 @@ export class ServerConn implements ByteConsumer {
     this.#out = new OutStream((err) => this.#close(reasonOf(err), true), null);
     this.#out.onFlush = () => this.#flushed();
     for (const bytes of opts.protocol.handshake()) {
-      this.#enqueue(new Request(null, 0, null, 0), bytes, 0, bytes.length);
+      this.#enqueue(Request.internal(), bytes, 0, bytes.length);
     }
     this.#open();
   }
@@ -103,6 +109,35 @@ export class ServerConn implements ByteConsumer {
   /** Closes the connection, failing whatever is pending with `reason`. */
   close(reason: string): void {
     this.#close(reason, false);
+  }
+
+  /**
+   * From now on requests come from `backend` with `opts` (the same server in
+   * a new pool generation). Requests already queued keep their deadlines.
+   */
+  rebind(backend: Backend, opts: ServerConnOptions): void {
+    this.#backend = backend;
+    this.#opts = opts;
+  }
+
+  /**
+   * Takes no new requests (the caller no longer sends any), delivers the
+   * replies owed, then closes; after `graceMs` the rest fail with an error
+   * reply. Resolves once closed.
+   */
+  drain(graceMs: number): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    const { promise, resolve } = Promise.withResolvers<void>();
+    const timer = setTimeout(
+      () => this.#close(`server removed by a reload; no reply within ${graceMs} ms`, false),
+      graceMs,
+    );
+    this.#onDrained = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    if (this.#inflight.length === 0) this.#close(DRAINED, false);
+    return promise;
   }
 
   #enqueue(req: Request, buf: Uint8Array, start: number, end: number): void {
@@ -215,13 +250,14 @@ export class ServerConn implements ByteConsumer {
         }
         continue;
       }
-      if (req.start > 0) {
-        latency.record(now - req.start);
-        if (req.parent === null) poolLatency.record(now - req.start);
+      if (req.readAt > 0) {
+        latency.record(now - req.readAt);
+        if (req.parent === null) poolLatency.record(now - req.readAt);
       }
       req.respond(buf, start, end);
     }
     if (responded) this.#backend.responded();
+    if (this.#onDrained !== null && this.#inflight.length === 0) this.#close(DRAINED, false);
   }
 
   #onTimer(): void {
@@ -286,5 +322,6 @@ export class ServerConn implements ByteConsumer {
       }
     }
     this.#backend.connClosed(this, failed);
+    this.#onDrained?.();
   }
 }

@@ -1,14 +1,8 @@
 import assert from "node:assert/strict";
-import { decodeAll, type RespValue } from "./_decode.ts";
-import {
-  bytesOf,
-  chunks,
-  latin1,
-  RecordingSink,
-  replay,
-  type Replayed,
-  type SinkCall,
-} from "./_testing.ts";
+import { bytesOf, latin1 } from "../../../tests/_support/bytes.ts";
+import { chunks, replay, type Replayed } from "../../../tests/_support/parser_feed.ts";
+import { decodeAll, type RespValue } from "../../../tests/_support/resp_decode.ts";
+import { RecordingSink, type SinkCall } from "../../../tests/_support/sink.ts";
 import { RedisClientState } from "./client_state.ts";
 import { RedisProtocol, type RedisProtocolOptions } from "./protocol.ts";
 
@@ -474,14 +468,13 @@ Deno.test("handle() broadcasts DBSIZE and SCRIPT LOAD/EXISTS/FLUSH and merges th
   assert.equal(latin1(flush!.merge([bytesOf("+OK\r\n")])), "+OK\r\n");
 });
 
-Deno.test("handshake(), ping and errorReply() give the server-side requests and error form", () => {
+Deno.test("handshake() and errorReply() give the server-side requests and error form", () => {
   assert.deepEqual(protocol().handshake(), []);
   assert.deepEqual(protocol({ auth: "pw", db: 12 }).handshake().map(latin1), [
     resp("AUTH", "pw"),
     resp("SELECT", "12"),
   ]);
   assert.deepEqual(protocol({ db: 1 }).handshake().map(latin1), [resp("SELECT", "1")]);
-  assert.equal(latin1(protocol().ping!), resp("PING"));
   assert.equal(latin1(protocol().errorReply("Connection refused")), "-ERR Connection refused\r\n");
   assert.equal(latin1(protocol().errorReply("a\r\nb")), "-ERR a  b\r\n");
   assert.equal(protocol().name, "redis");
@@ -494,7 +487,7 @@ Deno.test("handle() refuses a parser or state of another protocol", () => {
   assert.throws(
     () =>
       p.handle(
-        { parse: () => 6, needed: 0, error: null, reset() {} },
+        { parse: () => 6, needed: 0, error: null },
         p.newClientState(),
         b,
         0,

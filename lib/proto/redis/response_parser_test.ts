@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { FRAMING_ERROR, NEED_MORE } from "../types.ts";
-import { decode } from "./_decode.ts";
-import { bytesOf, chunks, feed, latin1, loadFixture, twoWayCuts } from "./_testing.ts";
+import { bytesOf, latin1 } from "../../../tests/_support/bytes.ts";
+import { chunks, feed, twoWayCuts } from "../../../tests/_support/parser_feed.ts";
+import { loadFixture } from "../../../tests/_support/redis_fixture.ts";
+import { decode } from "../../../tests/_support/resp_decode.ts";
 import { RedisResponseParser } from "./response_parser.ts";
 
 const fixture = loadFixture();
@@ -179,15 +181,6 @@ Deno.test("parse() is linear for a 10,000-element array arriving in small reads"
   const big = time(40000);
   // Linear: about 4x; quadratic would be about 16x.
   assert.ok(big < small * 9 + 20, `10k: ${small.toFixed(1)} ms, 40k: ${big.toFixed(1)} ms`);
-});
-
-Deno.test("reset() forgets a partial reply", () => {
-  const p = new RedisResponseParser();
-  const part = bytesOf("*2\r\n+a\r\n");
-  assert.equal(p.parse(part, 0, part.length), NEED_MORE);
-  p.reset();
-  const next = bytesOf("+OK\r\n");
-  assert.equal(p.parse(next, 0, next.length), next.length);
 });
 
 Deno.test("parse() frames an MGET reply of five 16 MiB values in 64 KiB reads", () => {
