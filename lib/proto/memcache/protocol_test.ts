@@ -362,7 +362,10 @@ Deno.test("MemcacheProtocol fills the rest of the interface", () => {
   assert.equal(proto.name, "memcache");
   assert.equal(text(proto.errorReply("Connection refused")), "SERVER_ERROR Connection refused\r\n");
   assert.equal(text(proto.errorReply("a\r\nb")), "SERVER_ERROR a  b\r\n");
-  assert.deepEqual(proto.handshake(), []);
+  assert.deepEqual(proto.handshake(0), []);
+  assert.equal(proto.connSets, 1);
+  assert.equal(proto.handshakeFailure(), null);
+  assert.equal(proto.newClientState().connSet, 0);
   assert.equal(text(proto.ping!), "version\r\n");
   assert.equal(proto.newClientState().trusted, true);
   const rp = proto.newResponseParser();

@@ -21,10 +21,16 @@ function freePort(): number {
   return port;
 }
 
-/** Starts `redis-server` with `extra` arguments and waits until it answers. */
-export async function startRedis(extra: readonly string[] = []): Promise<RedisServer> {
+/**
+ * Starts `redis-server` (or the program `binary`) with `extra` arguments
+ * and waits until it answers.
+ */
+export async function startRedis(
+  extra: readonly string[] = [],
+  binary = "redis-server",
+): Promise<RedisServer> {
   const port = freePort();
-  const child = new Deno.Command("redis-server", {
+  const child = new Deno.Command(binary, {
     args: [
       "--port",
       String(port),

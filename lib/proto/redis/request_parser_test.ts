@@ -3,8 +3,8 @@ import { type ClientState, FRAMING_ERROR, NEED_MORE } from "../types.ts";
 import { bytesOf, chunks, feed, latin1, twoWayCuts } from "./_testing.ts";
 import { expectedDollar, FramingErrors, RedisRequestParser } from "./request_parser.ts";
 
-const trusted: ClientState = { trusted: true };
-const untrusted: ClientState = { trusted: false };
+const trusted: ClientState = { trusted: true, connSet: 0 };
+const untrusted: ClientState = { trusted: false, connSet: 0 };
 
 /** Every request in `input` as its argument list (latin1), fed with `cuts`. */
 function parseAll(
@@ -162,7 +162,7 @@ Deno.test("parse() caps counts and bulks before AUTH like Redis", () => {
   // A count over the cap is still "invalid" when it is invalid for anyone.
   assertFails("*3000000000\r\n", FramingErrors.invalidMultibulk, [], untrusted);
   // Once trusted (AUTH done), the same state object lifts the caps.
-  const state = { trusted: false };
+  const state = { trusted: false, connSet: 0 };
   const p = new RedisRequestParser(state);
   const b = bytesOf("*11\r\n");
   assert.equal(p.parse(b, 0, b.length), FRAMING_ERROR);
