@@ -16,7 +16,7 @@ import type { Config } from "../config/types.ts";
 import { describeStats } from "../stats/metrics.ts";
 import { logger } from "../log/default_logger.ts";
 import { installLogSignals } from "../log/signals.ts";
-import { runProxy } from "../proxy.ts";
+import { runProxy } from "../runtime/runtime.ts";
 import { daemonize, reportReady } from "./daemon.ts";
 
 /** Where {@link runCli} writes; stderr unless a test says otherwise. */
@@ -140,7 +140,14 @@ async function serve(config: Config, options: RunOptions, io: CliIo): Promise<nu
     `nutmeg-${VERSION} built for ${Deno.build.os} ${Deno.build.arch} started on pid ${Deno.pid}`,
   );
   try {
-    return await runProxy(config, options, () => reportReady(null));
+    return await runProxy(config, {
+      chunk: options.mbufSize,
+      statsAddr: options.statsAddr,
+      statsPort: options.statsPort,
+      statsInterval: options.statsInterval,
+      log: (level, message) => logger.log(level, message),
+      logLevel: () => logger.level,
+    }, () => reportReady(null));
   } catch (e) {
     logger.alert(reason(e));
     reportReady(reason(e));

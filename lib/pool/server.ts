@@ -4,7 +4,10 @@
  * demand, requests spread over them), and the failure count that drives
  * auto-ejection. The protocol may keep several sets of connections apart
  * (Redis: RESP2 and RESP3 connections); set 0 is the one every pool uses,
- * the others are made on a client's first request that needs them.
+ * the others are made on a client's first request that needs them. A
+ * server kept by a reload (same name and address) hands its counters,
+ * failure state and connections to its successor in the next pool
+ * generation.
  *
  * @module
  */
@@ -30,8 +33,8 @@ export class Server implements Backend {
   readonly name: string;
   readonly address: Address;
   readonly weight: number;
-  readonly stats: ServerStats = newServerStats();
-  readonly latency: Histogram = new Histogram();
+  readonly stats: ServerStats;
+  readonly latency: Histogram;
   /** Consecutive failures since the last response. */
   failures = 0;
   /** Ejected until this time (ms since the epoch); 0 = live. */
@@ -42,12 +45,22 @@ export class Server implements Backend {
   /** Round-robin position in each set. */
   readonly #next: number[];
 
-  constructor(index: number, config: ServerConfig, owner: ServerOwner) {
+  /**
+   * `previous`: the same server (name and address) in the generation this
+   * one replaces; its counters are shared and its failure state copied.
+   */
+  constructor(index: number, config: ServerConfig, owner: ServerOwner, previous?: Server) {
     this.index = index;
     this.name = config.name;
     this.address = config.address;
     this.weight = config.weight;
     this.#owner = owner;
+    this.stats = previous?.stats ?? newServerStats();
+    this.latency = previous?.latency ?? new Histogram();
+    if (previous !== undefined) {
+      this.failures = previous.failures;
+      this.retryAt = previous.retryAt;
+    }
     const sets = Math.max(1, owner.connOptions.protocol.connSets);
     this.#sets = new Array(sets).fill(undefined);
     this.#sets[0] = this.#newSet();
@@ -65,6 +78,46 @@ export class Server implements Backend {
     for (let i = 0; i < conns.length; i++) {
       if (conns[i] === null) conns[i] = new ServerConn(this, this.#owner.connOptions, 0);
     }
+  }
+
+  /**
+   * Takes the open connections of `previous` (the same server in the
+   * generation before) into this server's slots, rebound to this server and
+   * its pool's settings; returns those that do not fit (server_connections
+   * went down), which the caller drains.
+   */
+  takeConnections(previous: Server): ServerConn[] {
+    const extra: ServerConn[] = [];
+    const slots = new Array<number>(this.#sets.length).fill(0);
+    for (const conn of previous.releaseConnections()) {
+      const set = conn.set;
+      if (set >= this.#sets.length) {
+        extra.push(conn);
+        continue;
+      }
+      const conns = this.#sets[set] ??= this.#newSet();
+      if (slots[set]! < conns.length) {
+        conn.rebind(this, this.#owner.connOptions);
+        conns[slots[set]!++] = conn;
+      } else {
+        extra.push(conn);
+      }
+    }
+    return extra;
+  }
+
+  /** Empties every slot of every set; returns the connections that were open there. */
+  releaseConnections(): ServerConn[] {
+    const out: ServerConn[] = [];
+    for (const conns of this.#sets) {
+      if (conns === undefined) continue;
+      for (let i = 0; i < conns.length; i++) {
+        const conn = conns[i];
+        if (conn != null && !conn.closed) out.push(conn);
+        conns[i] = null;
+      }
+    }
+    return out;
   }
 
   /** Closes every connection, failing pending requests with `reason`. */
