@@ -233,7 +233,7 @@ Deno.test({
     const freshPort = freePort();
     const finalText = yaml(freshPort, backends, GENERATIONS.at(-1)!);
     {
-      await using fresh = await startNutmegChild(finalText);
+      await using _fresh = await startNutmegChild(finalText);
       await waitForPort(freshPort);
       assert.deepEqual(await placeKeys(freshPort, backends), reloaded);
     }

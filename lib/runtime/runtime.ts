@@ -23,6 +23,7 @@ import { VERSION } from "../version.ts";
 import { Engine, type LogFn, SHUTDOWN_GRACE_MS } from "./engine.ts";
 import { describeChanges } from "./changes.ts";
 import { ConfigWatcher } from "./watch.ts";
+import { onSigusr2 } from "../signals/sigusr2.ts";
 
 /** Options of a {@link Runtime}. */
 export interface RuntimeOptions {
@@ -214,14 +215,14 @@ export class Runtime {
       this.#opts.log(LOG_NOTICE, "signal SIGUSR2 received, reloading the configuration");
       void this.reload("signal SIGUSR2");
     };
-    const handlers: [Deno.Signal, () => void][] = [
-      ["SIGINT", stop],
-      ["SIGTERM", stop],
-      ["SIGUSR2", reload],
-    ];
+    const handlers: [Deno.Signal, () => void][] = [["SIGINT", stop], ["SIGTERM", stop]];
     for (const [signal, handler] of handlers) Deno.addSignalListener(signal, handler);
+    // SIGUSR2 is hooked for the whole process (lib/signals/sigusr2.ts) so it
+    // never kills; while the runtime runs, it reloads.
+    const restoreSigusr2 = onSigusr2(reload);
     const dispose = () => {
       for (const [signal, handler] of handlers) Deno.removeSignalListener(signal, handler);
+      restoreSigusr2();
       this.#signals = null;
     };
     this.#signals = dispose;
