@@ -125,6 +125,7 @@ export class Runtime {
       this.#config.config_sha256 = await sha256Hex(this.#opts.configBytes);
     }
     this.engine.open();
+    this.stats.aggregate();
     try {
       this.stats.open();
       if (this.#opts.watch === true) {
