@@ -14,7 +14,7 @@
 import assert from "node:assert/strict";
 import { parseConfig } from "../lib/config/load.ts";
 import { HASHES, KeyHasher } from "../lib/hash/mod.ts";
-import { DISTRIBUTIONS } from "../lib/dist/mod.ts";
+import { DISTRIBUTIONS } from "../lib/placement/mod.ts";
 import { freePort, RawClient, startRedises, waitForPort } from "./_support/servers.ts";
 import {
   cmd,

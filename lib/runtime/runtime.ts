@@ -24,6 +24,7 @@ import { Engine, type LogFn, SHUTDOWN_GRACE_MS } from "./engine.ts";
 import { describeChanges } from "./changes.ts";
 import { ConfigWatcher } from "./watch.ts";
 import { onSigusr2 } from "../signals/sigusr2.ts";
+import { LOG_ERR, LOG_NOTICE } from "../log/levels.ts";
 
 /** Options of a {@link Runtime}. */
 export interface RuntimeOptions {
@@ -47,9 +48,6 @@ export interface RuntimeOptions {
   /** How long shutdown waits for replies owed. @default 3000 */
   readonly graceMs?: number;
 }
-
-const LOG_ERR = 3;
-const LOG_NOTICE = 5;
 
 /** The sha256 of `bytes`, in hex. */
 export async function sha256Hex(bytes: Uint8Array): Promise<string> {
