@@ -278,3 +278,32 @@ Deno.test("reload() of a memcached pool keeps the client; keys go where the new 
     await engine.close();
   }
 });
+
+Deno.test("prepare() binds and builds without changing anything; abort() releases, a stale commit throws", async () => {
+  await using b = await startRedises(1);
+  const server = `127.0.0.1:${b.ports[0]}:1 a`;
+  const [pa, pb] = [freePort(), freePort()];
+  const engine = new Engine(conf({ alpha: { port: pa, servers: [server] } }));
+  engine.open();
+  try {
+    const two = conf({
+      alpha: { port: pa, servers: [server] },
+      beta: { port: pb, servers: [server] },
+    });
+    const first = engine.prepare(two);
+    assert.equal(engine.generation.number, 1);
+    assert.deepEqual(engine.pools.map((p) => p.name), ["alpha"]);
+    first.abort();
+    // Released: the address can be bound again.
+    engine.prepare(two).abort();
+    const a = engine.prepare(two);
+    const stale = engine.prepare(conf({ alpha: { port: pa, servers: [server] } }));
+    await a.commit();
+    assert.deepEqual(engine.pools.map((p) => p.name), ["alpha", "beta"]);
+    await assert.rejects(() => stale.commit(), /another configuration was swapped in/);
+    await using c = await RawClient.connect(pb);
+    assert.equal(await call(c, "SET", "k", "v"), "OK");
+  } finally {
+    await engine.close();
+  }
+});
