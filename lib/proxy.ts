@@ -84,6 +84,11 @@ export class Proxy {
     this.#open = true;
   }
 
+  /** Resolves once every listener accepts (a `tls_ca` listener binds a moment after {@link open}). */
+  async ready(): Promise<void> {
+    await Promise.all(this.pools.map((p) => p.ready()));
+  }
+
   /**
    * Closes every pool: stops accepting at once, gives clients up to
    * `graceMs` to receive the replies owed, then closes all connections.
@@ -173,6 +178,7 @@ export async function runProxy(
   });
   proxy.open();
   try {
+    await proxy.ready();
     stats.open();
   } catch (err) {
     await proxy.close();

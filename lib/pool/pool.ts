@@ -18,6 +18,7 @@ import { ClientConn, type ClientLimits, type ClientPool } from "../net/client_co
 import { Listener } from "../net/listener.ts";
 import type { Request } from "../net/request.ts";
 import type { ServerConnOptions } from "../net/server_conn.ts";
+import { connectorOf, listenTlsOf } from "../net/tls.ts";
 import { Server, type ServerOwner } from "./server.ts";
 
 /** Process-wide connection counters, shared by the pools of one worker. */
@@ -78,7 +79,7 @@ export class Pool implements ClientPool, ServerOwner {
       protocol: env.protocol,
       timeout: config.timeout,
       chunk: env.chunk,
-      keepalive: config.tcpkeepalive,
+      connect: connectorOf(config),
       poolStats: this.stats,
       poolLatency: this.latency,
       log: (level, message) => env.log(level, `pool '${config.name}': ${message}`),
@@ -86,7 +87,12 @@ export class Pool implements ClientPool, ServerOwner {
     this.servers = config.servers.map((s, i) => new Server(i, s, this));
     this.#hasher = new KeyHasher(HASHES[config.hash], config.hashTag);
     this.#dist = this.#build();
-    this.#listener = new Listener(config.listen, (conn) => this.#accept(conn), env.log);
+    this.#listener = new Listener(
+      config.listen,
+      (conn) => this.#accept(conn),
+      env.log,
+      listenTlsOf(config),
+    );
   }
 
   /** Number of servers. */
@@ -104,6 +110,11 @@ export class Pool implements ClientPool, ServerOwner {
     this.#listener.open();
     if (this.config.preconnect) { for (const s of this.servers) s.preconnect(); }
     this.log(LOG_NOTICE, `listening on ${this.config.listenSpec}`);
+  }
+
+  /** Resolves once the listener accepts (see Listener.ready); rejects when it could not bind. */
+  ready(): Promise<void> {
+    return this.#listener.ready();
   }
 
   /**
@@ -161,7 +172,8 @@ export class Pool implements ClientPool, ServerOwner {
       refuse(conn, this.protocol.errorReply("max number of clients reached"));
       return;
     }
-    if (conn.remoteAddr.transport === "tcp") (conn as Deno.TcpConn).setNoDelay(true);
+    // TLS connections have no setNoDelay (lib/net/tls.ts).
+    if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
     const client = new ClientConn(this, conn);
     this.log(LOG_INFO, `accepted client ${client.peer}`);
     this.clients.add(client);

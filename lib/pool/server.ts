@@ -10,6 +10,10 @@ import { newServerStats, type ServerStats } from "../stats/metrics.ts";
 import { Histogram } from "../stats/histogram.ts";
 import type { Request } from "../net/request.ts";
 import { type Backend, ServerConn, type ServerConnOptions } from "../net/server_conn.ts";
+import { NO_ADDRESS } from "../net/reason.ts";
+
+/** The address of a server whose master no sentinel has named yet (never connected to). */
+export const UNKNOWN_ADDRESS: Address = Object.freeze({ transport: "tcp", host: "", port: 0 });
 
 /** What a server needs of its pool. */
 export interface ServerOwner {
@@ -25,7 +29,6 @@ export interface ServerOwner {
 export class Server implements Backend {
   readonly index: number;
   readonly name: string;
-  readonly address: Address;
   readonly weight: number;
   readonly stats: ServerStats = newServerStats();
   readonly latency: Histogram = new Histogram();
@@ -35,24 +38,46 @@ export class Server implements Backend {
   retryAt = 0;
   readonly #owner: ServerOwner;
   readonly #conns: (ServerConn | null)[];
+  /** Where the server is; null while no sentinel has said where its master is. */
+  #address: Address | null;
   #next = 0;
 
   constructor(index: number, config: ServerConfig, owner: ServerOwner) {
     this.index = index;
     this.name = config.name;
-    this.address = config.address;
+    this.#address = config.address;
     this.weight = config.weight;
     this.#owner = owner;
     this.#conns = new Array<ServerConn | null>(owner.serverConnections).fill(null);
   }
 
+  /**
+   * Where the server is. It changes when a sentinel moves a master
+   * ({@link moveTo}); before any sentinel answered for a `name:weight`
+   * master it is {@link UNKNOWN_ADDRESS} (see {@link addressKnown}).
+   */
+  get address(): Address {
+    return this.#address ?? UNKNOWN_ADDRESS;
+  }
+
+  /** False while a sentinel-followed master's address is not known. */
+  get addressKnown(): boolean {
+    return this.#address !== null;
+  }
+
   /** Queues `buf[start, end)` for `req` on one of the server's connections. */
   send(req: Request, buf: Uint8Array, start: number, end: number): void {
+    if (this.#address === null) {
+      this.#owner.connOptions.poolStats.forward_error++;
+      req.fail(this.#owner.connOptions.protocol.errorReply(NO_ADDRESS));
+      return;
+    }
     this.#pick().send(req, buf, start, end);
   }
 
   /** Opens every connection now (preconnect). */
   preconnect(): void {
+    if (this.#address === null) return;
     for (let i = 0; i < this.#conns.length; i++) {
       if (this.#conns[i] === null) this.#conns[i] = new ServerConn(this, this.#owner.connOptions);
     }
