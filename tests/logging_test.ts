@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { parseConfig } from "../lib/config/load.ts";
-import { Proxy } from "../lib/proxy.ts";
+import { Engine } from "../lib/runtime/engine.ts";
 import { freePort, RawClient, startRedises } from "./_support/servers.ts";
 import { serverLines } from "./_support/proxy.ts";
 import { cmd, replies } from "./_support/resp.ts";
@@ -18,7 +18,7 @@ async function linesAt(level: number): Promise<string[]> {
     }\n`,
     "log.yml",
   );
-  const proxy = new Proxy(config, {
+  const proxy = new Engine(config, {
     log: (l, m) => {
       if (l <= level) lines.push(`${l} ${m}`);
     },
@@ -26,7 +26,7 @@ async function linesAt(level: number): Promise<string[]> {
   });
   proxy.open();
   try {
-    await using c = await RawClient.connect((proxy.pools[0]!.addr as Deno.NetAddr).port);
+    await using c = await RawClient.connect((proxy.addr("alpha") as Deno.NetAddr).port);
     await c.send(cmd("SET", "logkey", "v"));
     await c.send(cmd("MGET", ...Array.from({ length: 40 }, (_, i) => `key:${i * 7919}`)));
     await c.readUntil(replies(2));

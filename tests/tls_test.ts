@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { parseConfig } from "../lib/config/load.ts";
 import { ConfigError } from "../lib/config/errors.ts";
-import { Proxy } from "../lib/proxy.ts";
+import { Engine } from "../lib/runtime/engine.ts";
 import { makeCerts, type TestCerts } from "./_support/certs.ts";
 import {
   freePort,
@@ -27,7 +27,7 @@ const dec = new TextDecoder();
 async function proxyWithLog(yaml: string) {
   const text = yaml.replace(/listen: AUTO/g, () => `listen: 127.0.0.1:${freePort()}`);
   const lines: string[] = [];
-  const proxy = new Proxy(parseConfig(text, "test.yml"), {
+  const proxy = new Engine(parseConfig(text, "test.yml"), {
     log: (_level, message) => lines.push(message),
   });
   proxy.open();
@@ -35,7 +35,7 @@ async function proxyWithLog(yaml: string) {
   return {
     proxy,
     lines,
-    port: (proxy.pools[0]!.addr as Deno.NetAddr).port,
+    port: (proxy.addr(proxy.pools[0]!.name) as Deno.NetAddr).port,
     /** Waits (bounded) until a log line matches. */
     async logged(re: RegExp, ms = 5000): Promise<string> {
       const until = Date.now() + ms;
@@ -170,7 +170,7 @@ Deno.test("TLS to servers: redis-server --tls-port with CA, server name and mutu
       `mc:\n  listen: AUTO\n  server_tls: true\n  server_tls_ca: ${g.ca}\n` +
       `  servers:\n    - 127.0.0.1:${mc.port}:1\n`,
   );
-  const port = (name: string) => (p.proxy.pool(name).addr as Deno.NetAddr).port;
+  const port = (name: string) => (p.proxy.addr(name) as Deno.NetAddr).port;
   for (const pool of ["r", "named", "mutual"]) {
     await using c = await RawClient.connect(port(pool));
     await c.send(concat([cmd("SET", `k:${pool}`, pool), cmd("GET", `k:${pool}`)]));
@@ -206,7 +206,7 @@ Deno.test("TLS to servers: a wrong CA, a wrong name and a missing client certifi
       `  servers:\n    - 127.0.0.1:${mtlsRedis.port}:1 nocert\n` +
       `plain:\n  listen: AUTO\n  redis: true\n  servers:\n    - 127.0.0.1:${redis.port}:1 plain\n`,
   );
-  const port = (name: string) => (p.proxy.pool(name).addr as Deno.NetAddr).port;
+  const port = (name: string) => (p.proxy.addr(name) as Deno.NetAddr).port;
   const ask = async (pool: string) => {
     await using c = await RawClient.connect(port(pool));
     await c.send(cmd("GET", "k"));

@@ -1,12 +1,11 @@
 /**
- * nutmeg's version, read from deno.json's `"version"` at build time.
+ * The `-V` line, built from nutmeg's one version (lib/version.ts).
  *
  * @module
  */
-import meta from "../../deno.json" with { type: "json" };
+import { VERSION } from "../version.ts";
 
-/** The version, e.g. `0.1.0`. */
-export const VERSION: string = meta.version;
+export { VERSION };
 
 /** The `-V` line: `This is nutmeg-<version>`. */
 export const VERSION_LINE = `This is nutmeg-${VERSION}`;

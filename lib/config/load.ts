@@ -191,6 +191,16 @@ export function parseConfig(text: string, file: string): Config {
  * {@link ConfigError}, also when the file cannot be read or is not UTF-8.
  */
 export async function loadConfig(file: string): Promise<Config> {
+  return (await loadConfigBytes(file)).config;
+}
+
+/**
+ * Like {@link loadConfig}, and also gives the bytes read (a reload reports
+ * their sha256), so the configuration and its digest come from one read.
+ */
+export async function loadConfigBytes(
+  file: string,
+): Promise<{ readonly config: Config; readonly bytes: Uint8Array }> {
   let bytes: Uint8Array;
   try {
     bytes = await Deno.readFile(file);
@@ -220,7 +230,7 @@ export async function loadConfig(file: string): Promise<Config> {
       hint: "save it as UTF-8",
     });
   }
-  return parseConfig(text, file);
+  return { config: parseConfig(text, file), bytes };
 }
 
 /** Rejects `---`, `...` and `%` directive lines, which nutcracker refuses. */

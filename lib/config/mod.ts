@@ -13,7 +13,7 @@
  */
 export type { Address, Config, PoolConfig, ServerConfig } from "./types.ts";
 export { ConfigError, type ConfigErrorInit, ValueError } from "./errors.ts";
-export { loadConfig, parseConfig } from "./load.ts";
+export { loadConfig, loadConfigBytes, parseConfig } from "./load.ts";
 export {
   type KeyDef,
   POOL_KEY_NAMES,

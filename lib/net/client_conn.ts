@@ -65,7 +65,7 @@ const LOG_VERB = 8;
 
 /** A client connection of a pool. */
 export class ClientConn implements ByteConsumer, RequestSink, ReplyTarget {
-  readonly #pool: ClientPool;
+  #pool: ClientPool;
   readonly #conn: Deno.Conn;
   readonly #protocol: Protocol;
   readonly #parser: RequestParser;
@@ -118,6 +118,15 @@ export class ClientConn implements ByteConsumer, RequestSink, ReplyTarget {
   /** While non-null, the read loop waits (backpressure). */
   get readGate(): Promise<void> | null {
     return this.#gate;
+  }
+
+  /**
+   * Serves the next requests through `pool`, the next generation of the
+   * same pool (same protocol and AUTH settings) after a reload; requests
+   * already sent complete where they went.
+   */
+  moveTo(pool: ClientPool): void {
+    this.#pool = pool;
   }
 
   /** The peer's address, for logs. */

@@ -51,6 +51,15 @@ export class Listener {
 
   /** Binds the socket (throws on failure) and starts accepting. */
   open(): void {
+    this.bind();
+    this.start();
+  }
+
+  /**
+   * Binds the socket (throws on failure) without accepting yet, so that a
+   * caller binding several can undo them all before any client is taken.
+   */
+  bind(): void {
     const a = this.#address;
     if (a.transport === "unix") {
       removeStaleSocket(a.path);
@@ -65,6 +74,11 @@ export class Listener {
       this.#listener = opened.listener;
       this.#listening = opened.listening;
     }
+  }
+
+  /** Starts accepting on the bound socket. */
+  start(): void {
+    if (this.#listener === null || this.#loop !== null) return;
     this.#loop = this.#accept(this.#listener);
   }
 

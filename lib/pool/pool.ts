@@ -1,13 +1,15 @@
 /**
- * A server pool: one listener, its clients, its servers, and the placement
- * of keys on servers (hash_tag, hash, distribution), rebuilt when servers
- * are ejected or come back. A pool is an object that can be built from a
- * {@link PoolConfig}, opened and closed, so a later configuration reload can
- * build new pools and swap them in.
+ * A server pool: its clients, its servers, and the placement of keys on
+ * servers (hash_tag, hash, distribution), rebuilt when servers are ejected
+ * or come back. A pool is one generation of the pool a configuration file
+ * names: it does not own its listening socket (the runtime does, for the
+ * life of the process, and hands it accepted clients), so a reload can build
+ * the next generation and let it {@link Pool.takeOver} the clients, servers
+ * and counters of the one before without closing a connection.
  *
  * @module
  */
-import type { PoolConfig } from "../config/types.ts";
+import type { Address, PoolConfig, ServerConfig } from "../config/types.ts";
 import { HASHES, KeyHasher } from "../hash/mod.ts";
 import { DISTRIBUTIONS } from "../dist/mod.ts";
 import type { Distribution } from "../dist/types.ts";
@@ -15,10 +17,9 @@ import type { Protocol } from "../proto/types.ts";
 import { newPoolStats, type PoolStats } from "../stats/metrics.ts";
 import { Histogram } from "../stats/histogram.ts";
 import { ClientConn, type ClientLimits, type ClientPool } from "../net/client_conn.ts";
-import { Listener } from "../net/listener.ts";
 import type { Request } from "../net/request.ts";
 import type { ServerConnOptions } from "../net/server_conn.ts";
-import { connectorOf, listenTlsOf } from "../net/tls.ts";
+import { connectorOf } from "../net/tls.ts";
 import { Server, type ServerOwner } from "./server.ts";
 
 /** Process-wide connection counters, shared by the pools of one worker. */
@@ -47,8 +48,8 @@ export class Pool implements ClientPool, ServerOwner {
   readonly name: string;
   readonly config: PoolConfig;
   readonly protocol: Protocol;
-  readonly stats: PoolStats = newPoolStats();
-  readonly latency: Histogram = new Histogram();
+  readonly stats: PoolStats;
+  readonly latency: Histogram;
   readonly servers: readonly Server[];
   readonly clients: Set<ClientConn> = new Set();
   readonly limits: ClientLimits;
@@ -61,13 +62,26 @@ export class Pool implements ClientPool, ServerOwner {
   readonly #hasher: KeyHasher;
   #dist: Distribution;
   #rebuildTimer: ReturnType<typeof setTimeout> | null = null;
-  #listener: Listener;
   #serving = new Set<Promise<void>>();
   #allClosed: (() => void) | null = null;
+  #closing: Promise<void> | null = null;
+  /** Waiting for the last client to go ({@link closeWhenIdle}). */
+  readonly #idle: (() => void)[] = [];
+  /** Superseded by a newer generation: ejections no longer matter. */
+  #retired = false;
 
-  constructor(config: PoolConfig, env: PoolEnv) {
+  /**
+   * Builds the pool for `config`. With `previous` (the generation this one
+   * replaces at the same listen address) the pool's counters and latency,
+   * and those of every server kept (same name and address), are the same
+   * objects as before, so stats carry over; nothing of `previous` changes
+   * until {@link takeOver}.
+   */
+  constructor(config: PoolConfig, env: PoolEnv, previous: Pool | null = null) {
     this.name = config.name;
     this.config = config;
+    this.stats = previous?.stats ?? newPoolStats();
+    this.latency = previous?.latency ?? new Histogram();
     this.protocol = env.protocol;
     this.limits = env.limits;
     this.chunk = env.chunk;
@@ -84,15 +98,9 @@ export class Pool implements ClientPool, ServerOwner {
       poolLatency: this.latency,
       log: (level, message) => env.log(level, `pool '${config.name}': ${message}`),
     };
-    this.servers = config.servers.map((s, i) => new Server(i, s, this));
+    this.servers = config.servers.map((s, i) => new Server(i, s, this, previous?.keptServer(s)));
     this.#hasher = new KeyHasher(HASHES[config.hash], config.hashTag);
     this.#dist = this.#build();
-    this.#listener = new Listener(
-      config.listen,
-      (conn) => this.#accept(conn),
-      env.log,
-      listenTlsOf(config),
-    );
   }
 
   /** Number of servers. */
@@ -100,30 +108,86 @@ export class Pool implements ClientPool, ServerOwner {
     return this.servers.length;
   }
 
-  /** The listening address (after {@link open}). */
-  get addr(): Deno.Addr {
-    return this.#listener.addr;
-  }
-
-  /** Binds the listen address (throws when it cannot) and opens server connections with preconnect. */
-  open(): void {
-    this.#listener.open();
+  /** Opens server connections now when the pool asks for preconnect. */
+  start(): void {
     if (this.config.preconnect) { for (const s of this.servers) s.preconnect(); }
-    this.log(LOG_NOTICE, `listening on ${this.config.listenSpec}`);
   }
 
-  /** Resolves once the listener accepts (see Listener.ready); rejects when it could not bind. */
-  ready(): Promise<void> {
-    return this.#listener.ready();
+  /** The server of this pool a successor keeps for `config` (same name and address), if any. */
+  keptServer(config: Pick<ServerConfig, "name" | "address">): Server | undefined {
+    const s = this.servers.find((s) => s.name === config.name);
+    if (s === undefined) return undefined;
+    // A sentinel-followed master (no address written) is the same master by name.
+    if (config.address === null) return s;
+    return sameAddress(s.address, config.address) ? s : undefined;
   }
 
   /**
-   * Stops accepting; lets clients receive the replies owed for requests
-   * already read for up to `graceMs`, then closes every client and server
-   * connection.
+   * Makes this pool the successor of `previous` (built with it): every
+   * client of `previous` is served here from its next request on (requests
+   * already sent complete where they were sent), the connections of kept
+   * servers are used here, and the connections of servers this pool does
+   * not have (or beyond its server_connections) are drained: replies owed
+   * are delivered, then they close, waiting at most `graceMs`. Resolves once
+   * every drained connection is closed.
    */
-  async close(graceMs = 0): Promise<void> {
-    await this.#listener.close();
+  takeOver(previous: Pool, graceMs: number): Promise<void> {
+    previous.#retire();
+    const draining: Promise<void>[] = [];
+    const kept = new Set<Server>();
+    for (const s of this.servers) {
+      const old = previous.keptServer(s);
+      if (old === undefined) continue;
+      kept.add(old);
+      for (const conn of s.takeConnections(old)) draining.push(conn.drain(graceMs));
+    }
+    for (const old of previous.servers) {
+      if (kept.has(old)) continue;
+      for (const conn of old.releaseConnections()) draining.push(conn.drain(graceMs));
+    }
+    for (const client of previous.clients) {
+      client.moveTo(this);
+      this.clients.add(client);
+    }
+    previous.clients.clear();
+    for (const p of previous.#serving) {
+      this.#serving.add(p);
+      p.finally(() => this.#serving.delete(p));
+    }
+    return Promise.all(draining).then(() => {});
+  }
+
+  #retire(): void {
+    this.#retired = true;
+    if (this.#rebuildTimer !== null) clearTimeout(this.#rebuildTimer);
+    this.#rebuildTimer = null;
+  }
+
+  /**
+   * Lets clients receive the replies owed for requests already read for up
+   * to `graceMs`, then closes every client and server connection. (The
+   * runtime stops accepting for the pool first.)
+   */
+  close(graceMs = 0): Promise<void> {
+    this.#closing ??= this.#close(graceMs);
+    return this.#closing;
+  }
+
+  /**
+   * Closes once the last client has gone: the fate of a generation whose
+   * successor has other protocol or AUTH settings, so that its clients keep
+   * the settings they were accepted under.
+   */
+  closeWhenIdle(): Promise<void> {
+    this.#retire();
+    if (this.clients.size === 0) return this.close();
+    const { promise, resolve } = Promise.withResolvers<void>();
+    this.#idle.push(resolve);
+    return promise.then(() => this.close());
+  }
+
+  async #close(graceMs: number): Promise<void> {
+    this.#retire();
     if (graceMs > 0 && this.clients.size > 0) {
       const { promise, resolve } = Promise.withResolvers<void>();
       this.#allClosed = resolve;
@@ -165,7 +229,8 @@ export class Pool implements ClientPool, ServerOwner {
 
   // ---- clients ----------------------------------------------------------
 
-  #accept(conn: Deno.Conn): void {
+  /** Serves a client accepted on the pool's listen address. */
+  accept(conn: Deno.Conn): void {
     const limit = this.config.clientConnections;
     if (limit > 0 && this.clients.size >= limit) {
       this.log(LOG_INFO, `client connections limit ${limit} reached; refusing`);
@@ -191,14 +256,17 @@ export class Pool implements ClientPool, ServerOwner {
     this.log(LOG_INFO, `closed client ${client.peer}`);
     this.stats.client_connections--;
     this.#env.counters.curr_connections--;
-    if (this.clients.size === 0) this.#allClosed?.();
+    if (this.clients.size === 0) {
+      this.#allClosed?.();
+      for (const idle of this.#idle.splice(0)) idle();
+    }
   }
 
   // ---- ejection ---------------------------------------------------------
 
   /** A server reached the failure limit: leave the ring until server_retry_timeout. */
   failed(server: Server): void {
-    if (server.retryAt !== 0) return;
+    if (server.retryAt !== 0 || this.#retired) return;
     const now = Date.now();
     server.retryAt = now + this.config.serverRetryTimeout;
     server.stats.server_ejected_at = now * 1000;
@@ -238,6 +306,11 @@ export class Pool implements ClientPool, ServerOwner {
       live,
     );
   }
+}
+
+function sameAddress(a: Address, b: Address): boolean {
+  if (a.transport === "unix") return b.transport === "unix" && a.path === b.path;
+  return b.transport === "tcp" && a.host === b.host && a.port === b.port;
 }
 
 /** Writes `reply` to a connection we will not serve, then closes it. */

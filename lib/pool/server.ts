@@ -1,7 +1,9 @@
 /**
  * A backend server of a pool: its address, its stats, its connections
  * (`server_connections` of them, opened on demand, requests spread over
- * them), and the failure count that drives auto-ejection.
+ * them), and the failure count that drives auto-ejection. A server kept by
+ * a reload (same name and address) hands its counters, failure state and
+ * connections to its successor in the next pool generation.
  *
  * @module
  */
@@ -30,8 +32,8 @@ export class Server implements Backend {
   readonly index: number;
   readonly name: string;
   readonly weight: number;
-  readonly stats: ServerStats = newServerStats();
-  readonly latency: Histogram = new Histogram();
+  readonly stats: ServerStats;
+  readonly latency: Histogram;
   /** Consecutive failures since the last response. */
   failures = 0;
   /** Ejected until this time (ms since the epoch); 0 = live. */
@@ -42,12 +44,22 @@ export class Server implements Backend {
   #address: Address | null;
   #next = 0;
 
-  constructor(index: number, config: ServerConfig, owner: ServerOwner) {
+  /**
+   * `previous`: the same server (name and address) in the generation this
+   * one replaces; its counters are shared and its failure state copied.
+   */
+  constructor(index: number, config: ServerConfig, owner: ServerOwner, previous?: Server) {
     this.index = index;
     this.name = config.name;
     this.#address = config.address;
     this.weight = config.weight;
     this.#owner = owner;
+    this.stats = previous?.stats ?? newServerStats();
+    this.latency = previous?.latency ?? new Histogram();
+    if (previous !== undefined) {
+      this.failures = previous.failures;
+      this.retryAt = previous.retryAt;
+    }
     this.#conns = new Array<ServerConn | null>(owner.serverConnections).fill(null);
   }
 
@@ -81,6 +93,37 @@ export class Server implements Backend {
     for (let i = 0; i < this.#conns.length; i++) {
       if (this.#conns[i] === null) this.#conns[i] = new ServerConn(this, this.#owner.connOptions);
     }
+  }
+
+  /**
+   * Takes the open connections of `previous` (the same server in the
+   * generation before) into this server's slots, rebound to this server and
+   * its pool's settings; returns those that do not fit (server_connections
+   * went down), which the caller drains.
+   */
+  takeConnections(previous: Server): ServerConn[] {
+    const extra: ServerConn[] = [];
+    let slot = 0;
+    for (const conn of previous.releaseConnections()) {
+      if (slot < this.#conns.length) {
+        conn.rebind(this, this.#owner.connOptions);
+        this.#conns[slot++] = conn;
+      } else {
+        extra.push(conn);
+      }
+    }
+    return extra;
+  }
+
+  /** Empties every slot; returns the connections that were open there. */
+  releaseConnections(): ServerConn[] {
+    const out: ServerConn[] = [];
+    for (let i = 0; i < this.#conns.length; i++) {
+      const conn = this.#conns[i];
+      if (conn != null && !conn.closed) out.push(conn);
+      this.#conns[i] = null;
+    }
+    return out;
   }
 
   /** Closes every connection, failing pending requests with `reason`. */

@@ -5,13 +5,13 @@
  * @module
  */
 import { parseConfig } from "../../lib/config/load.ts";
-import { Proxy } from "../../lib/proxy.ts";
+import { Engine } from "../../lib/runtime/engine.ts";
 import { freePort } from "./servers.ts";
 import { StatsServer } from "../../lib/stats/server.ts";
 
 /** A running in-process proxy. */
 export interface TestProxy extends AsyncDisposable {
-  readonly proxy: Proxy;
+  readonly proxy: Engine;
   /** Listen port of each pool, by pool name. */
   readonly ports: Readonly<Record<string, number>>;
   /** Listen port of the first pool. */
@@ -25,14 +25,14 @@ export interface TestProxy extends AsyncDisposable {
 export function startProxy(yaml: string, chunk?: number): TestProxy {
   const text = yaml.replace(/listen: AUTO/g, () => `listen: 127.0.0.1:${freePort()}`);
   const config = parseConfig(text, "test.yml");
-  const proxy = new Proxy(config, chunk === undefined ? {} : { chunk });
+  const proxy = new Engine(config, chunk === undefined ? {} : { chunk });
   proxy.open();
   const ports: Record<string, number> = {};
-  for (const p of proxy.pools) ports[p.name] = (p.addr as Deno.NetAddr).port;
+  for (const p of proxy.pools) ports[p.name] = (proxy.addr(p.name) as Deno.NetAddr).port;
   return {
     proxy,
     ports,
-    port: (proxy.pools[0]!.addr as Deno.NetAddr).port,
+    port: ports[proxy.pools[0]!.name]!,
     [Symbol.asyncDispose]: () => proxy.close(),
   };
 }

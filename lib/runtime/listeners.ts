@@ -1,0 +1,125 @@
+/**
+ * The listening sockets of the process, one per listen address, owned by the
+ * runtime rather than by a pool: a reload that keeps a pool's address keeps
+ * its socket (no client is refused while pools are rebuilt), and a listener
+ * hands every accepted connection to whichever pool generation is current
+ * for its address. Binding comes first in a reload, so an address that
+ * cannot be bound fails the reload before anything changed.
+ *
+ * @module
+ */
+import type { PoolConfig } from "../config/types.ts";
+import { listenKey } from "../config/listen.ts";
+import { Listener } from "../net/listener.ts";
+import { reasonOf } from "../net/reason.ts";
+import { listenTlsOf } from "../net/tls.ts";
+
+/** A listen address that cannot be bound; the message names pool, file, line and the fix. */
+export class ListenError extends Error {
+  /** The pool whose address it is. */
+  readonly pool: string;
+  /** `listen:` as written. */
+  readonly listen: string;
+
+  /** Builds the message for pool `pc` of configuration `file` and the bind error `cause`. */
+  constructor(pc: PoolConfig, file: string, cause: unknown) {
+    super(
+      `${file}:${pc.line}: pool '${pc.name}': cannot listen on '${pc.listenSpec}': ${
+        reasonOf(cause)
+      }; stop what holds that address or give the pool another 'listen:'`,
+    );
+    this.name = "ListenError";
+    this.pool = pc.name;
+    this.listen = pc.listenSpec;
+  }
+}
+
+/** Every listener of one event loop, by listen key (lib/config/listen.ts). */
+export class ListenerTable {
+  readonly #open = new Map<string, Listener>();
+  readonly #onConn: (key: string, conn: Deno.Conn) => void;
+  readonly #log: (level: number, message: string) => void;
+
+  /** `onConn(key, conn)` gets every connection accepted on the address with that key. */
+  constructor(
+    onConn: (key: string, conn: Deno.Conn) => void,
+    log: (level: number, message: string) => void,
+  ) {
+    this.#onConn = onConn;
+    this.#log = log;
+  }
+
+  /** Whether a listener for `key` is open. */
+  has(key: string): boolean {
+    return this.#open.has(key);
+  }
+
+  /** The bound address for `key` (the real port when 0 was asked for). */
+  addr(key: string): Deno.Addr {
+    const l = this.#open.get(key);
+    if (l === undefined) throw new RangeError(`Cannot find a listener for '${key}'`);
+    return l.addr;
+  }
+
+  /**
+   * Binds every address of `pools` not bound yet and starts accepting on
+   * them. All or nothing: when one fails, those bound by this call are
+   * released before any accepted a client, and a {@link ListenError} is
+   * thrown. Returns the keys bound by this call.
+   */
+  bind(pools: readonly PoolConfig[], file: string): string[] {
+    const added: [string, Listener][] = [];
+    for (const pc of pools) {
+      const key = listenKey(pc.listen);
+      if (this.#open.has(key) || added.some(([k]) => k === key)) continue;
+      const listener = new Listener(
+        pc.listen,
+        (conn) => this.#onConn(key, conn),
+        this.#log,
+        listenTlsOf(pc),
+      );
+      try {
+        listener.bind();
+      } catch (err) {
+        // Never started: closing is synchronous.
+        for (const [, l] of added) void l.close();
+        throw new ListenError(pc, file, err);
+      }
+      added.push([key, listener]);
+    }
+    for (const [key, listener] of added) {
+      this.#open.set(key, listener);
+      listener.start();
+    }
+    return added.map(([k]) => k);
+  }
+
+  /**
+   * Resolves once every listener accepts: at once, except for `tls_ca`
+   * listeners, which node:tls binds a moment after {@link bind}.
+   */
+  async ready(): Promise<void> {
+    await Promise.all([...this.#open.values()].map((l) => l.ready()));
+  }
+
+  /** Closes every listener whose key is not in `keep` (they stop accepting at once). */
+  closeExcept(keep: ReadonlySet<string>): Promise<void> {
+    return this.#closeKeys([...this.#open.keys()].filter((k) => !keep.has(k)));
+  }
+
+  /** Closes every listener. */
+  closeAll(): Promise<void> {
+    return this.#closeKeys([...this.#open.keys()]);
+  }
+
+  async #closeKeys(keys: readonly string[]): Promise<void> {
+    const closing: Promise<void>[] = [];
+    for (const key of keys) {
+      const l = this.#open.get(key);
+      if (l === undefined) continue;
+      this.#open.delete(key);
+      closing.push(l.close());
+    }
+    await Promise.all(closing);
+  }
+}
