@@ -9,18 +9,17 @@
  */
 import type { Address } from "../config/types.ts";
 import { reasonOf } from "./reason.ts";
+import { LOG_ERR, LOG_WARN, type LogFn } from "../log/levels.ts";
 import { acceptTls, listenOn, type ListenTls } from "./tls.ts";
 
 /** How long to wait after a failed accept (e.g. EMFILE) before trying again. */
 const ACCEPT_RETRY_MS = 50;
-const LOG_ERR = 3;
-const LOG_WARN = 4;
 
 /** A listening socket and its accept loop. */
 export class Listener {
   readonly #address: Address;
   readonly #onConn: (conn: Deno.Conn) => void;
-  readonly #log: (level: number, message: string) => void;
+  readonly #log: LogFn;
   readonly #tls: ListenTls | null;
   /** TLS connections accepted whose handshake is not done yet. */
   readonly #handshaking = new Map<Deno.TlsConn, Promise<void>>();
@@ -32,7 +31,7 @@ export class Listener {
   constructor(
     address: Address,
     onConn: (conn: Deno.Conn) => void,
-    log: (level: number, message: string) => void,
+    log: LogFn,
     tls: ListenTls | null = null,
   ) {
     this.#address = address;

@@ -22,6 +22,7 @@ import { OutStream } from "./out_stream.ts";
 import { CLOSED_BY_SERVER, reasonOf, TIMED_OUT } from "./reason.ts";
 import type { Connector } from "./tls.ts";
 import { Request } from "./request.ts";
+import { LOG_INFO, LOG_WARN, type LogFn } from "../log/levels.ts";
 
 /** What a server connection reports to the server it belongs to. */
 export interface Backend {
@@ -49,12 +50,9 @@ export interface ServerConnOptions {
   /** Request-to-response latency seen by the pool's clients. */
   readonly poolLatency: Histogram;
   /** Called with a line for the log at the given level. */
-  readonly log: (level: number, message: string) => void;
+  readonly log: LogFn;
 }
 
-/** Log levels used here (twemproxy's numbers). */
-const LOG_WARN = 4;
-const LOG_INFO = 6;
 /** Why a drained connection closed once its last reply was delivered. */
 const DRAINED = "drained after a reload";
 
@@ -86,7 +84,7 @@ export class ServerConn implements ByteConsumer {
     this.#out = new OutStream((err) => this.#close(reasonOf(err), true), null);
     this.#out.onFlush = () => this.#flushed();
     for (const bytes of opts.protocol.handshake()) {
-      this.#enqueue(new Request(null, 0, null, 0), bytes, 0, bytes.length);
+      this.#enqueue(Request.internal(), bytes, 0, bytes.length);
     }
     this.#open();
   }
@@ -247,9 +245,9 @@ export class ServerConn implements ByteConsumer {
         }
         continue;
       }
-      if (req.start > 0) {
-        latency.record(now - req.start);
-        if (req.parent === null) poolLatency.record(now - req.start);
+      if (req.readAt > 0) {
+        latency.record(now - req.readAt);
+        if (req.parent === null) poolLatency.record(now - req.readAt);
       }
       req.respond(buf, start, end);
     }

@@ -11,8 +11,8 @@
  */
 import type { Address, PoolConfig, ServerConfig } from "../config/types.ts";
 import { HASHES, KeyHasher } from "../hash/mod.ts";
-import { DISTRIBUTIONS } from "../dist/mod.ts";
-import type { Distribution } from "../dist/types.ts";
+import { DISTRIBUTIONS } from "../placement/mod.ts";
+import type { Distribution } from "../placement/types.ts";
 import type { Protocol } from "../proto/types.ts";
 import { newPoolStats, type PoolStats } from "../stats/metrics.ts";
 import { Histogram } from "../stats/histogram.ts";
@@ -21,6 +21,7 @@ import type { Request } from "../net/request.ts";
 import type { ServerConnOptions } from "../net/server_conn.ts";
 import { connectorOf } from "../net/tls.ts";
 import { Server, type ServerOwner } from "./server.ts";
+import { LOG_INFO, LOG_NOTICE } from "../log/levels.ts";
 
 /** Process-wide connection counters, shared by the pools of one worker. */
 export interface ConnectionCounters {
@@ -39,9 +40,6 @@ export interface PoolEnv {
   /** The log level in force (checked before building per-request messages). */
   logLevel(): number;
 }
-
-const LOG_NOTICE = 5;
-const LOG_INFO = 6;
 
 /** One pool of servers behind one listen address. */
 export class Pool implements ClientPool, ServerOwner {

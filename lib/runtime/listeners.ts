@@ -13,6 +13,7 @@ import { listenKey } from "../config/listen.ts";
 import { Listener } from "../net/listener.ts";
 import { reasonOf } from "../net/reason.ts";
 import { listenTlsOf } from "../net/tls.ts";
+import type { LogFn } from "../log/levels.ts";
 
 /** A listen address that cannot be bound; the message names pool, file, line and the fix. */
 export class ListenError extends Error {
@@ -38,12 +39,12 @@ export class ListenError extends Error {
 export class ListenerTable {
   readonly #open = new Map<string, Listener>();
   readonly #onConn: (key: string, conn: Deno.Conn) => void;
-  readonly #log: (level: number, message: string) => void;
+  readonly #log: LogFn;
 
   /** `onConn(key, conn)` gets every connection accepted on the address with that key. */
   constructor(
     onConn: (key: string, conn: Deno.Conn) => void,
-    log: (level: number, message: string) => void,
+    log: LogFn,
   ) {
     this.#onConn = onConn;
     this.#log = log;

@@ -12,6 +12,7 @@ import type { Config } from "../config/types.ts";
 import { StatsServer } from "../stats/server.ts";
 import { VERSION } from "../version.ts";
 import { Engine, type LogFn, SHUTDOWN_GRACE_MS } from "./engine.ts";
+import { LOG_NOTICE } from "../log/levels.ts";
 
 /** Options of a {@link Runtime}. */
 export interface RuntimeOptions {
@@ -29,8 +30,6 @@ export interface RuntimeOptions {
   /** How long shutdown waits for replies owed. @default 3000 */
   readonly graceMs?: number;
 }
-
-const LOG_NOTICE = 5;
 
 /** The pools, stats port and signals of a running nutmeg. */
 export class Runtime {

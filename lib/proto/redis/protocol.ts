@@ -46,6 +46,7 @@ import { mergeAllOk, mergeAllOnes, mergeSame, mergeSum } from "./merge.ts";
 import { RedisRequestParser } from "./request_parser.ts";
 import { RedisResponseParser } from "./response_parser.ts";
 import { Splitter } from "./split.ts";
+import { RESP_ARRAY } from "./type_bytes.ts";
 
 const DB = new TextEncoder().encode("db");
 
@@ -108,8 +109,6 @@ class Args implements ArgReader {
 export class RedisProtocol implements Protocol {
   /** The protocol's name. */
   readonly name = "redis" as const;
-  /** `PING`, to probe a server. */
-  readonly ping: Uint8Array = encodeCommand(["PING"]);
   #options: RedisProtocolOptions;
   #auth: Uint8Array | null;
   #nextId = 1;
@@ -324,7 +323,7 @@ function encodeArgs(args: ArgReader, key: number): { bytes: Uint8Array; keyStart
   let size = headerSize(argc);
   for (let i = 0; i < argc; i++) size += bulkSize(args.argEnd(i) - args.argStart(i));
   const out = new Uint8Array(size);
-  let pos = writeHeader(out, 0, 42, argc);
+  let pos = writeHeader(out, 0, RESP_ARRAY, argc);
   let keyStart = 0;
   for (let i = 0; i < argc; i++) {
     const next = writeBulk(out, pos, args.argBuf, args.argStart(i), args.argEnd(i));

@@ -468,14 +468,13 @@ Deno.test("handle() broadcasts DBSIZE and SCRIPT LOAD/EXISTS/FLUSH and merges th
   assert.equal(latin1(flush!.merge([bytesOf("+OK\r\n")])), "+OK\r\n");
 });
 
-Deno.test("handshake(), ping and errorReply() give the server-side requests and error form", () => {
+Deno.test("handshake() and errorReply() give the server-side requests and error form", () => {
   assert.deepEqual(protocol().handshake(), []);
   assert.deepEqual(protocol({ auth: "pw", db: 12 }).handshake().map(latin1), [
     resp("AUTH", "pw"),
     resp("SELECT", "12"),
   ]);
   assert.deepEqual(protocol({ db: 1 }).handshake().map(latin1), [resp("SELECT", "1")]);
-  assert.equal(latin1(protocol().ping!), resp("PING"));
   assert.equal(latin1(protocol().errorReply("Connection refused")), "-ERR Connection refused\r\n");
   assert.equal(latin1(protocol().errorReply("a\r\nb")), "-ERR a  b\r\n");
   assert.equal(protocol().name, "redis");
@@ -488,7 +487,7 @@ Deno.test("handle() refuses a parser or state of another protocol", () => {
   assert.throws(
     () =>
       p.handle(
-        { parse: () => 6, needed: 0, error: null, reset() {} },
+        { parse: () => 6, needed: 0, error: null },
         p.newClientState(),
         b,
         0,
