@@ -70,11 +70,7 @@ export function decode(b: Uint8Array, pos = 0): [Reply, number] | null {
       if (n < 0) return [null, next];
       if (b.length < next + n + 2) return null;
       const data = dec.decode(b.subarray(next, next + n));
-      const value = b[pos] === 33
-        ? new ReplyError(data)
-        : b[pos] === 61
-        ? data.slice(4)
-        : data;
+      const value = b[pos] === 33 ? new ReplyError(data) : b[pos] === 61 ? data.slice(4) : data;
       return [value, next + n + 2];
     }
     case 124: { // | attribute: skipped, the value follows
