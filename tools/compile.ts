@@ -33,6 +33,10 @@ async function compile(target: string): Promise<boolean> {
       "--allow-run",
       // lib/signals/inspector.ts sets SIGUSR1 to SIG_IGN through libc.
       "--allow-ffi",
+      // --workers: SO_REUSEPORT listeners, and the worker module.
+      "--unstable-net",
+      "--include",
+      "lib/runtime/worker_main.ts",
       "--target",
       target,
       "--output",

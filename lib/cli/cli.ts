@@ -155,6 +155,7 @@ async function serve(loaded: Loaded, options: RunOptions, io: CliIo): Promise<nu
       confFile: options.confFile,
       configBytes: loaded.bytes,
       watch: options.watch,
+      workers: options.workers,
       chunk: options.mbufSize,
       statsAddr: options.statsAddr,
       statsPort: options.statsPort,

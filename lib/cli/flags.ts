@@ -31,7 +31,11 @@ export const DEFAULT_RUN_OPTIONS: RunOptions = Object.freeze({
   mbufSize: 16384,
   daemonize: false,
   watch: false,
+  workers: 1,
 });
+
+/** Most `--workers` accepted. */
+export const WORKERS_MAX = 256;
 
 /** What the command line asks for. */
 export interface CliFlags {
@@ -129,6 +133,12 @@ export const FLAGS: readonly FlagDef[] = [
     long: "watch",
     kind: "switch",
     help: "reload the configuration when the file changes (default: off)",
+  },
+  {
+    short: null,
+    long: "workers",
+    kind: "string",
+    help: "set worker threads sharing the listen addresses, or auto (default: 1)",
   },
 ];
 
@@ -326,6 +336,20 @@ export function parseFlags(args: readonly string[]): CliFlags {
       mbufSize: number("mbuf-size", d.mbufSize),
       daemonize: switches.has("daemonize"),
       watch: switches.has("watch"),
+      workers: readWorkers(values.get("workers")),
     },
   };
+}
+
+/** Reads `--workers`: a whole number 1..WORKERS_MAX, or `auto`. */
+function readWorkers(text: string | undefined): number | "auto" {
+  if (text === undefined) return DEFAULT_RUN_OPTIONS.workers;
+  if (text === "auto") return "auto";
+  if (/^[0-9]+$/.test(text)) {
+    const n = Number(text);
+    if (n >= 1 && n <= WORKERS_MAX) return n;
+  }
+  throw new UsageError(
+    `option --workers requires a whole number from 1 to ${WORKERS_MAX} or 'auto', not '${text}'`,
+  );
 }

@@ -20,4 +20,6 @@ export interface RunOptions {
   readonly daemonize: boolean;
   /** --watch: reload when the configuration file changes. */
   readonly watch: boolean;
+  /** --workers: worker threads, or "auto" for one per CPU the process may use. */
+  readonly workers: number | "auto";
 }

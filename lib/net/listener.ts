@@ -21,6 +21,7 @@ export class Listener {
   readonly #onConn: (conn: Deno.Conn) => void;
   readonly #log: LogFn;
   readonly #tls: ListenTls | null;
+  readonly #reusePort: boolean;
   /** TLS connections accepted whose handshake is not done yet. */
   readonly #handshaking = new Map<Deno.TlsConn, Promise<void>>();
   #listener: Deno.Listener | null = null;
@@ -33,7 +34,9 @@ export class Listener {
     onConn: (conn: Deno.Conn) => void,
     log: LogFn,
     tls: ListenTls | null = null,
+    reusePort = false,
   ) {
+    this.#reusePort = reusePort;
     this.#address = address;
     this.#onConn = onConn;
     this.#log = log;
@@ -69,7 +72,7 @@ export class Listener {
         if (!this.#closed) {
           this.#log(LOG_WARN, `TLS handshake with client ${peer} failed: ${reason}`);
         }
-      });
+      }, this.#reusePort);
       this.#listener = opened.listener;
       this.#listening = opened.listening;
     }

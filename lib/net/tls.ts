@@ -88,19 +88,26 @@ export function connectorOf(config: PoolConfig): Connector {
  * (lib/net/tls_client_auth.ts), which reports refused clients to
  * `onRefused` (the other listeners' clients fail in {@link acceptTls}).
  * `listening` settles once the socket accepts: at once, except for node:tls,
- * which binds a moment later.
+ * which binds a moment later. `reusePort` binds a TCP socket with
+ * SO_REUSEPORT (Linux; Deno needs --unstable-net), so several workers listen
+ * on one address and the kernel spreads clients over them.
  */
 export function listenOn(
   address: Address,
   tls: ListenTls | null,
   onRefused: (peer: string, reason: string) => void = () => {},
+  reusePort = false,
 ): { listener: Deno.Listener; listening: Promise<void> } {
   const now = (listener: Deno.Listener) => ({ listener, listening: Promise.resolve() });
   if (address.transport === "unix") {
     return now(Deno.listen({ transport: "unix", path: address.path }));
   }
   const { host: hostname, port } = address;
-  if (tls === null) return now(Deno.listen({ hostname, port }));
+  if (tls === null) {
+    return now(
+      reusePort ? Deno.listen({ hostname, port, reusePort }) : Deno.listen({ hostname, port }),
+    );
+  }
   if (tls.ca !== null) {
     return listenTlsWithClientAuth({
       hostname,
@@ -112,7 +119,11 @@ export function listenOn(
       onRefused: (peer, reason) => onRefused(peer, tlsReason(reason)),
     });
   }
-  return now(Deno.listenTls({ hostname, port, cert: tls.cert, key: tls.key }));
+  return now(
+    reusePort
+      ? Deno.listenTls({ hostname, port, cert: tls.cert, key: tls.key, reusePort })
+      : Deno.listenTls({ hostname, port, cert: tls.cert, key: tls.key }),
+  );
 }
 
 /**

@@ -24,7 +24,7 @@ import { DEFAULT_CLIENT_LIMITS } from "../net/client_conn.ts";
 import { sameProtocol } from "../proto/for_pool.ts";
 import { VERSION } from "../version.ts";
 import { Generation, type GenerationEnv } from "./generation.ts";
-import { ListenerTable } from "./listeners.ts";
+import { type ListenerSharing, ListenerTable } from "./listeners.ts";
 import { LOG_NOTICE, type LogFn } from "../log/levels.ts";
 
 export type { LogFn };
@@ -52,6 +52,8 @@ export interface EngineOptions {
   readonly logLevel?: () => number;
   /** How long a reload lets removed pools and servers deliver replies owed. @default 3000 */
   readonly graceMs?: number;
+  /** How listen addresses are shared with other workers. @default one engine alone */
+  readonly sharing?: ListenerSharing;
 }
 
 /** The listeners and pool generations of one event loop. */
@@ -85,7 +87,11 @@ export class Engine {
       logLevel,
       view: (key) => this.#current.poolAt(key) ?? null,
     };
-    this.#listeners = new ListenerTable((key, conn) => this.#accept(key, conn), log);
+    this.#listeners = new ListenerTable(
+      (key, conn) => this.#accept(key, conn),
+      log,
+      options.sharing,
+    );
     this.#current = new Generation(config, this.#env);
   }
 

@@ -45,19 +45,40 @@ export interface ListenerBinding {
   release(): void;
 }
 
+/** How the listeners of one worker share addresses with the other workers. */
+export interface ListenerSharing {
+  /** Bind TCP addresses with SO_REUSEPORT (several workers, Linux). */
+  readonly reusePort: boolean;
+  /**
+   * Whether this table binds the addresses that cannot be shared: unix
+   * sockets (one socket file, which its owner removes at close) and
+   * `tls_ca` listeners (node:tls has no reusePort). With several workers
+   * only worker 0 does.
+   */
+  readonly ownsUnshared: boolean;
+}
+
+/** Whether the address of `pc` can be bound by several workers at once. */
+export function shareable(pc: PoolConfig): boolean {
+  return pc.listen.transport !== "unix" && pc.tlsCa === null;
+}
+
 /** Every listener of one event loop, by listen key (lib/config/listen.ts). */
 export class ListenerTable {
   readonly #open = new Map<string, Listener>();
   readonly #onConn: (key: string, conn: Deno.Conn) => void;
   readonly #log: LogFn;
+  readonly #sharing: ListenerSharing;
 
   /** `onConn(key, conn)` gets every connection accepted on the address with that key. */
   constructor(
     onConn: (key: string, conn: Deno.Conn) => void,
     log: LogFn,
+    sharing: ListenerSharing = { reusePort: false, ownsUnshared: true },
   ) {
     this.#onConn = onConn;
     this.#log = log;
+    this.#sharing = sharing;
   }
 
   /** Whether a listener for `key` is open. */
@@ -97,11 +118,14 @@ export class ListenerTable {
     for (const pc of pools) {
       const key = listenKey(pc.listen);
       if (this.#open.has(key) || added.some(([k]) => k === key)) continue;
+      const share = shareable(pc);
+      if (!share && !this.#sharing.ownsUnshared) continue;
       const listener = new Listener(
         pc.listen,
         (conn) => this.#onConn(key, conn),
         this.#log,
         listenTlsOf(pc),
+        share && this.#sharing.reusePort,
       );
       try {
         listener.bind();

@@ -24,7 +24,8 @@ import { Engine, type LogFn, SHUTDOWN_GRACE_MS } from "./engine.ts";
 import { describeChanges } from "./changes.ts";
 import { ConfigWatcher } from "./watch.ts";
 import { onSigusr2 } from "../signals/sigusr2.ts";
-import { LOG_ERR, LOG_NOTICE } from "../log/levels.ts";
+import { LOG_ERR, LOG_NOTICE, LOG_WARN } from "../log/levels.ts";
+import { reusePortUnavailable, workerCount, WorkerRuntime } from "./workers.ts";
 
 /** Options of a {@link Runtime}. */
 export interface RuntimeOptions {
@@ -47,6 +48,8 @@ export interface RuntimeOptions {
   readonly logLevel: () => number;
   /** How long shutdown waits for replies owed. @default 3000 */
   readonly graceMs?: number;
+  /** Worker threads (--workers): 1 runs the pools on the main thread. @default 1 */
+  readonly workers?: number | "auto";
 }
 
 /** The sha256 of `bytes`, in hex. */
@@ -270,7 +273,25 @@ export async function runProxy(
   options: RuntimeOptions,
   onReady?: () => void,
 ): Promise<number> {
-  const runtime = new Runtime(config, options);
+  let count = workerCount(options.workers ?? 1);
+  if (count > 1) {
+    const why = reusePortUnavailable();
+    if (why !== null) {
+      options.log(
+        LOG_WARN,
+        `--workers ${options.workers}: running 1 worker, several cannot share a listen address here: ${why}`,
+      );
+      count = 1;
+    }
+  }
+  const runtime = count > 1
+    ? new WorkerRuntime(
+      config,
+      new TextDecoder().decode(options.configBytes ?? await Deno.readFile(options.confFile)),
+      count,
+      options,
+    )
+    : new Runtime(config, options);
   await runtime.start();
   const dispose = runtime.installSignals();
   try {

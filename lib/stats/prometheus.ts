@@ -21,6 +21,11 @@ export interface MetricsSource {
   /** The configuration facts, when a runtime reports them. */
   readonly configStats?: ConfigStats;
   readonly counters: { readonly total_connections: number; readonly curr_connections: number };
+  /** Per-worker connection counts, when several workers run (`--workers`). */
+  readonly workers?: readonly {
+    readonly total_connections: number;
+    readonly curr_connections: number;
+  }[];
   readonly pools: readonly {
     readonly name: string;
     readonly stats: PoolStats;
@@ -74,6 +79,26 @@ export function prometheusText(src: MetricsSource): string {
   out.push(`nutmeg_connections_total ${src.counters.total_connections}`);
   header(out, "nutmeg_connections", "gauge", "client connections open");
   out.push(`nutmeg_connections ${src.counters.curr_connections}`);
+  if (src.workers !== undefined) {
+    header(
+      out,
+      "nutmeg_worker_connections_total",
+      "counter",
+      "client connections accepted by each worker",
+    );
+    src.workers.forEach((w, i) =>
+      out.push(`nutmeg_worker_connections_total{worker="${i}"} ${w.total_connections}`)
+    );
+    header(
+      out,
+      "nutmeg_worker_client_connections",
+      "gauge",
+      "client connections open in each worker",
+    );
+    src.workers.forEach((w, i) =>
+      out.push(`nutmeg_worker_client_connections{worker="${i}"} ${w.curr_connections}`)
+    );
+  }
   const config = src.configStats;
   if (config !== undefined) {
     header(out, "nutmeg_reloads_total", "counter", "configuration reloads that took effect");

@@ -30,6 +30,11 @@ export interface StatsServerOptions {
   readonly version: string;
   /** `source` field: the host name. */
   readonly source: string;
+  /**
+   * Brings the source up to date before each aggregation and each HTTP
+   * answer (several workers: asks each for its counters). @default none
+   */
+  readonly refresh?: () => Promise<void>;
 }
 
 const enc = new TextEncoder();
@@ -64,7 +69,13 @@ export class StatsServer {
   /** Binds the stats port (throws on failure) and starts aggregating. */
   open(): void {
     this.#listener = Deno.listen({ hostname: this.#opts.host, port: this.#opts.port });
-    this.#timer = setInterval(() => this.aggregate(), this.#opts.interval);
+    const refresh = this.#opts.refresh;
+    this.#timer = setInterval(
+      refresh === undefined ? () => this.aggregate() : () => {
+        void refresh().then(() => this.aggregate(), () => {});
+      },
+      this.#opts.interval,
+    );
     this.#loop = this.#accept(this.#listener);
   }
 
@@ -109,6 +120,7 @@ export class StatsServer {
         reading = null;
         got += n;
       }
+      await this.#opts.refresh?.();
       await writeAll(conn, this.#http(head.subarray(0, got)));
     } catch {
       // the client went away

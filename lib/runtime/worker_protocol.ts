@@ -1,0 +1,44 @@
+/**
+ * The messages between the main thread and the workers of `--workers N`
+ * (lib/runtime/workers.ts, lib/runtime/worker_main.ts): plain data for
+ * postMessage. The main thread asks; each request carries a `seq` that the
+ * worker's reply repeats. Log lines flow from the workers to the main
+ * thread, which writes them one at a time.
+ *
+ * @module
+ */
+import type { WorkerStats } from "../stats/merge.ts";
+
+/** How a worker starts: its number and the configuration text in force. */
+export interface WorkerInit {
+  readonly t: "init";
+  readonly seq: number;
+  /** 0 .. N-1; worker 0 also binds the addresses that cannot be shared. */
+  readonly id: number;
+  /** The configuration file's name (for messages) and text. */
+  readonly file: string;
+  readonly text: string;
+  readonly chunk: number;
+  readonly graceMs: number;
+  readonly logLevel: number;
+}
+
+/** A request of the main thread to a worker. */
+export type ToWorker =
+  | WorkerInit
+  | { readonly t: "stats"; readonly seq: number; readonly logLevel: number }
+  | { readonly t: "prepare"; readonly seq: number; readonly file: string; readonly text: string }
+  | { readonly t: "commit"; readonly seq: number }
+  | { readonly t: "abort"; readonly seq: number }
+  | { readonly t: "close"; readonly seq: number; readonly graceMs: number };
+
+/** A message of a worker to the main thread. */
+export type FromWorker =
+  | { readonly t: "log"; readonly level: number; readonly message: string }
+  | {
+    readonly t: "reply";
+    readonly seq: number;
+    /** null when the request was done; else why not (a ListenError's text, ...). */
+    readonly error: string | null;
+    readonly stats?: WorkerStats;
+  };

@@ -1,0 +1,418 @@
+/**
+ * `--workers N`: nutmeg on every core behind one address. The main thread
+ * keeps what there is one of per process — the stats port, the signals,
+ * the configuration in force and its reload counters — and starts N Deno
+ * Workers (lib/runtime/worker_main.ts), each running an Engine with its
+ * own listeners on the same addresses (SO_REUSEPORT: the kernel spreads
+ * new clients over the workers) and its own server connections, so a pool
+ * holds N x server_connections connections per server.
+ *
+ * - Stats: the main thread asks every worker for a copy of its counters
+ *   and serves their sum (lib/stats/merge.ts) in twemproxy's JSON and in
+ *   /metrics, with per-worker connection series.
+ * - Reload (SIGUSR2, --watch): the file is checked here as `-t` does, then
+ *   every worker prepares it (binds new addresses, builds its generation);
+ *   only when all prepared do all commit, otherwise all abort and nothing
+ *   changed.
+ * - SIGINT/SIGTERM: every worker stops accepting and drains (replies owed
+ *   are delivered for up to the grace), then the workers end.
+ * - Unix sockets and `tls_ca` listeners cannot be shared: worker 0 alone
+ *   binds them (and removes the socket file at close).
+ * - A worker that dies is logged and started again on the configuration in
+ *   force; the other workers keep serving meanwhile.
+ *
+ * @module
+ */
+import type { Config } from "../config/types.ts";
+import { loadConfigBytes } from "../config/load.ts";
+import { StatsServer } from "../stats/server.ts";
+import type { ConfigStats, StatsSource } from "../stats/report.ts";
+import type { MetricsSource } from "../stats/prometheus.ts";
+import { type MergedPool, mergeWorkerStats, type WorkerStats } from "../stats/merge.ts";
+import { VERSION } from "../version.ts";
+import { type LogFn, SHUTDOWN_GRACE_MS } from "./engine.ts";
+import { describeChanges } from "./changes.ts";
+import { ConfigWatcher } from "./watch.ts";
+import { onSigusr2 } from "../signals/sigusr2.ts";
+import { LOG_ERR, LOG_NOTICE, LOG_WARN } from "../log/levels.ts";
+import type { FromWorker, ToWorker } from "./worker_protocol.ts";
+import type { RuntimeOptions } from "./runtime.ts";
+
+/** How long the main thread waits for a worker's stats before serving the last copy. */
+const STATS_WAIT_MS = 1000;
+
+/** A request without its `seq`. */
+type Request = ToWorker extends infer T ? T extends ToWorker ? Omit<T, "seq"> : never : never;
+
+/** A reply of a worker. */
+type Reply = Extract<FromWorker, { t: "reply" }>;
+
+/**
+ * The number of workers to run for `--workers` `value` (`auto`: the CPUs
+ * the process may use, as Deno reports them).
+ */
+export function workerCount(value: number | "auto"): number {
+  if (value === "auto") return Math.max(1, navigator.hardwareConcurrency || 1);
+  return value;
+}
+
+/**
+ * Why several workers cannot share one address here, or null when they
+ * can: SO_REUSEPORT spreads clients only on Linux, and Deno needs
+ * --unstable-net (set in deno.json) for it.
+ */
+export function reusePortUnavailable(): string | null {
+  if (Deno.build.os !== "linux") {
+    return `SO_REUSEPORT does not spread clients over sockets on ${Deno.build.os}`;
+  }
+  try {
+    const l = Deno.listen({ hostname: "127.0.0.1", port: 0, reusePort: true });
+    l.close();
+    return null;
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  }
+}
+
+/** One worker: its Deno Worker and the requests awaiting a reply. */
+class WorkerHandle {
+  readonly id: number;
+  readonly #worker: Worker;
+  readonly #pending = new Map<number, (r: Reply) => void>();
+  #seq = 0;
+  #dead = false;
+  /** The last counters it sent. */
+  stats: WorkerStats | null = null;
+
+  constructor(id: number, log: LogFn) {
+    this.id = id;
+    this.#worker = new Worker(new URL("./worker_main.ts", import.meta.url).href, {
+      type: "module",
+      name: `nutmeg worker ${id}`,
+    });
+    this.#worker.onmessage = (e: MessageEvent<FromWorker>) => {
+      const m = e.data;
+      if (m.t === "log") {
+        log(m.level, `worker ${id}: ${m.message}`);
+        return;
+      }
+      if (m.stats !== undefined) this.stats = m.stats;
+      const done = this.#pending.get(m.seq);
+      this.#pending.delete(m.seq);
+      done?.(m);
+    };
+    this.#worker.onerror = (e: ErrorEvent) => {
+      e.preventDefault();
+      this.#die(e.message);
+    };
+    this.#worker.onmessageerror = () => this.#die("a message could not be read");
+  }
+
+  #die(why: string): void {
+    if (this.#dead) return;
+    this.#dead = true;
+    this.#worker.terminate();
+    for (const [seq, done] of this.#pending) {
+      done({ t: "reply", seq, error: `worker died: ${why}` });
+    }
+    this.#pending.clear();
+    this.onDeath(this, why);
+  }
+
+  /** Called once when the worker dies of an uncaught error. */
+  onDeath: (h: WorkerHandle, why: string) => void = () => {};
+
+  /** Sends `req` and resolves with the reply (an error reply when the worker dies or `ms` pass). */
+  ask(req: Request, ms = 0): Promise<Reply> {
+    const seq = ++this.#seq;
+    if (this.#dead) return Promise.resolve({ t: "reply", seq, error: "worker is not running" });
+    return new Promise<Reply>((resolve) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      this.#pending.set(seq, (r) => {
+        clearTimeout(timer);
+        resolve(r);
+      });
+      if (ms > 0) {
+        timer = setTimeout(() => {
+          this.#pending.delete(seq);
+          resolve({ t: "reply", seq, error: "no reply in time" });
+        }, ms);
+      }
+      this.#worker.postMessage({ ...req, seq } as ToWorker);
+    });
+  }
+
+  /** Ends the worker at once. */
+  terminate(): void {
+    this.#dead = true;
+    this.#worker.terminate();
+    for (const [seq, done] of this.#pending) done({ t: "reply", seq, error: "worker ended" });
+    this.#pending.clear();
+  }
+}
+
+/** The sha256 of `bytes`, in hex. */
+async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as BufferSource));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** The runtime of `--workers N` (N > 1): see the module comment. */
+export class WorkerRuntime {
+  readonly stats: StatsServer;
+  readonly #opts: RuntimeOptions;
+  readonly #count: number;
+  readonly #workers: WorkerHandle[] = [];
+  readonly #stopped = Promise.withResolvers<void>();
+  #config: Config;
+  #text: string;
+  #generation = 1;
+  #stopping = false;
+  #signals: (() => void) | null = null;
+  #watcher: ConfigWatcher | null = null;
+  #reloads: Promise<unknown> = Promise.resolve();
+  #lastRefused = "";
+  readonly #facts = {
+    reloads: 0,
+    reload_errors: 0,
+    config_sha256: "",
+    config_loaded_at: Date.now(),
+  };
+  #merged: { total_connections: number; curr_connections: number; pools: MergedPool[] } = {
+    total_connections: 0,
+    curr_connections: 0,
+    pools: [],
+  };
+  #refreshing: Promise<void> | null = null;
+
+  /** Builds the runtime for `config` (read from `text`) with `count` workers; nothing runs yet. */
+  constructor(config: Config, text: string, count: number, options: RuntimeOptions) {
+    this.#opts = options;
+    this.#count = count;
+    this.#config = config;
+    this.#text = text;
+    const startedAt = Date.now();
+    // deno-lint-ignore no-this-alias
+    const self = this;
+    const source: StatsSource & MetricsSource = {
+      startedAt,
+      get counters() {
+        return self.#merged;
+      },
+      get pools() {
+        return self.#merged.pools;
+      },
+      get workers() {
+        return self.#workers.map((w) => w.stats ?? { total_connections: 0, curr_connections: 0 });
+      },
+      configStats: this.#facts,
+    };
+    this.stats = new StatsServer(source, {
+      host: options.statsAddr,
+      port: options.statsPort,
+      interval: options.statsInterval,
+      version: VERSION,
+      source: Deno.hostname(),
+      refresh: () => this.refresh(),
+    });
+  }
+
+  /** The configuration facts reported by the stats. */
+  get configStats(): ConfigStats {
+    return { ...this.#facts };
+  }
+
+  /** Asks every worker for its counters and sums them (one poll at a time). */
+  refresh(): Promise<void> {
+    if (this.#refreshing !== null) return this.#refreshing;
+    const level = this.#opts.logLevel();
+    const run = Promise.all(
+      this.#workers.map((w) => w.ask({ t: "stats", logLevel: level }, STATS_WAIT_MS)),
+    ).then(() => {
+      const all = this.#workers.map((w) => w.stats).filter((s) => s !== null);
+      this.#merged = mergeWorkerStats(all);
+    }).finally(() => this.#refreshing = null);
+    this.#refreshing = run;
+    return run;
+  }
+
+  #spawn(id: number): WorkerHandle {
+    const h = new WorkerHandle(id, this.#opts.log);
+    h.onDeath = (dead, why) => this.#died(dead, why);
+    this.#workers[id] = h;
+    return h;
+  }
+
+  #init(h: WorkerHandle): Promise<Reply> {
+    return h.ask({
+      t: "init",
+      id: h.id,
+      file: this.#opts.confFile,
+      text: this.#text,
+      chunk: this.#opts.chunk,
+      graceMs: this.#opts.graceMs ?? SHUTDOWN_GRACE_MS,
+      logLevel: this.#opts.logLevel(),
+    });
+  }
+
+  #died(h: WorkerHandle, why: string): void {
+    if (this.#stopping || this.#workers[h.id] !== h) return;
+    this.#opts.log(LOG_ERR, `worker ${h.id} died: ${why}; its clients are lost; restarting it`);
+    const next = this.#spawn(h.id);
+    void this.#init(next).then((r) => {
+      if (r.error !== null) this.#opts.log(LOG_ERR, `worker ${h.id} restart failed: ${r.error}`);
+      else this.#opts.log(LOG_NOTICE, `worker ${h.id} restarted`);
+    });
+  }
+
+  /** Starts every worker, then the stats port (throws, with nothing left running, on failure). */
+  async start(): Promise<void> {
+    if (this.#opts.configBytes !== undefined) {
+      this.#facts.config_sha256 = await sha256Hex(this.#opts.configBytes);
+    }
+    for (let id = 0; id < this.#count; id++) this.#spawn(id);
+    try {
+      // Worker 0 first: it removes a stale unix socket file before binding.
+      const first = await this.#init(this.#workers[0]!);
+      if (first.error !== null) throw new Error(first.error);
+      const rest = await Promise.all(this.#workers.slice(1).map((w) => this.#init(w)));
+      const failed = rest.find((r) => r.error !== null);
+      if (failed !== undefined) throw new Error(failed.error!);
+      this.#opts.log(LOG_NOTICE, `${this.#count} workers serving every pool`);
+      await this.refresh();
+      this.stats.aggregate();
+      this.stats.open();
+      if (this.#opts.watch === true) {
+        this.#watcher = new ConfigWatcher(this.#opts.confFile, () => {
+          void this.reload("the file changed", true);
+        });
+        this.#watcher.start();
+      }
+    } catch (err) {
+      this.#stopping = true;
+      await this.#watcher?.close();
+      await this.stats.close();
+      await Promise.all(this.#workers.map((w) => w.ask({ t: "close", graceMs: 0 }, 2000)));
+      for (const w of this.#workers) w.terminate();
+      throw err;
+    }
+  }
+
+  /** Reloads the file on every worker, all or nothing; resolves true when it took effect. */
+  reload(why: string, onlyIfChanged = false): Promise<boolean> {
+    const run = this.#reloads.then(() => this.#reload(why, onlyIfChanged));
+    this.#reloads = run;
+    return run;
+  }
+
+  async #reload(why: string, onlyIfChanged: boolean): Promise<boolean> {
+    const file = this.#opts.confFile;
+    const log = this.#opts.log;
+    let loaded;
+    let sha = "";
+    try {
+      loaded = await loadConfigBytes(file);
+      sha = await sha256Hex(loaded.bytes);
+    } catch (err) {
+      if (onlyIfChanged) {
+        const text = err instanceof Error ? err.message : String(err);
+        if (text === this.#lastRefused) return false;
+        this.#lastRefused = text;
+      }
+      return this.#refused(file, err);
+    }
+    if (onlyIfChanged && (sha === this.#facts.config_sha256 || sha === this.#lastRefused)) {
+      return false;
+    }
+    log(LOG_NOTICE, `reloading '${file}': ${why}`);
+    const text = new TextDecoder().decode(loaded.bytes);
+    const changes = describeChanges(this.#config, loaded.config);
+    const prepared = await Promise.all(
+      this.#workers.map((w) => w.ask({ t: "prepare", file, text })),
+    );
+    const failed = prepared.find((r) => r.error !== null);
+    if (failed !== undefined) {
+      await Promise.all(this.#workers.map((w) => w.ask({ t: "abort" })));
+      this.#lastRefused = sha;
+      return this.#refused(file, failed.error);
+    }
+    const committed = await Promise.all(this.#workers.map((w) => w.ask({ t: "commit" })));
+    const commitFailed = committed.find((r) => r.error !== null);
+    if (commitFailed !== undefined) {
+      log(LOG_WARN, `reload of '${file}': a worker did not commit: ${commitFailed.error}`);
+    }
+    this.#config = loaded.config;
+    this.#text = text;
+    this.#generation++;
+    this.#lastRefused = "";
+    this.#facts.reloads++;
+    this.#facts.config_sha256 = sha;
+    this.#facts.config_loaded_at = Date.now();
+    await this.refresh();
+    this.stats.aggregate();
+    log(
+      LOG_NOTICE,
+      `reload of '${file}' done on ${this.#count} workers: generation ${this.#generation}, sha256 ${
+        sha.slice(0, 12)
+      }: ${changes.length === 0 ? "no changes" : changes.join("; ")}`,
+    );
+    return true;
+  }
+
+  #refused(file: string, err: unknown): false {
+    this.#facts.reload_errors++;
+    this.stats.aggregate();
+    const text = err instanceof Error ? err.message : String(err);
+    this.#opts.log(LOG_ERR, `reload of '${file}' refused, nothing changed: ${text}`);
+    return false;
+  }
+
+  /** Wires SIGINT/SIGTERM to stopping and SIGUSR2 to {@link reload}; returns the unwiring. */
+  installSignals(): () => void {
+    if (Deno.build.os === "windows") return () => {};
+    const stop = () => this.#stopped.resolve();
+    const reload = () => {
+      this.#opts.log(LOG_NOTICE, "signal SIGUSR2 received, reloading the configuration");
+      void this.reload("signal SIGUSR2");
+    };
+    const handlers: [Deno.Signal, () => void][] = [["SIGINT", stop], ["SIGTERM", stop]];
+    for (const [signal, handler] of handlers) Deno.addSignalListener(signal, handler);
+    const restoreSigusr2 = onSigusr2(reload);
+    const dispose = () => {
+      for (const [signal, handler] of handlers) Deno.removeSignalListener(signal, handler);
+      restoreSigusr2();
+      this.#signals = null;
+    };
+    this.#signals = dispose;
+    return dispose;
+  }
+
+  /** Asks the runtime to stop (what SIGINT and SIGTERM do). */
+  requestStop(): void {
+    this.#stopped.resolve();
+  }
+
+  /** Resolves once a stop was asked for. */
+  get stopRequested(): Promise<void> {
+    return this.#stopped.promise;
+  }
+
+  /** Every worker stops accepting and drains for up to the grace; then they end. */
+  async stop(): Promise<void> {
+    const grace = this.#opts.graceMs ?? SHUTDOWN_GRACE_MS;
+    this.#stopping = true;
+    this.#signals?.();
+    await this.#watcher?.close();
+    this.#watcher = null;
+    await this.#reloads;
+    this.#opts.log(
+      LOG_NOTICE,
+      `shutting down ${this.#count} workers: finishing in-flight requests (up to ${grace} ms)`,
+    );
+    await this.stats.close();
+    await Promise.all(
+      this.#workers.map((w) => w.ask({ t: "close", graceMs: grace }, grace + 2000)),
+    );
+    for (const w of this.#workers) w.terminate();
+  }
+}
