@@ -19,6 +19,7 @@ Deno.test("parseFlags() applies nutmeg's defaults", () => {
       mbufSize: 16384,
       daemonize: false,
       watch: false,
+      workers: 1,
     },
   });
   assert.deepEqual(flags.options, DEFAULT_RUN_OPTIONS);
@@ -66,6 +67,7 @@ Deno.test("parseFlags() reads values the ways getopt_long does", () => {
     mbufSize: 512,
     daemonize: true,
     watch: false,
+    workers: 1,
   });
   assert.equal(parseFlags(["--conf-file=a.yml", "--conf-file", "b.yml"]).options.confFile, "b.yml");
   assert.equal(parseFlags(["-c", "-weird.yml"]).options.confFile, "-weird.yml");
@@ -162,6 +164,21 @@ Deno.test("--watch is long only, off by default, and takes no value", () => {
   assert.throws(() => parseFlags(["--watch=1"]), /--watch takes no value/);
   assert.throws(() => parseFlags(["-w"]), /invalid option '-w'/);
   assert.equal(FLAGS.find((f) => f.long === "watch")?.short, null);
+});
+
+Deno.test("--workers is long only: 1 by default, a whole number 1..256 or auto", () => {
+  assert.equal(parseFlags([]).options.workers, 1);
+  assert.equal(parseFlags(["--workers", "4"]).options.workers, 4);
+  assert.equal(parseFlags(["--workers=auto"]).options.workers, "auto");
+  assert.equal(parseFlags(["--work", "2"]).options.workers, 2);
+  for (const bad of ["0", "-1", "1.5", "257", "two", ""]) {
+    assert.throws(
+      () => parseFlags(["--workers", bad]),
+      /--workers requires a whole number from 1 to 256 or 'auto'/,
+    );
+  }
+  assert.throws(() => parseFlags(["--workers"]), /--workers/);
+  assert.equal(FLAGS.find((f) => f.long === "workers")?.short, null);
 });
 
 Deno.test("FLAGS has nutcracker's letters and long names", () => {

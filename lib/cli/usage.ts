@@ -25,7 +25,11 @@ export function usage(program = "nutmeg"): string {
   const lines = SYNOPSIS.map((s, i) => (i === 0 ? head : " ".repeat(head.length)) + s);
   lines.push("", "Options:");
   for (const f of FLAGS) {
-    const arg = f.kind === "switch" ? "" : f.kind === "number" ? "=N" : "=S";
+    const arg = f.kind === "switch"
+      ? ""
+      : f.kind === "number" || f.long === "workers"
+      ? "=N"
+      : "=S";
     const letter = f.short === null ? "    " : `-${f.short}, `;
     lines.push(`  ${letter}--${f.long}${arg}`.padEnd(25) + `: ${f.help}`);
   }

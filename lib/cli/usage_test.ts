@@ -27,7 +27,8 @@ Deno.test("usage() follows nutcracker's layout with nutmeg's name and defaults",
   assert.ok(text.includes("(default: 16384 bytes)\n"));
   assert.ok(
     text.endsWith(
-      "      --watch            : reload the configuration when the file changes (default: off)\n\n",
+      "      --watch            : reload the configuration when the file changes (default: off)\n" +
+        "      --workers=N        : set worker threads sharing the listen addresses, or auto (default: 1)\n\n",
     ),
   );
 });

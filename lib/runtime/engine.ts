@@ -218,6 +218,8 @@ export class Engine {
 
   #started(pool: Pool): void {
     pool.start();
+    // With several workers, a unix socket or tls_ca address is worker 0's alone.
+    if (!this.#listeners.has(listenKey(pool.config.listen))) return;
     this.#log(LOG_NOTICE, `pool '${pool.name}': listening on ${pool.config.listenSpec}`);
   }
 
