@@ -129,9 +129,12 @@ export function mergeMget(
       const r = replies[p]!;
       const s = cursor[p]!;
       const e = skipValue(r, s);
-      if (e < 0 || pos + (e - s) > total) return unexpected("mget");
-      out.set(r.subarray(s, e), pos);
-      pos += e - s;
+      const n = e - s;
+      if (e < 0 || pos + n > total) return unexpected("mget");
+      // Values are mostly small: a byte loop, not a subarray view per key.
+      if (n <= 64) { for (let j = 0; j < n; j++) out[pos + j] = r[s + j]!; }
+      else out.set(r.subarray(s, e), pos);
+      pos += n;
       cursor[p] = e;
     }
     if (pos !== total) return unexpected("mget");
