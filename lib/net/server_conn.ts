@@ -140,12 +140,21 @@ export class ServerConn implements ByteConsumer {
   drain(graceMs: number): Promise<void> {
     if (this.#closed) return Promise.resolve();
     const { promise, resolve } = Promise.withResolvers<void>();
-    const timer = setTimeout(
-      () => this.#close(`server removed by a reload; no reply within ${graceMs} ms`, false),
-      graceMs,
-    );
+    const owed = this.#inflight.length;
+    let late = false;
+    const timer = setTimeout(() => {
+      late = true;
+      this.#close(`server removed by a reload; no reply within ${graceMs} ms`, false);
+    }, graceMs);
     this.#onDrained = () => {
       clearTimeout(timer);
+      if (!late && owed > 0) {
+        this.#opts.log(
+          LOG_INFO,
+          `server '${this.#backend.name}' connection drained after a reload: ` +
+            `${owed} replies owed delivered`,
+        );
+      }
       resolve();
     };
     if (this.#inflight.length === 0) this.#close(DRAINED, false);
