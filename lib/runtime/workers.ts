@@ -170,7 +170,9 @@ export class WorkerRuntime {
   #stopping = false;
   #signals: (() => void) | null = null;
   #watcher: ConfigWatcher | null = null;
-  #reloads: Promise<unknown> = Promise.resolve();
+  /** Settles once {@link start} has finished; reloads asked for earlier wait for it. */
+  readonly #started = Promise.withResolvers<void>();
+  #reloads: Promise<unknown> = this.#started.promise;
   #lastRefused = "";
   readonly #facts = {
     reloads: 0,
@@ -267,6 +269,14 @@ export class WorkerRuntime {
 
   /** Starts every worker, then the stats port (throws, with nothing left running, on failure). */
   async start(): Promise<void> {
+    try {
+      await this.#start();
+    } finally {
+      this.#started.resolve();
+    }
+  }
+
+  async #start(): Promise<void> {
     if (this.#opts.configBytes !== undefined) {
       this.#facts.config_sha256 = await sha256Hex(this.#opts.configBytes);
     }
