@@ -49,6 +49,15 @@ export interface ServerConnOptions {
   readonly poolLatency: Histogram;
   /** Called with a line for the log at the given level. */
   readonly log: LogFn;
+  /** Opens the connection to a server. @default {@link dial} (Deno.connect) */
+  readonly connect?: (address: Address) => Promise<Deno.Conn>;
+}
+
+/** Opens a TCP or unix socket connection to `address`. */
+export function dial(address: Address): Promise<Deno.Conn> {
+  return address.transport === "unix"
+    ? Deno.connect({ transport: "unix", path: address.path })
+    : Deno.connect({ hostname: address.host, port: address.port });
 }
 
 /** Why a drained connection closed once its last reply was delivered. */
@@ -174,9 +183,7 @@ export class ServerConn implements ByteConsumer {
     const addr = this.#backend.address;
     let conn: Deno.Conn;
     try {
-      conn = addr.transport === "unix"
-        ? await Deno.connect({ transport: "unix", path: addr.path })
-        : await Deno.connect({ hostname: addr.host, port: addr.port });
+      conn = await (this.#opts.connect ?? dial)(addr);
     } catch (err) {
       this.#close(reasonOf(err), true);
       return;

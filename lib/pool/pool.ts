@@ -38,6 +38,8 @@ export interface PoolEnv {
   log(level: number, message: string): void;
   /** The log level in force (checked before building per-request messages). */
   logLevel(): number;
+  /** Opens server connections. @default Deno.connect */
+  readonly connect?: (address: Address) => Promise<Deno.Conn>;
 }
 
 /** One pool of servers behind one listen address. */
@@ -94,6 +96,7 @@ export class Pool implements ClientPool, ServerOwner {
       poolStats: this.stats,
       poolLatency: this.latency,
       log: (level, message) => env.log(level, `pool '${config.name}': ${message}`),
+      connect: env.connect,
     };
     this.servers = config.servers.map((s, i) => new Server(i, s, this, previous?.keptServer(s)));
     this.#hasher = new KeyHasher(HASHES[config.hash], config.hashTag);
