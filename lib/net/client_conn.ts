@@ -52,8 +52,11 @@ export interface ClientPool {
   readonly chunk: number;
   /** Server index owning the key `buf[start, end)`, or -1 when none is live. */
   serverOf(buf: Uint8Array, start: number, end: number): number;
-  /** Queues `buf[start, end)` for server `index` on behalf of `req`. */
-  send(index: number, req: Request, buf: Uint8Array, start: number, end: number): void;
+  /**
+   * Queues `buf[start, end)` for server `index` on behalf of `req`, on a
+   * connection of connection set `set` ({@link ClientState.connSet}).
+   */
+  send(index: number, req: Request, buf: Uint8Array, start: number, end: number, set: number): void;
   /** The connection is gone. */
   clientClosed(client: ClientConn): void;
   log(level: number, message: string): void;
@@ -222,7 +225,7 @@ export class ClientConn implements ByteConsumer, RequestSink, ReplyTarget {
       req.fail(this.#protocol.errorReply(NO_SERVER));
       return;
     }
-    this.#pool.send(server, req, buf, start, end);
+    this.#pool.send(server, req, buf, start, end, this.#state.connSet);
   }
 
   /** Server index owning a key. */
@@ -248,6 +251,7 @@ export class ClientConn implements ByteConsumer, RequestSink, ReplyTarget {
       return;
     }
     this.#pool.stats.fragments += n;
+    const set = this.#state.connSet;
     for (let i = 0; i < n; i++) {
       const frag = fragments[i]!;
       const child = Request.fragment(parent, i);
@@ -255,7 +259,7 @@ export class ClientConn implements ByteConsumer, RequestSink, ReplyTarget {
         this.#pool.stats.forward_error++;
         child.fail(this.#protocol.errorReply(NO_SERVER));
       } else {
-        this.#pool.send(frag.server, child, frag.bytes, 0, frag.bytes.length);
+        this.#pool.send(frag.server, child, frag.bytes, 0, frag.bytes.length, set);
       }
     }
   }

@@ -91,9 +91,12 @@ export class Request {
     return req;
   }
 
-  /** A request the proxy sends for itself (the backend handshake): nobody is owed its reply. */
-  static internal(): Request {
-    return new Request(null, 0, null, 0);
+  /**
+   * A request the proxy sends for itself (the backend handshake): nobody is
+   * owed its reply. `step` is its place in the handshake (kept in `index`).
+   */
+  static internal(step = 0): Request {
+    return new Request(null, 0, null, step);
   }
 
   /** The server's response is `buf[start, end)`. */

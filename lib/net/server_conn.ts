@@ -66,6 +66,8 @@ const DRAINED = "drained after a reload";
 /** A connection to one backend server. */
 export class ServerConn implements ByteConsumer {
   readonly readGate = null;
+  /** The protocol's connection set this connection belongs to ({@link Protocol.connSets}). */
+  readonly set: number;
   #backend: Backend;
   #opts: ServerConnOptions;
   #parser: ResponseParser;
@@ -84,14 +86,22 @@ export class ServerConn implements ByteConsumer {
   /** Set by {@link drain}: resolves the drain once the connection is closed. */
   #onDrained: (() => void) | null = null;
 
-  constructor(backend: Backend, opts: ServerConnOptions) {
+  /**
+   * Opens a connection of connection set `set` (0 unless the protocol keeps
+   * several) and queues the protocol's handshake for that set first.
+   */
+  constructor(backend: Backend, opts: ServerConnOptions, set = 0) {
     this.#backend = backend;
     this.#opts = opts;
+    this.set = set;
     this.#parser = opts.protocol.newResponseParser();
     this.#out = new OutStream((err) => this.#close(reasonOf(err), true), null);
     this.#out.onFlush = () => this.#flushed();
-    for (const bytes of opts.protocol.handshake()) {
-      this.#enqueue(Request.internal(), bytes, 0, bytes.length);
+    const handshake = opts.protocol.handshake(set);
+    for (let step = 0; step < handshake.length; step++) {
+      const bytes = handshake[step]!;
+      // A handshake request: owed to nobody; its index is the step.
+      this.#enqueue(Request.internal(step), bytes, 0, bytes.length);
     }
     this.#open();
   }
@@ -245,15 +255,18 @@ export class ServerConn implements ByteConsumer {
       stats.out_queue_bytes -= req.size;
       responded = true;
       if (req.target === null && req.parent === null) {
-        if (parser.isError) {
-          const text = new TextDecoder().decode(buf.subarray(start, end)).trim();
-          // A backend that has no password takes no AUTH: not a failure
-          // (Redis 6+: "...called without any password configured...",
-          // older: "...no password is set").
-          if (!/without any password configured|no password is set/.test(text)) {
-            this.#close(`handshake failed: ${text}`, true);
-            return;
-          }
+        // A handshake reply: the protocol judges it.
+        const failure = this.#opts.protocol.handshakeFailure(
+          this.set,
+          req.index,
+          buf,
+          start,
+          end,
+          parser.isError,
+        );
+        if (failure !== null) {
+          this.#close(failure, true);
+          return;
         }
         continue;
       }

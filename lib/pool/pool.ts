@@ -219,9 +219,9 @@ export class Pool implements ClientPool, ServerOwner {
     return this.#dist.pick(this.#hasher.hash(buf, start, end));
   }
 
-  /** Queues a request on server `index`. */
-  send(index: number, req: Request, buf: Uint8Array, start: number, end: number): void {
-    this.servers[index]!.send(req, buf, start, end);
+  /** Queues a request on server `index`, on a connection of connection set `set`. */
+  send(index: number, req: Request, buf: Uint8Array, start: number, end: number, set = 0): void {
+    this.servers[index]!.send(req, buf, start, end, set);
   }
 
   // ---- clients ----------------------------------------------------------

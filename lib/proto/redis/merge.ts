@@ -11,6 +11,7 @@
  */
 import type { Merger } from "../types.ts";
 import { errorReply, headerSize, OK, writeHeader } from "./encode.ts";
+import type { MergerName } from "./policy.ts";
 import { RESP_ARRAY, RESP_BULK } from "./type_bytes.ts";
 
 const MINUS = 45;
@@ -210,4 +211,21 @@ export function mergeAllOnes(command: string): Merger {
     }
     return out;
   };
+}
+
+/**
+ * The merger the policy names for `command`'s replies. `mget` needs the
+ * keys' layout over the parts: {@link mergeMget} builds it per request.
+ */
+export function mergerFor(name: Exclude<MergerName, "mget">, command: string): Merger {
+  switch (name) {
+    case "sum":
+      return mergeSum(command);
+    case "allOk":
+      return mergeAllOk(command);
+    case "same":
+      return mergeSame(command);
+    case "allOnes":
+      return mergeAllOnes(command);
+  }
 }
