@@ -34,7 +34,14 @@ class TestPool implements ClientPool {
     return buf[start] === 0x21 ? -1 : buf[start] === 0x62 ? 1 : 0;
   }
 
-  send(server: number, req: Request, buf: Uint8Array, start: number, end: number): void {
+  send(
+    server: number,
+    req: Request,
+    buf: Uint8Array,
+    start: number,
+    end: number,
+    _set: number,
+  ): void {
     this.sent.push({ server, req, text: String.fromCharCode(...buf.subarray(start, end)) });
   }
 

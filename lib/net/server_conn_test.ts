@@ -194,6 +194,19 @@ Deno.test("ServerConn sends the handshake first and keeps its replies from the c
   await settle();
 });
 
+Deno.test("ServerConn fails the connection and what is queued when the handshake is refused", async () => {
+  const { conn, backend, target, send, logs } = setup({ handshake: ["hello\r\n"] });
+  send("get a\r\n");
+  await settle();
+  conn.deliver("-go away\r\n");
+  await settle();
+  assert.deepEqual(target.replies, [
+    { id: 0, reply: "-handshake step 0 refused: -go away\r\n" },
+  ]);
+  assert.deepEqual(backend.closes, [true]);
+  assert.ok(logs.some((l) => l.includes("handshake step 0 refused")), logs.join("\n"));
+});
+
 Deno.test("ServerConn.close() fails what is pending with the reason given", async () => {
   const { backend, server, target, send } = setup();
   send("get a\r\n");

@@ -11,8 +11,8 @@
  * - `ping`: answered `pong` by the proxy; `quit`: `bye`, then close;
  * - a line starting with `!`: a framing error (`-framing`, then close).
  *
- * A response line starting with `-` is an error reply; a line starting with
- * `#` cannot be framed.
+ * A response line starting with `-` is an error reply (and fails the
+ * handshake); a line starting with `#` cannot be framed.
  *
  * @module
  */
@@ -82,7 +82,7 @@ export class LineProtocol implements Protocol {
   }
 
   newClientState(): ClientState {
-    return { trusted: true };
+    return { trusted: true, connSet: 0 };
   }
 
   handle(
@@ -130,8 +130,25 @@ export class LineProtocol implements Protocol {
     return bytesOf(`-${reason}\r\n`);
   }
 
-  handshake(): readonly Uint8Array[] {
+  /** One set of server connections. */
+  readonly connSets = 1;
+
+  handshake(_set: number): readonly Uint8Array[] {
     return this.#handshake;
+  }
+
+  /** Any error reply fails the handshake. */
+  handshakeFailure(
+    _set: number,
+    step: number,
+    buf: Uint8Array,
+    start: number,
+    end: number,
+    isError: boolean,
+  ): string | null {
+    return isError
+      ? `handshake step ${step} refused: ${latin1(buf.subarray(start, end - 2))}`
+      : null;
   }
 }
 
