@@ -19,6 +19,7 @@ import {
   type Merger,
   NEED_MORE,
   type Protocol,
+  type ReplyFilter,
   type RequestParser,
   type RequestSink,
 } from "../proto/types.ts";
@@ -156,6 +157,8 @@ export class ClientConn implements ByteConsumer, RequestSink, ReplyTarget {
       }
       input.want = 0;
       if (end === FRAMING_ERROR) {
+        const reason = parser.reason;
+        if (reason) this.#pool.log(LOG_INFO, `client ${this.#peer}: closing: ${reason}`);
         this.local(parser.error ?? this.#protocol.errorReply("Protocol error"));
         this.closeAfterReplies();
         input.start = input.end;
@@ -208,8 +211,9 @@ export class ClientConn implements ByteConsumer, RequestSink, ReplyTarget {
     keyStart: number,
     keyEnd: number,
     flags = 0,
+    filter?: ReplyFilter,
   ): void {
-    const req = Request.forward(this, flags, this.#now);
+    const req = Request.forward(this, flags, this.#now, filter);
     this.#queue.push(req);
     const server = this.#pool.serverOf(buf, keyStart, keyEnd);
     if (this.#pool.logLevel() >= LOG_VERB) {

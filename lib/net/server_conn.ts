@@ -285,6 +285,13 @@ export class ServerConn implements ByteConsumer {
     const head = this.#inflight.peek();
     if (head === undefined || this.#closed) return;
     const now = performance.now();
+    if (head.deadline === 0) {
+      // Sent with no timeout (before a reload set one, or after one removed
+      // it): it never times out; look again later if requests now have one.
+      const timeout = this.#opts.timeout;
+      if (timeout !== null) this.#timer = setTimeout(this.#checkTimeout, timeout);
+      return;
+    }
     if (head.deadline <= now) {
       this.#backend.stats.server_timedout++;
       this.#close(TIMED_OUT, true);

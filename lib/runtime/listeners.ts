@@ -34,6 +34,16 @@ export class ListenError extends Error {
   }
 }
 
+/** Addresses bound by {@link ListenerTable.prepare}, not accepting yet. */
+export interface ListenerBinding {
+  /** Listen keys bound. */
+  readonly keys: readonly string[];
+  /** Hands the sockets to the table and starts accepting. */
+  commit(): void;
+  /** Releases the sockets. */
+  release(): void;
+}
+
 /** Every listener of one event loop, by listen key (lib/config/listen.ts). */
 export class ListenerTable {
   readonly #open = new Map<string, Listener>();
@@ -63,12 +73,26 @@ export class ListenerTable {
 
   /**
    * Binds every address of `pools` not bound yet and starts accepting on
-   * them. All or nothing: when one fails, those bound by this call are
-   * released before any accepted a client, and a {@link ListenError} is
-   * thrown. Returns the keys bound by this call.
+   * them (see {@link prepare}). Returns the keys bound by this call.
    */
   bind(pools: readonly PoolConfig[], file: string): string[] {
+    const binding = this.prepare(pools, file);
+    binding.commit();
+    return [...binding.keys];
+  }
+
+  /**
+   * Binds every address of `pools` not bound yet, without accepting on them.
+   * All or nothing: when one fails, those bound by this call are released
+   * and a {@link ListenError} is thrown. The binding is then committed (the
+   * table owns the sockets and they accept) or released.
+   */
+  prepare(pools: readonly PoolConfig[], file: string): ListenerBinding {
     const added: [string, Listener][] = [];
+    const release = () => {
+      // Never started: closing is synchronous.
+      for (const [, l] of added) void l.close();
+    };
     for (const pc of pools) {
       const key = listenKey(pc.listen);
       if (this.#open.has(key) || added.some(([k]) => k === key)) continue;
@@ -76,17 +100,28 @@ export class ListenerTable {
       try {
         listener.bind();
       } catch (err) {
-        // Never started: closing is synchronous.
-        for (const [, l] of added) void l.close();
+        release();
         throw new ListenError(pc, file, err);
       }
       added.push([key, listener]);
     }
-    for (const [key, listener] of added) {
-      this.#open.set(key, listener);
-      listener.start();
-    }
-    return added.map(([k]) => k);
+    let done = false;
+    return {
+      keys: added.map(([k]) => k),
+      commit: () => {
+        if (done) return;
+        done = true;
+        for (const [key, listener] of added) {
+          this.#open.set(key, listener);
+          listener.start();
+        }
+      },
+      release: () => {
+        if (done) return;
+        done = true;
+        release();
+      },
+    };
   }
 
   /** Closes every listener whose key is not in `keep` (they stop accepting at once). */
