@@ -103,7 +103,11 @@ export class ClientConn implements ByteConsumer, RequestSink, ReplyTarget {
   /** Serves the connection until it closes. Never rejects. */
   serve(): Promise<void> {
     // No async wrapper: one promise chain less per (possibly idle) connection.
-    return this.#in.run(this).then(() => this.#eofSeen(), (err) => this.#fail(err));
+    // A TLS client that hangs up without close_notify has still just hung up.
+    return this.#in.run(this).then(
+      () => this.#eofSeen(),
+      (err) => err instanceof Deno.errors.UnexpectedEof ? this.#eofSeen() : this.#fail(err),
+    );
   }
 
   #eofSeen(): void {

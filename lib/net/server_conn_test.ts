@@ -44,7 +44,6 @@ function setup(
     protocol: new LineProtocol(options.handshake),
     timeout: options.timeout ?? null,
     chunk: 16384,
-    keepalive: false,
     poolStats: newPoolStats(),
     poolLatency: new Histogram(),
     log: (_level, message) => logs.push(message),

@@ -19,6 +19,7 @@ import { Histogram } from "../stats/histogram.ts";
 import { ClientConn, type ClientLimits, type ClientPool } from "../net/client_conn.ts";
 import type { Request } from "../net/request.ts";
 import type { ServerConnOptions } from "../net/server_conn.ts";
+import { type Connector, connectorOf } from "../net/tls.ts";
 import { Server, type ServerOwner } from "./server.ts";
 import { LOG_INFO, LOG_NOTICE } from "../log/levels.ts";
 
@@ -38,8 +39,8 @@ export interface PoolEnv {
   log(level: number, message: string): void;
   /** The log level in force (checked before building per-request messages). */
   logLevel(): number;
-  /** Opens server connections. @default Deno.connect */
-  readonly connect?: (address: Address) => Promise<Deno.Conn>;
+  /** Opens server connections instead of the pool's own connector (the core unit tests). */
+  readonly connect?: Connector;
 }
 
 /** One pool of servers behind one listen address. */
@@ -92,11 +93,10 @@ export class Pool implements ClientPool, ServerOwner {
       protocol: env.protocol,
       timeout: config.timeout,
       chunk: env.chunk,
-      keepalive: config.tcpkeepalive,
+      connect: env.connect ?? connectorOf(config),
       poolStats: this.stats,
       poolLatency: this.latency,
       log: (level, message) => env.log(level, `pool '${config.name}': ${message}`),
-      connect: env.connect,
     };
     this.servers = config.servers.map((s, i) => new Server(i, s, this, previous?.keptServer(s)));
     this.#hasher = new KeyHasher(HASHES[config.hash], config.hashTag);
@@ -116,7 +116,10 @@ export class Pool implements ClientPool, ServerOwner {
   /** The server of this pool a successor keeps for `config` (same name and address), if any. */
   keptServer(config: Pick<ServerConfig, "name" | "address">): Server | undefined {
     const s = this.servers.find((s) => s.name === config.name);
-    return s !== undefined && sameAddress(s.address, config.address) ? s : undefined;
+    if (s === undefined) return undefined;
+    // A sentinel-followed master (no address written) is the same master by name.
+    if (config.address === null) return s;
+    return sameAddress(s.address, config.address) ? s : undefined;
   }
 
   /**
@@ -234,7 +237,8 @@ export class Pool implements ClientPool, ServerOwner {
       refuse(conn, this.protocol.errorReply("max number of clients reached"));
       return;
     }
-    if (conn.remoteAddr.transport === "tcp") (conn as Deno.TcpConn).setNoDelay(true);
+    // TLS connections have no setNoDelay (lib/net/tls.ts).
+    if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
     const client = new ClientConn(this, conn);
     this.log(LOG_INFO, `accepted client ${client.peer}`);
     this.clients.add(client);

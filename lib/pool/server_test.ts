@@ -30,7 +30,6 @@ function owner(options: { connections?: number; autoEject?: boolean; refuse?: bo
     protocol: new LineProtocol(),
     timeout: null,
     chunk: 16384,
-    keepalive: false,
     poolStats: newPoolStats(),
     poolLatency: new Histogram(),
     log: () => {},

@@ -122,6 +122,11 @@ export class Engine {
     for (const pool of this.#current.pools) this.#started(pool);
   }
 
+  /** Resolves once every listener accepts (a `tls_ca` listener binds a moment after {@link open}). */
+  ready(): Promise<void> {
+    return this.#listeners.ready();
+  }
+
   /**
    * Swaps `config` in (see the module comment). Throws a ListenError, with
    * nothing changed, when a new listen address cannot be bound.

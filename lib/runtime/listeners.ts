@@ -12,6 +12,7 @@ import type { PoolConfig } from "../config/types.ts";
 import { listenKey } from "../config/listen.ts";
 import { Listener } from "../net/listener.ts";
 import { reasonOf } from "../net/reason.ts";
+import { listenTlsOf } from "../net/tls.ts";
 import type { LogFn } from "../log/levels.ts";
 
 /** A listen address that cannot be bound; the message names pool, file, line and the fix. */
@@ -96,7 +97,12 @@ export class ListenerTable {
     for (const pc of pools) {
       const key = listenKey(pc.listen);
       if (this.#open.has(key) || added.some(([k]) => k === key)) continue;
-      const listener = new Listener(pc.listen, (conn) => this.#onConn(key, conn), this.#log);
+      const listener = new Listener(
+        pc.listen,
+        (conn) => this.#onConn(key, conn),
+        this.#log,
+        listenTlsOf(pc),
+      );
       try {
         listener.bind();
       } catch (err) {
@@ -122,6 +128,14 @@ export class ListenerTable {
         release();
       },
     };
+  }
+
+  /**
+   * Resolves once every listener accepts: at once, except for `tls_ca`
+   * listeners, which node:tls binds a moment after {@link bind}.
+   */
+  async ready(): Promise<void> {
+    await Promise.all([...this.#open.values()].map((l) => l.ready()));
   }
 
   /** Closes every listener whose key is not in `keep` (they stop accepting at once). */
