@@ -45,6 +45,7 @@ function owner(options: { connections?: number; autoEject?: boolean; refuse?: bo
     serverConnections: options.connections ?? 1,
     failureLimit: 2,
     autoEject: options.autoEject ?? true,
+    followed: false,
     failed: (s) => failed.push(s),
   };
   return { owner: o, conns, failed };
