@@ -151,7 +151,10 @@ Deno.test("--workers 2: spread clients, one placement, summed stats, reload and 
   const again = await workload(port, CLIENTS, "n");
   const spread = await perWorker(nm.statsPort);
   for (const c of again) await c.close();
-  assert.ok(spread.every((n, i) => n > before[i]!), `new clients per worker: ${spread}`);
+  assert.ok(
+    spread.every((n, i) => n > before[i]!),
+    `clients per worker before and after: ${before} -> ${spread}`,
+  );
   const [onR1, onR2] = await placement(backends.ports);
   assert.equal(onR1!.length, CLIENTS * KEYS_PER_CLIENT);
   assert.deepEqual(onR2, []);

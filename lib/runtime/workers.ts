@@ -185,7 +185,6 @@ export class WorkerRuntime {
     curr_connections: 0,
     pools: [],
   };
-  #refreshing: Promise<void> | null = null;
 
   /** Builds the runtime for `config` (read from `text`) with `count` workers; nothing runs yet. */
   constructor(config: Config, text: string, count: number, options: RuntimeOptions) {
@@ -224,18 +223,18 @@ export class WorkerRuntime {
     return { ...this.#facts };
   }
 
-  /** Asks every worker for its counters and sums them (one poll at a time). */
-  refresh(): Promise<void> {
-    if (this.#refreshing !== null) return this.#refreshing;
+  /**
+   * Asks every worker for its counters and sums them. Each call asks anew
+   * (a poll already under way may predate what the caller waits for); the
+   * replies of one worker come in order, so its copy only moves forward.
+   */
+  async refresh(): Promise<void> {
     const level = this.#opts.logLevel();
-    const run = Promise.all(
+    await Promise.all(
       this.#workers.map((w) => w.ask({ t: "stats", logLevel: level }, STATS_WAIT_MS)),
-    ).then(() => {
-      const all = this.#workers.map((w) => w.stats).filter((s) => s !== null);
-      this.#merged = mergeWorkerStats(all);
-    }).finally(() => this.#refreshing = null);
-    this.#refreshing = run;
-    return run;
+    );
+    const all = this.#workers.map((w) => w.stats).filter((s) => s !== null);
+    this.#merged = mergeWorkerStats(all);
   }
 
   #spawn(id: number): WorkerHandle {
