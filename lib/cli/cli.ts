@@ -120,6 +120,9 @@ async function run(options: RunOptions, io: CliIo): Promise<number> {
     reportReady(reason(e));
     return 1;
   }
+  // Before the pid file exists: a SIGTTIN sent as soon as it appears must
+  // raise the level, not stop the process (its default action).
+  const disposeSignals = installLogSignals(logger);
   try {
     const loaded = await load(options.confFile, io);
     if (loaded === null) {
@@ -137,13 +140,13 @@ async function run(options: RunOptions, io: CliIo): Promise<number> {
     }
     return await serve(loaded, options, io);
   } finally {
+    disposeSignals();
     logger.close();
   }
 }
 
-/** Runs the proxy with the log signals wired, then removes the pid file. */
+/** Runs the proxy, then removes the pid file. */
 async function serve(loaded: Loaded, options: RunOptions, io: CliIo): Promise<number> {
-  const disposeSignals = installLogSignals(logger);
   const restoreSigusr2 = onSigusr2(() => logger.info("signal SIGUSR2 received, ignored"));
   logger.always(
     `nutmeg-${VERSION} built for ${Deno.build.os} ${Deno.build.arch} started on pid ${Deno.pid}`,
@@ -168,7 +171,6 @@ async function serve(loaded: Loaded, options: RunOptions, io: CliIo): Promise<nu
     if (logger.file !== null) io.write(`nutmeg: ${reason(e)}\n`);
     return 1;
   } finally {
-    disposeSignals();
     restoreSigusr2();
     if (options.pidFile !== null) {
       const failed = await removePidFile(options.pidFile);
