@@ -37,6 +37,11 @@ export interface StartOptions {
   readonly noWait?: boolean;
   /** Wait for the stats port instead of the first pool's listen port. */
   readonly waitForStats?: boolean;
+  /**
+   * Start through the README's `./denow` (which installs the pinned Deno on
+   * first use, then execs it) instead of this test's own Deno.
+   */
+  readonly viaDenow?: boolean;
 }
 
 /**
@@ -59,7 +64,8 @@ export async function startNutmeg(
   const logFile = `${dir}/nutmeg.log`;
   await Deno.writeTextFile(conf, text);
   const statsPort = freePort();
-  const child = new Deno.Command(Deno.execPath(), {
+  const via = options.viaDenow === true;
+  const child = new Deno.Command(via ? `${ROOT}denow` : Deno.execPath(), {
     args: [
       "run",
       "-A",
@@ -116,7 +122,7 @@ export async function startNutmeg(
   if (options.noWait !== true && waitOn !== undefined) {
     try {
       await Promise.race([
-        waitForPort(waitOn, 20_000),
+        waitForPort(waitOn, via ? 60_000 : 20_000),
         status.then((s) => {
           throw new Error(`nutmeg exited with ${s.code} before listening`);
         }),
