@@ -35,13 +35,13 @@ export interface StartOptions {
   readonly flags?: readonly string[];
   /** Do not wait for the listen port (to catch the first milliseconds). */
   readonly noWait?: boolean;
-  /** Wait for the stats port instead of the first pool's listen port. */
-  readonly waitForStats?: boolean;
   /**
    * Start through the README's `./denow` (which installs the pinned Deno on
    * first use, then execs it) instead of this test's own Deno.
    */
   readonly viaDenow?: boolean;
+  /** Wait for the stats port instead of the first pool's listen port. */
+  readonly waitForStats?: boolean;
 }
 
 /**
