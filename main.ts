@@ -8,8 +8,17 @@
  * deno run -A main.ts -h                          # all flags
  * ```
  *
+ * The signal guards run before the rest of the program is even loaded, so
+ * that SIGUSR1 (Deno's inspector) and SIGUSR2 are harmless from the start.
+ *
  * @module
  */
-import { runCli } from "./lib/cli/cli.ts";
+import { shutInspectorSignal } from "./lib/signals/inspector.ts";
+import { hookSigusr2 } from "./lib/signals/sigusr2.ts";
 
-if (import.meta.main) Deno.exit(await runCli(Deno.args));
+if (import.meta.main) {
+  shutInspectorSignal();
+  hookSigusr2();
+  const { runCli } = await import("./lib/cli/cli.ts");
+  Deno.exit(await runCli(Deno.args));
+}

@@ -7,7 +7,7 @@
  * @module
  */
 import { parseRedisCsv } from "./parse.ts";
-import type { ProcRegistry } from "./procs.ts";
+import type { Load, RowSpec, Sample } from "./load_types.ts";
 import { benchKey } from "./keys.ts";
 import { memcachedLoad } from "./loads_memcached.ts";
 import {
@@ -20,67 +20,6 @@ import {
   PIPELINE,
   type Settings,
 } from "./settings.ts";
-
-/** One measured result of one run. */
-export interface Sample {
-  /** Operations per second (requests; a multi-key command counts once). */
-  readonly throughput: number;
-  /** Median latency (ms). */
-  readonly p50Ms: number;
-  /** 99th percentile latency (ms). */
-  readonly p99Ms: number;
-  /** Requests per test (redis-benchmark `-n`) or seconds (memcached loads) of the run. */
-  readonly size: number;
-}
-
-/** A row of the report: one measured quantity of a load. */
-export interface RowSpec {
-  /** Stable id (JSON key). */
-  readonly id: string;
-  /** Human title for the table. */
-  readonly title: string;
-}
-
-/** What a load needs to run. */
-export interface LoadContext {
-  /** Where processes are started (and stopped at the end). */
-  readonly procs: ProcRegistry;
-  /** Sizes and timeouts. */
-  readonly settings: Settings;
-  /** Scratch directory (memcaslap configuration files). */
-  readonly tmpDir: string;
-}
-
-/** What one run produced. */
-export interface RunOutput {
-  /** A sample per row id. */
-  readonly samples: Map<string, Sample>;
-  /** Things worth a look that did not stop the run (error replies, misses). */
-  readonly warnings: readonly string[];
-}
-
-/** A load: one tool invocation per run, giving one or more rows. */
-export interface Load {
-  /** Stable id. */
-  readonly id: string;
-  /** Which protocol (and so which port of a target) it uses. */
-  readonly protocol: "redis" | "memcached";
-  /** The load generator. */
-  readonly tool: "redis-benchmark" | "mcload" | "memcaslap";
-  /** Unit of a run's size. */
-  readonly sizeUnit: "requests" | "seconds";
-  /** Rows it produces. */
-  readonly rows: readonly RowSpec[];
-  /** Size of the warm-up run, which also calibrates the measured runs. */
-  warmupSize(s: Settings): number;
-  /**
-   * Size of the next measured run, from the rows of the previous run on the
-   * same target (the warm-up run at first), so that it lasts about `runSeconds`.
-   */
-  measuredSize(s: Settings, previous: ReadonlyMap<string, Sample>): number;
-  /** Runs the load once against 127.0.0.1:`port`. */
-  run(ctx: LoadContext, port: number, size: number): Promise<RunOutput>;
-}
 
 /** Shape of a redis-benchmark load. */
 interface RedisBenchSpec {

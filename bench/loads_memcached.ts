@@ -12,7 +12,7 @@
  *
  * @module
  */
-import type { Load, LoadContext, RunOutput, Sample } from "./loads.ts";
+import type { Load, LoadContext, RunOutput, Sample } from "./load_types.ts";
 import type { McloadSummary } from "./mcload.ts";
 import { parseMemcaslap } from "./parse.ts";
 import {

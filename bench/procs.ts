@@ -1,13 +1,13 @@
 /**
  * Child processes of the benchmark: every process is started through one
  * registry so that all of them are stopped at the end, on error and on
- * Ctrl-C. Also free loopback ports, waiting for a port, and the open-file
+ * Ctrl-C. Also waiting for a started process's port, and the open-file
  * limit.
  *
  * @module
  */
 
-const HOST = "127.0.0.1";
+import { waitForPort } from "../tests/_support/ports.ts";
 
 /** How a process is started. */
 export interface StartOptions {
@@ -190,45 +190,18 @@ export class ProcRegistry {
   }
 }
 
-/** A free TCP port on 127.0.0.1 (bound, then released). */
-export function freePort(): number {
-  const listener = Deno.listen({ hostname: HOST, port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
-
-/** `n` distinct free ports. */
-export function freePorts(n: number): number[] {
-  const listeners = Array.from({ length: n }, () => Deno.listen({ hostname: HOST, port: 0 }));
-  const ports = listeners.map((l) => (l.addr as Deno.NetAddr).port);
-  for (const l of listeners) l.close();
-  return ports;
-}
-
 /** Sleeps `ms` milliseconds. */
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** Waits until 127.0.0.1:`port` accepts a connection; throws after `ms` or when `proc` exits. */
-export async function waitForPort(port: number, ms: number, proc?: Proc): Promise<void> {
-  const until = Date.now() + ms;
-  while (true) {
-    try {
-      const conn = await Deno.connect({ hostname: HOST, port });
-      conn.close();
-      return;
-    } catch (err) {
-      if (proc?.exited) {
-        throw new Error(`${proc.name} exited before listening on ${port}: ${proc.tail.trim()}`);
-      }
-      if (Date.now() > until) {
-        throw new Error(`nothing listens on ${HOST}:${port} after ${ms} ms: ${err}`);
-      }
-      await sleep(50);
-    }
-  }
+export function waitForProc(port: number, ms: number, proc: Proc): Promise<void> {
+  return waitForPort(
+    port,
+    ms,
+    () => proc.exited ? `${proc.name} exited: ${proc.tail.trim()}` : null,
+  );
 }
 
 /** Soft and hard open-file limits of this process (from /proc/self/limits), or null. */

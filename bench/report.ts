@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Load, Sample } from "./loads.ts";
+import type { Load, Sample } from "./load_types.ts";
 import type { IdleResult } from "./memory.ts";
 import { type ProxyName, type Target, TARGETS } from "./services.ts";
 import { BIG_MGET_KEYS, BIG_MGET_TARGET, type Settings } from "./settings.ts";

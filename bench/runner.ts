@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { Load, LoadContext, Sample } from "./loads.ts";
+import type { Load, LoadContext, Sample } from "./load_types.ts";
 import { sleep } from "./procs.ts";
 import type { RunTable } from "./report.ts";
 import { type Endpoints, type ProxyHandle, type Target, TARGETS } from "./services.ts";

@@ -5,7 +5,9 @@
  *
  * @module
  */
-import { freePorts, type Proc, type ProcRegistry, waitForPort } from "./procs.ts";
+import { freePorts } from "../tests/_support/ports.ts";
+import { memcachedArgs, redisArgs } from "../tests/_support/servers.ts";
+import { type Proc, type ProcRegistry, waitForProc } from "./procs.ts";
 
 /** What the loads are run against. */
 export type Target = "nutmeg" | "nutcracker" | "direct";
@@ -75,39 +77,16 @@ export function poolYaml(listen: Endpoints, backends: Endpoints): string {
 /** Starts redis-server on a free port, without persistence. */
 export async function startRedis(procs: ProcRegistry): Promise<BackendHandle> {
   const [port] = freePorts(1) as [number];
-  const proc = procs.start("redis-server", "redis-server", [
-    "--port",
-    String(port),
-    "--bind",
-    "127.0.0.1",
-    "--save",
-    "",
-    "--appendonly",
-    "no",
-    "--protected-mode",
-    "no",
-  ]);
-  await waitForPort(port, START_MS, proc);
+  const proc = procs.start("redis-server", "redis-server", redisArgs(port));
+  await waitForProc(port, START_MS, proc);
   return { proc, port };
 }
 
 /** Starts memcached on a free port (TCP only, 1 GiB of memory, default 1024 connections). */
 export async function startMemcached(procs: ProcRegistry): Promise<BackendHandle> {
   const [port] = freePorts(1) as [number];
-  // memcached refuses to run as root unless told which user to be.
-  const user = Deno.uid() === 0 ? ["-u", "root"] : [];
-  const proc = procs.start("memcached", "memcached", [
-    ...user,
-    "-p",
-    String(port),
-    "-l",
-    "127.0.0.1",
-    "-U",
-    "0",
-    "-m",
-    "1024",
-  ]);
-  await waitForPort(port, START_MS, proc);
+  const proc = procs.start("memcached", "memcached", memcachedArgs(port, ["-m", "1024"]));
+  await waitForProc(port, START_MS, proc);
   return { proc, port };
 }
 
@@ -138,8 +117,8 @@ export async function startProxy(
   const { cmd, args } = proxyCommand(name, confPath, statsPort);
   const proc = procs.start(name, cmd, args, { cwd: projectRoot, keepChars: 64 * 1024 });
   try {
-    await waitForPort(redis, START_MS, proc);
-    await waitForPort(memcached, START_MS, proc);
+    await waitForProc(redis, START_MS, proc);
+    await waitForProc(memcached, START_MS, proc);
   } catch (err) {
     await proc.stop();
     throw err;

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { describeStats } from "../lib/stats/metrics.ts";
 import meta from "../deno.json" with { type: "json" };
-import { RawClient, startRedis } from "./_support/servers.ts";
+import { freePort, RawClient, startRedis } from "./_support/servers.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const FIXTURES = new URL("fixtures/conf/", import.meta.url);
@@ -254,13 +254,6 @@ Deno.test("main.ts does not start on a bad configuration (no -t)", async () => {
   );
   assert.match(run.stderr, /syntax is invalid\n$/);
 });
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
 
 async function waitFor(check: () => Promise<boolean>, what: string): Promise<void> {
   for (let i = 0; i < 300; i++) {

@@ -31,6 +31,8 @@ async function compile(target: string): Promise<boolean> {
       "--allow-env",
       "--allow-sys",
       "--allow-run",
+      // lib/signals/inspector.ts sets SIGUSR1 to SIG_IGN through libc.
+      "--allow-ffi",
       "--target",
       target,
       "--output",

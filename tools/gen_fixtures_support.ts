@@ -1,7 +1,8 @@
 /**
  * Shared machinery for the fixture generators (`gen_hash_fixtures.ts`,
  * `gen_placement_fixtures.ts`): fake RESP backends that record which backend
- * each key reached, a pipelining RESP client, and a nutcracker runner.
+ * each key reached (on the tests' {@link FakeBackend}), a pipelining RESP
+ * client, and a nutcracker runner.
  *
  * Everything listens on and connects to 127.0.0.0/8 (or unix sockets in a
  * temporary directory) only, and every process started is killed.
@@ -11,6 +12,9 @@
  *
  * @module
  */
+
+import { type ChunkHandler, FakeBackend } from "../tests/_support/fake_backend.ts";
+import { freePort } from "../tests/_support/ports.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -158,35 +162,59 @@ function parseRequest(q: ByteQueue): Uint8Array[] | null {
  * the index of the backend that received it.
  */
 export class FakeBackends {
-  readonly #listeners: Deno.TcpListener[];
-  readonly #conns = new Set<Deno.TcpConn>();
-  readonly #tasks: Promise<void>[] = [];
+  readonly #backends: FakeBackend[];
   /** Key (hex) -> index of the backend that received it. Cleared with {@link reset}. */
-  readonly seen = new Map<string, number>();
+  readonly seen: Map<string, number>;
   /** Ports the backends listen on, by backend index. */
   readonly ports: number[];
 
-  private constructor(listeners: Deno.TcpListener[]) {
-    this.#listeners = listeners;
-    this.ports = listeners.map((l) => l.addr.port);
-    listeners.forEach((l, i) => this.#tasks.push(this.#accept(l, i)));
+  private constructor(backends: FakeBackend[], seen: Map<string, number>) {
+    this.#backends = backends;
+    this.seen = seen;
+    this.ports = backends.map((b) => b.port);
   }
 
   /** Starts one backend per address. Only 127.0.0.0/8 addresses are allowed. */
   static start(addrs: readonly BackendAddr[]): FakeBackends {
-    const listeners: Deno.TcpListener[] = [];
+    const backends: FakeBackend[] = [];
+    const seen = new Map<string, number>();
     try {
-      for (const a of addrs) {
-        if (!a.hostname.startsWith("127.")) {
-          throw new Error(`not a loopback address: ${a.hostname}`);
-        }
-        listeners.push(Deno.listen({ hostname: a.hostname, port: a.port }));
-      }
+      addrs.forEach((a, index) => {
+        backends.push(FakeBackend.raw(() => FakeBackends.#recorder(seen, index), {
+          hostname: a.hostname,
+          port: a.port,
+          onError: (e) => console.error(`fake backend ${index}:`, e),
+        }));
+      });
     } catch (e) {
-      for (const l of listeners) l.close();
+      for (const b of backends) void b.close();
       throw e;
     }
-    return new FakeBackends(listeners);
+    return new FakeBackends(backends, seen);
+  }
+
+  /** One connection's handler: reads requests across chunks, records keys, answers nil. */
+  static #recorder(seen: Map<string, number>, index: number): ChunkHandler {
+    const q = new ByteQueue();
+    const nil = encoder.encode("$-1\r\n");
+    return (chunk) => {
+      q.push(chunk);
+      let replies = 0;
+      for (let req = parseRequest(q); req !== null; req = parseRequest(q)) {
+        if (req.length >= 2) {
+          const key = toHex(req[1]);
+          const prev = seen.get(key);
+          if (prev !== undefined && prev !== index) {
+            throw new Error(`key ${key} reached backends ${prev} and ${index}`);
+          }
+          seen.set(key, index);
+        }
+        replies++;
+      }
+      const out = new Uint8Array(nil.length * replies);
+      for (let i = 0; i < replies; i++) out.set(nil, i * nil.length);
+      return replies > 0 ? { send: out } : {};
+    };
   }
 
   /** Forgets every recorded key. */
@@ -194,72 +222,9 @@ export class FakeBackends {
     this.seen.clear();
   }
 
-  async #accept(listener: Deno.TcpListener, index: number): Promise<void> {
-    try {
-      for await (const conn of listener) {
-        this.#conns.add(conn);
-        this.#tasks.push(this.#serve(conn, index));
-      }
-    } catch {
-      // listener closed
-    }
-  }
-
-  async #serve(conn: Deno.TcpConn, index: number): Promise<void> {
-    const q = new ByteQueue();
-    const buf = new Uint8Array(65536);
-    const nil = encoder.encode("$-1\r\n");
-    try {
-      for (;;) {
-        const n = await conn.read(buf);
-        if (n === null) break;
-        q.push(buf.subarray(0, n));
-        let replies = 0;
-        for (let req = parseRequest(q); req !== null; req = parseRequest(q)) {
-          if (req.length >= 2) {
-            const key = toHex(req[1]);
-            const prev = this.seen.get(key);
-            if (prev !== undefined && prev !== index) {
-              throw new Error(`key ${key} reached backends ${prev} and ${index}`);
-            }
-            this.seen.set(key, index);
-          }
-          replies++;
-        }
-        if (replies > 0) {
-          const out = new Uint8Array(nil.length * replies);
-          for (let i = 0; i < replies; i++) out.set(nil, i * nil.length);
-          for (let off = 0; off < out.length;) off += await conn.write(out.subarray(off));
-        }
-      }
-    } catch (e) {
-      if (
-        !(e instanceof Deno.errors.BadResource || e instanceof Deno.errors.ConnectionReset ||
-          e instanceof Deno.errors.Interrupted)
-      ) {
-        console.error(`fake backend ${index}:`, e);
-      }
-    } finally {
-      this.#conns.delete(conn);
-      try {
-        conn.close();
-      } catch {
-        // already closed
-      }
-    }
-  }
-
   /** Closes every listener and connection. */
   async close(): Promise<void> {
-    for (const l of this.#listeners) l.close();
-    for (const c of this.#conns) {
-      try {
-        c.close();
-      } catch {
-        // already closed
-      }
-    }
-    await Promise.allSettled(this.#tasks);
+    await Promise.allSettled(this.#backends.map((b) => b.close()));
   }
 }
 
@@ -365,14 +330,6 @@ export class RespClient {
   close(): void {
     this.#conn.close();
   }
-}
-
-/** A free TCP port on 127.0.0.1 (bound then released). */
-export function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = l.addr.port;
-  l.close();
-  return port;
 }
 
 /** One pool of a nutcracker configuration. */

@@ -16,6 +16,8 @@ import type { Config } from "../config/types.ts";
 import { describeStats } from "../stats/metrics.ts";
 import { logger } from "../log/default_logger.ts";
 import { installLogSignals } from "../log/signals.ts";
+import { inspectorGuard } from "../signals/inspector.ts";
+import { onSigusr2 } from "../signals/sigusr2.ts";
 import { runProxy } from "../runtime/runtime.ts";
 import { daemonize, reportReady } from "./daemon.ts";
 
@@ -136,9 +138,12 @@ async function run(options: RunOptions, io: CliIo): Promise<number> {
 /** Runs the proxy with the log signals wired, then removes the pid file. */
 async function serve(config: Config, options: RunOptions, io: CliIo): Promise<number> {
   const disposeSignals = installLogSignals(logger);
+  const restoreSigusr2 = onSigusr2(() => logger.info("signal SIGUSR2 received, ignored"));
   logger.always(
     `nutmeg-${VERSION} built for ${Deno.build.os} ${Deno.build.arch} started on pid ${Deno.pid}`,
   );
+  const guard = inspectorGuard();
+  if (guard !== null && !guard.shut) logger.warn(guard.why);
   try {
     return await runProxy(config, {
       chunk: options.mbufSize,
@@ -155,6 +160,7 @@ async function serve(config: Config, options: RunOptions, io: CliIo): Promise<nu
     return 1;
   } finally {
     disposeSignals();
+    restoreSigusr2();
     if (options.pidFile !== null) {
       const failed = await removePidFile(options.pidFile);
       if (failed !== null) {

@@ -5,6 +5,10 @@
  * @module
  */
 
+import { concat } from "./bytes.ts";
+
+export { concat };
+
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
@@ -24,17 +28,6 @@ export function cmd(...args: (string | Uint8Array | number)[]): Uint8Array {
     parts.push(enc.encode(`$${b.length}\r\n`), b, enc.encode("\r\n"));
   }
   return concat(parts);
-}
-
-/** Concatenates byte arrays. */
-export function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
 }
 
 function line(b: Uint8Array, pos: number): [string, number] | null {

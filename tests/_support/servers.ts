@@ -6,28 +6,9 @@
  * @module
  */
 
-/** A free TCP port on 127.0.0.1 (bound then released). */
-export function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
+import { freePort, waitForPort } from "./ports.ts";
 
-/** Waits until `port` accepts connections, or throws after `ms`. */
-export async function waitForPort(port: number, ms = 5000): Promise<void> {
-  const until = Date.now() + ms;
-  while (true) {
-    try {
-      const c = await Deno.connect({ hostname: "127.0.0.1", port });
-      c.close();
-      return;
-    } catch (err) {
-      if (Date.now() > until) throw new Error(`Cannot connect to port ${port}: ${err}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
-}
+export { freePort, waitForPort };
 
 /** A backend process started for a test. */
 export interface Backend extends AsyncDisposable {
@@ -96,34 +77,42 @@ async function spawn(cmd: string, args: string[], port: number): Promise<Backend
   };
 }
 
-/** Starts redis-server on a free loopback port, with no persistence. */
-export function startRedis(port?: number, extra: string[] = []): Promise<Backend> {
-  return spawnOnFreePort((port) =>
-    spawn("redis-server", [
-      "--port",
-      String(port),
-      "--bind",
-      "127.0.0.1",
-      "--save",
-      "",
-      "--appendonly",
-      "no",
-      "--protected-mode",
-      "no",
-      ...extra,
-    ], port), port);
+/** redis-server's arguments for 127.0.0.1:`port`, with no persistence (tests and the benchmark). */
+export function redisArgs(port: number, extra: readonly string[] = []): string[] {
+  return [
+    "--port",
+    String(port),
+    "--bind",
+    "127.0.0.1",
+    "--save",
+    "",
+    "--appendonly",
+    "no",
+    "--protected-mode",
+    "no",
+    ...extra,
+  ];
 }
 
-/** Starts memcached on a free loopback port. */
-export function startMemcached(port?: number, extra: string[] = []): Promise<Backend> {
+/** memcached's arguments for 127.0.0.1:`port`, TCP only (tests and the benchmark). */
+export function memcachedArgs(port: number, extra: readonly string[] = []): string[] {
   // memcached refuses to run as root unless told which user to become.
   const user = Deno.uid() === 0 ? ["-u", "root"] : [];
-  return spawnOnFreePort((port) =>
-    spawn(
-      "memcached",
-      [...user, "-p", String(port), "-l", "127.0.0.1", "-U", "0", ...extra],
-      port,
-    ), port);
+  return [...user, "-p", String(port), "-l", "127.0.0.1", "-U", "0", ...extra];
+}
+
+/** Starts redis-server on a free loopback port, with no persistence. */
+export function startRedis(port?: number, extra: string[] = []): Promise<Backend> {
+  return spawnOnFreePort((port) => spawn("redis-server", redisArgs(port, extra), port), port);
+}
+
+/** Starts memcached (or the binary `command`) on a free loopback port. */
+export function startMemcached(
+  port?: number,
+  extra: string[] = [],
+  command = "memcached",
+): Promise<Backend> {
+  return spawnOnFreePort((port) => spawn(command, memcachedArgs(port, extra), port), port);
 }
 
 /** Several backends stopped together. */

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { bytes } from "./_test_util.ts";
+import { bytesOf } from "../../../tests/_support/bytes.ts";
 import { COMMANDS, findCommand, Kind } from "./commands.ts";
 
 Deno.test("findCommand() finds every command of the table by its bytes", () => {
   for (const c of COMMANDS) {
-    const b = bytes(` ${c.name} `);
+    const b = bytesOf(` ${c.name} `);
     assert.equal(findCommand(b, 1, b.length - 1), c);
   }
 });
@@ -13,7 +13,7 @@ Deno.test("findCommand() knows no upper-case, meta, prefix or unknown command", 
   for (
     const name of ["GET", "Get", "mg", "ms", "mn", "me", "ge", "gett", "sets", "bget", "x", ""]
   ) {
-    const b = bytes(name);
+    const b = bytesOf(name);
     assert.equal(findCommand(b, 0, b.length), null, name);
   }
 });

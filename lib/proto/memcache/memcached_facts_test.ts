@@ -1,6 +1,6 @@
 /**
  * Checks the proxy against memcached 1.6.18's recorded replies
- * (testdata/memcached_1.6.18.json, made by testdata/capture_memcached.ts).
+ * (testdata/memcached_1.6.18.json, made by tools/capture_memcached.ts).
  *
  * Each fact is either answered by the proxy itself, byte for byte as
  * memcached does ("same"), or forwarded so that a memcached server gives
@@ -10,9 +10,10 @@
  */
 import assert from "node:assert/strict";
 import { ForwardFlags, FRAMING_ERROR, NEED_MORE } from "../types.ts";
-import { bytes, RecordingSink, text } from "./_test_util.ts";
+import { bytesOf, latin1 } from "../../../tests/_support/bytes.ts";
+import { type FactsFile } from "../../../tests/_support/memcached_facts.ts";
+import { RecordingSink, type TextCall, textOf } from "../../../tests/_support/sink.ts";
 import { MemcacheProtocol } from "./mod.ts";
-import type { FactsFile } from "./testdata/capture_memcached.ts";
 
 const facts: FactsFile = JSON.parse(
   await Deno.readTextFile(new URL("./testdata/memcached_1.6.18.json", import.meta.url)),
@@ -130,7 +131,7 @@ const EXPECT: Readonly<Record<string, Expect>> = {
 };
 
 interface Outcome {
-  calls: RecordingSink["calls"];
+  calls: TextCall[];
   framing: string | null;
 }
 
@@ -143,12 +144,14 @@ function process(input: Uint8Array): Outcome {
   while (start < input.length) {
     const end = parser.parse(input, start, input.length);
     if (end === NEED_MORE) break;
-    if (end === FRAMING_ERROR) return { calls: sink.calls, framing: text(parser.error!) };
+    if (end === FRAMING_ERROR) {
+      return { calls: sink.calls.map(textOf), framing: latin1(parser.error!) };
+    }
     proto.handle(parser, proto.newClientState(), input, start, end, sink);
     start = end;
     if (sink.calls.some((c) => c.type === "close")) break;
   }
-  return { calls: sink.calls, framing: null };
+  return { calls: sink.calls.map(textOf), framing: null };
 }
 
 Deno.test("the facts were recorded from memcached 1.6.18", () => {
@@ -161,7 +164,7 @@ Deno.test("the facts were recorded from memcached 1.6.18", () => {
 Deno.test("handle() answers bad input exactly as memcached 1.6.18 does", () => {
   for (const fact of facts.facts) {
     const expect: Expect = EXPECT[fact.name] ?? "same";
-    const { calls, framing } = process(bytes(fact.input));
+    const { calls, framing } = process(bytesOf(fact.input));
     const name = `${fact.name}: ${JSON.stringify(fact.input.slice(0, 60))}`;
     switch (expect) {
       case "forwarded": {
@@ -187,7 +190,7 @@ Deno.test("handle() answers bad input exactly as memcached 1.6.18 does", () => {
         const call = calls[0]!;
         assert.ok(call.type === "broadcast", name);
         assert.ok(!call.request.includes("noreply"), name);
-        assert.equal(text(call.merge([bytes("OK\r\n")])), fact.reply, name);
+        assert.equal(latin1(call.merge([bytesOf("OK\r\n")])), fact.reply, name);
         break;
       }
       default: {

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { bytes } from "./_test_util.ts";
+import { bytesOf } from "../../../tests/_support/bytes.ts";
 import { isSignedToken, isUnsignedToken, parseDecimal, parseLengthToken } from "./numbers.ts";
 
 const check = (f: (b: Uint8Array, s: number, e: number) => unknown, s: string) => {
-  const b = bytes(`#${s}#`); // offsets inside a bigger buffer
+  const b = bytesOf(`#${s}#`); // offsets inside a bigger buffer
   return f(b, 1, b.length - 1);
 };
 

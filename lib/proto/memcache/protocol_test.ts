@@ -1,15 +1,8 @@
 import assert from "node:assert/strict";
 import { ForwardFlags, FRAMING_ERROR, NEED_MORE } from "../types.ts";
-import {
-  bytes,
-  concat,
-  everySplit,
-  feed,
-  RecordingSink,
-  type SinkCall,
-  text,
-  whole,
-} from "./_test_util.ts";
+import { bytesOf, concat, latin1 } from "../../../tests/_support/bytes.ts";
+import { everySplit, feedEvents, whole } from "../../../tests/_support/parser_feed.ts";
+import { RecordingSink, type TextCall, textOf } from "../../../tests/_support/sink.ts";
 import { MemcacheProtocol } from "./mod.ts";
 
 const Quiet = ForwardFlags.Quiet;
@@ -22,33 +15,33 @@ function protocol(): MemcacheProtocol {
 }
 
 /** Parses and handles every request of `input` (whole); the sink's calls, then "framing" if any. */
-function handleAll(input: string | Uint8Array, sink = new RecordingSink()): (SinkCall | string)[] {
+function handleAll(input: string | Uint8Array, sink = new RecordingSink(1)): (TextCall | string)[] {
   const proto = protocol();
   const parser = proto.newRequestParser(proto.newClientState());
-  const buf = typeof input === "string" ? bytes(input) : input;
+  const buf = typeof input === "string" ? bytesOf(input) : input;
   let start = 0;
-  const out: (SinkCall | string)[] = [];
+  const out: (TextCall | string)[] = [];
   while (start < buf.length) {
     const end = parser.parse(buf, start, buf.length);
     if (end === NEED_MORE) break;
     if (end === FRAMING_ERROR) {
-      out.push(...sink.calls.splice(0), `framing: ${text(parser.error!)}`);
+      out.push(...sink.calls.splice(0).map(textOf), `framing: ${latin1(parser.error!)}`);
       return out;
     }
     proto.handle(parser, proto.newClientState(), buf, start, end, sink);
     start = end;
   }
-  out.push(...sink.calls.splice(0));
+  out.push(...sink.calls.splice(0).map(textOf));
   return out;
 }
 
-const fwd = (request: string, key: string, flags = 0): SinkCall => ({
+const fwd = (request: string, key: string, flags = 0): TextCall => ({
   type: "forward",
   request,
   key,
   flags,
 });
-const local = (reply: string): SinkCall => ({ type: "local", reply });
+const local = (reply: string): TextCall => ({ type: "local", reply });
 
 /** Route keys by their first letter: a -> 0, b -> 1, c -> 2, ...; z -> -1 (no live server). */
 const byLetter = (key: string): number => key[0] === "z" ? -1 : key.charCodeAt(0) - 97;
@@ -58,14 +51,14 @@ function value(key: string, data: string, flags = 0, cas?: number): string {
 }
 
 /** The only fan-out among the calls. */
-function theFanOut(calls: (SinkCall | string)[]): Extract<SinkCall, { type: "fanOut" }> {
+function theFanOut(calls: (TextCall | string)[]): Extract<TextCall, { type: "fanOut" }> {
   assert.equal(calls.length, 1);
   const call = calls[0]!;
   assert.ok(typeof call !== "string" && call.type === "fanOut", JSON.stringify(call));
   return call;
 }
 
-function theBroadcast(calls: (SinkCall | string)[]): Extract<SinkCall, { type: "broadcast" }> {
+function theBroadcast(calls: (TextCall | string)[]): Extract<TextCall, { type: "broadcast" }> {
   assert.equal(calls.length, 1);
   const call = calls[0]!;
   assert.ok(typeof call !== "string" && call.type === "broadcast", JSON.stringify(call));
@@ -73,7 +66,7 @@ function theBroadcast(calls: (SinkCall | string)[]): Extract<SinkCall, { type: "
 }
 
 function merged(call: { merge: (r: Uint8Array[]) => Uint8Array }, replies: string[]): string {
-  return text(call.merge(replies.map(bytes)));
+  return latin1(call.merge(replies.map(bytesOf)));
 }
 
 Deno.test("handle() forwards single-key commands as they came, by their key", () => {
@@ -132,9 +125,9 @@ Deno.test("handle() rebuilds noreply requests with big values and in a row", () 
 
 Deno.test("handle() forwards a binary value untouched", () => {
   const data = new Uint8Array(256).map((_, i) => i);
-  const input = concat(bytes("set bin 0 0 256\r\n"), data, bytes("\r\n"));
+  const input = concat([bytesOf("set bin 0 0 256\r\n"), data, bytesOf("\r\n")]);
   const calls = handleAll(input);
-  assert.deepEqual(calls, [fwd(text(input), "bin")]);
+  assert.deepEqual(calls, [fwd(latin1(input), "bin")]);
 });
 
 Deno.test("handle() forwards a multi-key get whole when one server owns every key", () => {
@@ -339,7 +332,7 @@ Deno.test("handle() never forwards after a framing error", () => {
 });
 
 Deno.test("handle() makes the same calls for a pipeline split at every byte boundary", () => {
-  const input = bytes(
+  const input = bytesOf(
     "get a1 b1 a2\r\nset k 0 0 5 noreply\r\nhello\r\nflush_all 1 noreply\r\nversion\r\n" +
       "bogus\r\nset k x 0 1\r\nz\r\ngets a b\r\ndelete k 0\r\nquit\r\n",
   );
@@ -347,10 +340,10 @@ Deno.test("handle() makes the same calls for a pipeline split at every byte boun
     const proto = protocol();
     const parser = proto.newRequestParser(proto.newClientState());
     const sink = new RecordingSink(2, byLetter);
-    feed(parser, input, cuts, (buf, start, end) => {
+    feedEvents(parser, input, cuts, (buf, start, end) => {
       proto.handle(parser, proto.newClientState(), buf, start, end, sink);
     }, options);
-    return JSON.stringify(sink.calls);
+    return JSON.stringify(sink.calls.map(textOf));
   };
   const expect = run(whole(input), {});
   assert.equal(JSON.parse(expect).length, 9);
@@ -360,16 +353,19 @@ Deno.test("handle() makes the same calls for a pipeline split at every byte boun
 Deno.test("MemcacheProtocol fills the rest of the interface", () => {
   const proto = protocol();
   assert.equal(proto.name, "memcache");
-  assert.equal(text(proto.errorReply("Connection refused")), "SERVER_ERROR Connection refused\r\n");
-  assert.equal(text(proto.errorReply("a\r\nb")), "SERVER_ERROR a  b\r\n");
+  assert.equal(
+    latin1(proto.errorReply("Connection refused")),
+    "SERVER_ERROR Connection refused\r\n",
+  );
+  assert.equal(latin1(proto.errorReply("a\r\nb")), "SERVER_ERROR a  b\r\n");
   assert.deepEqual(proto.handshake(0), []);
   assert.equal(proto.connSets, 1);
   assert.equal(proto.handshakeFailure(), null);
   assert.equal(proto.newClientState().connSet, 0);
-  assert.equal(text(proto.ping!), "version\r\n");
+  assert.equal(latin1(proto.ping!), "version\r\n");
   assert.equal(proto.newClientState().trusted, true);
   const rp = proto.newResponseParser();
-  const reply = bytes("VERSION 1.6.18\r\n");
+  const reply = bytesOf("VERSION 1.6.18\r\n");
   assert.equal(rp.parse(reply, 0, reply.length), reply.length);
   assert.equal(rp.isError, false);
 });

@@ -1,27 +1,25 @@
 import assert from "node:assert/strict";
 import { NEED_MORE } from "../types.ts";
+import { bytesOf, concat, latin1 } from "../../../tests/_support/bytes.ts";
 import {
-  bytes,
-  concat,
   everySplit,
-  feed,
   type FeedEvent,
+  feedEvents,
   type FeedOptions,
-  text,
   whole,
-} from "./_test_util.ts";
+} from "../../../tests/_support/parser_feed.ts";
 import { MAX_GET_LINE, MemcacheRequestParser } from "./request_parser.ts";
 
 /** A one-line summary of the request just parsed. */
 function summarize(p: MemcacheRequestParser, buf: Uint8Array, start: number, end: number): string {
   if (p.reply !== null) {
-    const reply = text(p.reply).trimEnd();
+    const reply = latin1(p.reply).trimEnd();
     return `${end - start}:reply ${reply === "" ? "(none)" : reply}`;
   }
   const t = p.tokens;
   const args: string[] = [];
   for (let i = 1; i < p.tokenCount; i++) {
-    args.push(text(buf.subarray(start + t[2 * i]!, start + t[2 * i + 1]!)));
+    args.push(latin1(buf.subarray(start + t[2 * i]!, start + t[2 * i + 1]!)));
   }
   const data = p.dataStart < end - start ? ` +${end - start - p.dataStart}` : "";
   return `${end - start}:${p.command!.name} ${args.join(" ")}${data}`.trimEnd();
@@ -29,7 +27,7 @@ function summarize(p: MemcacheRequestParser, buf: Uint8Array, start: number, end
 
 function run(input: Uint8Array, cuts: number[], options: FeedOptions): string[] {
   const p = new MemcacheRequestParser();
-  return feed(p, input, cuts, (b, s, e) => summarize(p, b, s, e), options).map(show);
+  return feedEvents(p, input, cuts, (b, s, e) => summarize(p, b, s, e), options).map(show);
 }
 
 function show(e: FeedEvent<string>): string {
@@ -41,7 +39,7 @@ function show(e: FeedEvent<string>): string {
 }
 
 function parseWhole(input: string | Uint8Array): string[] {
-  const b = typeof input === "string" ? bytes(input) : input;
+  const b = typeof input === "string" ? bytesOf(input) : input;
   return run(b, whole(b), {});
 }
 
@@ -180,7 +178,7 @@ Deno.test("parse() frames each fixture as expected", () => {
 
 Deno.test("parse() gives the same result whole and split at every byte boundary", () => {
   for (const f of FIXTURES) {
-    const input = bytes(f.input);
+    const input = bytesOf(f.input);
     for (const { label, result } of everySplit(input, (cuts, o) => run(input, cuts, o))) {
       assert.deepEqual(result, f.expect, `${f.name}: ${label}`);
     }
@@ -188,7 +186,7 @@ Deno.test("parse() gives the same result whole and split at every byte boundary"
 });
 
 Deno.test("parse() splits get keys into tokens without copying them", () => {
-  const buf = bytes("xxget a bb ccc\r\n");
+  const buf = bytesOf("xxget a bb ccc\r\n");
   const p = new MemcacheRequestParser();
   assert.equal(p.parse(buf, 2, buf.length), buf.length);
   assert.equal(p.command?.name, "get");
@@ -199,34 +197,34 @@ Deno.test("parse() splits get keys into tokens without copying them", () => {
 
 Deno.test("parse() reports the whole length of a data block as needed", () => {
   const p = new MemcacheRequestParser();
-  const buf = bytes("set k 0 0 100\r\n");
+  const buf = bytesOf("set k 0 0 100\r\n");
   assert.equal(p.parse(buf, 0, buf.length), NEED_MORE);
   assert.equal(p.needed, 15 + 100 + 2);
-  const more = concat(buf, new Uint8Array(50));
+  const more = concat([buf, new Uint8Array(50)]);
   assert.equal(p.parse(more, 0, more.length), NEED_MORE);
   assert.equal(p.needed, 117);
 });
 
 Deno.test("parse() reports a lower bound of the line while it has no LF", () => {
   const p = new MemcacheRequestParser();
-  const buf = bytes("get abc");
+  const buf = bytesOf("get abc");
   assert.equal(p.parse(buf, 0, buf.length), NEED_MORE);
   assert.equal(p.needed, buf.length + 1);
 });
 
 function storage(value: Uint8Array, noreply = false): Uint8Array {
-  return concat(
-    bytes(`set key 7 0 ${value.length}${noreply ? " noreply" : ""}\r\n`),
+  return concat([
+    bytesOf(`set key 7 0 ${value.length}${noreply ? " noreply" : ""}\r\n`),
     value,
-    bytes("\r\n"),
-  );
+    bytesOf("\r\n"),
+  ]);
 }
 
 function binary(n: number): Uint8Array {
   const v = new Uint8Array(n);
   for (let i = 0; i < n; i++) v[i] = (i * 131 + 7) & 0xff;
   // bytes that look like framing inside the value
-  const fake = bytes("\r\nEND\r\nVALUE k 0 1\r\n\n\r\0");
+  const fake = bytesOf("\r\nEND\r\nVALUE k 0 1\r\n\n\r\0");
   if (n >= fake.length) v.set(fake, Math.floor(n / 2) - Math.floor(fake.length / 2));
   return v;
 }
@@ -234,7 +232,7 @@ function binary(n: number): Uint8Array {
 Deno.test("parse() frames binary values of 0, 1, 16 KiB ± 1 bytes split at every boundary", () => {
   for (const n of [0, 1, 2, 16383, 16384, 16385]) {
     const value = binary(n);
-    const input = concat(storage(value), bytes("get key\r\n"));
+    const input = concat([storage(value), bytesOf("get key\r\n")]);
     const expect = [`${input.length - 9}:set key 7 0 ${n} +${n + 2}`, "9:get key"];
     assert.deepEqual(parseWhole(input), expect);
     for (let at = 1; at < input.length; at++) {
@@ -268,7 +266,7 @@ Deno.test("parse() frames a 1 MiB value with one parse per read once the length 
       return p.needed;
     },
   };
-  const events = feed(counting, input, [20, 4000, 500000, input.length], () => 0, {
+  const events = feedEvents(counting, input, [20, 4000, 500000, input.length], () => 0, {
     honourNeeded: true,
   });
   assert.equal(events.length, 1);
@@ -278,7 +276,7 @@ Deno.test("parse() frames a 1 MiB value with one parse per read once the length 
 
 Deno.test("parse() handles a 1,000-key get split across reads", () => {
   const keys = Array.from({ length: 1000 }, (_, i) => `key:${i}`);
-  const input = bytes(`get ${keys.join(" ")}\r\n`);
+  const input = bytesOf(`get ${keys.join(" ")}\r\n`);
   const expect = [`${input.length}:get ${keys.join(" ")}`];
   assert.deepEqual(parseWhole(input), expect);
   for (const chunk of [1, 3, 100, 1500]) {
@@ -293,7 +291,7 @@ Deno.test("parse() stays linear on a long get line fed byte by byte", () => {
   // 40,000 keys, ~400 KB: a rescan from the start on each byte would cost
   // ~8e10 byte visits; a linear parser does this in well under a second.
   const keys = Array.from({ length: 40000 }, (_, i) => `k${i}`);
-  const input = bytes(`get ${keys.join(" ")}\r\n`);
+  const input = bytesOf(`get ${keys.join(" ")}\r\n`);
   const p = new MemcacheRequestParser();
   const t0 = performance.now();
   let r = NEED_MORE;
@@ -320,15 +318,15 @@ Deno.test("parse() closes on a line over 2048 bytes unless it is a get or gets",
   assert.deepEqual(parseWhole(" ".repeat(100) + "get " + "k ".repeat(1500)), ["incomplete 3104"]);
   assert.deepEqual(parseWhole(" ".repeat(101) + "get " + "k ".repeat(1500)), ["framing"]);
   const p = new MemcacheRequestParser();
-  const buf = bytes("set " + "k".repeat(3000));
+  const buf = bytesOf("set " + "k".repeat(3000));
   p.parse(buf, 0, buf.length);
-  assert.equal(text(p.error!), "CLIENT_ERROR line too long\r\n");
+  assert.equal(latin1(p.error!), "CLIENT_ERROR line too long\r\n");
 });
 
 Deno.test("parse() caps get lines at 16 MiB", () => {
   const p = new MemcacheRequestParser();
   const buf = new Uint8Array(MAX_GET_LINE + 1).fill(0x6b);
-  buf.set(bytes("get "));
+  buf.set(bytesOf("get "));
   assert.equal(p.parse(buf, 0, MAX_GET_LINE), NEED_MORE);
   assert.equal(p.parse(buf, 0, MAX_GET_LINE + 1), -2);
 });
@@ -345,25 +343,25 @@ Deno.test("parse() sets the reply sent before closing on framing errors", () => 
   ];
   for (const [input, error] of cases) {
     const p = new MemcacheRequestParser();
-    const buf = bytes(input);
+    const buf = bytesOf(input);
     assert.equal(p.parse(buf, 0, buf.length), -2, input);
-    assert.equal(text(p.error!), error, input);
+    assert.equal(latin1(p.error!), error, input);
   }
 });
 
 Deno.test("parse() accepts a 1 GiB length and waits for the block", () => {
   const p = new MemcacheRequestParser();
-  const buf = bytes("set k 0 0 1073741824\r\n");
+  const buf = bytesOf("set k 0 0 1073741824\r\n");
   assert.equal(p.parse(buf, 0, buf.length), NEED_MORE);
   assert.equal(p.needed, buf.length + (1 << 30) + 2);
 });
 
 Deno.test("reset() forgets a partial request", () => {
   const p = new MemcacheRequestParser();
-  const a = bytes("set k 0 0 10\r\nab");
+  const a = bytesOf("set k 0 0 10\r\nab");
   assert.equal(p.parse(a, 0, a.length), NEED_MORE);
   p.reset();
-  const b = bytes("get x\r\n");
+  const b = bytesOf("get x\r\n");
   assert.equal(p.parse(b, 0, b.length), b.length);
   assert.equal(p.command?.name, "get");
 });

@@ -1,19 +1,18 @@
 import assert from "node:assert/strict";
 import { FRAMING_ERROR, NEED_MORE } from "../types.ts";
+import { bytesOf, concat } from "../../../tests/_support/bytes.ts";
 import {
-  bytes,
-  concat,
   everySplit,
-  feed,
   type FeedEvent,
+  feedEvents,
   type FeedOptions,
   whole,
-} from "./_test_util.ts";
+} from "../../../tests/_support/parser_feed.ts";
 import { MAX_RESPONSE_LINE, MemcacheResponseParser, valueLength } from "./response_parser.ts";
 
 function run(input: Uint8Array, cuts: number[], options: FeedOptions): string[] {
   const p = new MemcacheResponseParser();
-  return feed(p, input, cuts, (_b, s, e) => `${e - s}:${p.isError ? "error" : "ok"}`, options)
+  return feedEvents(p, input, cuts, (_b, s, e) => `${e - s}:${p.isError ? "error" : "ok"}`, options)
     .map(show);
 }
 
@@ -26,7 +25,7 @@ function show(e: FeedEvent<string>): string {
 }
 
 function parseWhole(input: string | Uint8Array): string[] {
-  const b = typeof input === "string" ? bytes(input) : input;
+  const b = typeof input === "string" ? bytesOf(input) : input;
   return run(b, whole(b), {});
 }
 
@@ -96,7 +95,7 @@ Deno.test("parse() frames each response fixture as expected", () => {
 
 Deno.test("parse() gives the same response result whole and split at every byte boundary", () => {
   for (const f of FIXTURES) {
-    const input = bytes(f.input);
+    const input = bytesOf(f.input);
     for (const { label, result } of everySplit(input, (cuts, o) => run(input, cuts, o))) {
       assert.deepEqual(result, f.expect, `${f.name}: ${label}`);
     }
@@ -106,7 +105,7 @@ Deno.test("parse() gives the same response result whole and split at every byte 
 function binary(n: number): Uint8Array {
   const v = new Uint8Array(n);
   for (let i = 0; i < n; i++) v[i] = (i * 167 + 3) & 0xff;
-  const fake = bytes("\r\nEND\r\nVALUE k 0 1\r\n\n\0");
+  const fake = bytesOf("\r\nEND\r\nVALUE k 0 1\r\n\n\0");
   if (n >= fake.length) v.set(fake, n >> 1);
   return v;
 }
@@ -114,15 +113,15 @@ function binary(n: number): Uint8Array {
 function valueReply(values: Uint8Array[]): Uint8Array {
   const parts: Uint8Array[] = [];
   values.forEach((v, i) =>
-    parts.push(bytes(`VALUE key${i} ${i} ${v.length}\r\n`), v, bytes("\r\n"))
+    parts.push(bytesOf(`VALUE key${i} ${i} ${v.length}\r\n`), v, bytesOf("\r\n"))
   );
-  parts.push(bytes("END\r\n"));
-  return concat(...parts);
+  parts.push(bytesOf("END\r\n"));
+  return concat(parts);
 }
 
 Deno.test("parse() frames binary values of 0, 1, 16 KiB ± 1 bytes split at every boundary", () => {
   for (const n of [0, 1, 16383, 16384, 16385]) {
-    const input = concat(valueReply([binary(n), binary(n + 1)]), bytes("STORED\r\n"));
+    const input = concat([valueReply([binary(n), binary(n + 1)]), bytesOf("STORED\r\n")]);
     const expect = [`${input.length - 8}:ok`, "8:ok"];
     assert.deepEqual(parseWhole(input), expect);
     for (let at = 1; at < input.length; at++) {
@@ -148,13 +147,13 @@ Deno.test("parse() frames a 1 MiB value in reads of any size, honouring needed",
 
 Deno.test("parse() reports the value block and END as needed", () => {
   const p = new MemcacheResponseParser();
-  const head = bytes("VALUE k 0 1000\r\n");
+  const head = bytesOf("VALUE k 0 1000\r\n");
   assert.equal(p.parse(head, 0, head.length), NEED_MORE);
   assert.equal(p.needed, head.length + 1000 + 2 + 5);
 });
 
 Deno.test("parse() frames many values in one response linearly", () => {
-  const values = Array.from({ length: 1000 }, (_, i) => bytes(`value-${i}`));
+  const values = Array.from({ length: 1000 }, (_, i) => bytesOf(`value-${i}`));
   const input = valueReply(values);
   const p = new MemcacheResponseParser();
   let r = NEED_MORE;
@@ -164,9 +163,9 @@ Deno.test("parse() frames many values in one response linearly", () => {
 
 Deno.test("parse() refuses a line longer than the limit", () => {
   const p = new MemcacheResponseParser();
-  const long = bytes("SERVER_ERROR " + "x".repeat(MAX_RESPONSE_LINE));
+  const long = bytesOf("SERVER_ERROR " + "x".repeat(MAX_RESPONSE_LINE));
   assert.equal(p.parse(long, 0, long.length), FRAMING_ERROR);
-  const ok = bytes("SERVER_ERROR " + "x".repeat(MAX_RESPONSE_LINE - 15) + "\r\n");
+  const ok = bytesOf("SERVER_ERROR " + "x".repeat(MAX_RESPONSE_LINE - 15) + "\r\n");
   assert.equal(p.parse(ok, 0, ok.length), ok.length);
   assert.equal(p.isError, true);
 });
@@ -184,7 +183,7 @@ Deno.test("valueLength() reads the length of a VALUE line", () => {
     ["VALUE k 0 2147483646", -1],
   ];
   for (const [line, length] of cases) {
-    const b = bytes(line);
+    const b = bytesOf(line);
     assert.equal(valueLength(b, 0, b.length), length, line);
   }
 });

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { bytesOf } from "./_testing.ts";
+import { bytesOf } from "../../../tests/_support/bytes.ts";
 import {
   type ArgReader,
   arityOk,

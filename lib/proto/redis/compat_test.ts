@@ -1,12 +1,13 @@
 /**
  * The proxy's answers to client bytes against what redis-server 7.0.15
  * answered to the same bytes (`testdata/redis_7.0.15_replies.json`,
- * recorded by `capture_replies.ts`).
+ * recorded by `tools/capture_redis_replies.ts`).
  */
 import assert from "node:assert/strict";
-import { decodeAll, type RespValue } from "./_decode.ts";
-import { bytesOf, chunks, latin1, loadFixture, replay } from "./_testing.ts";
-import { PASSWORD } from "./capture_replies.ts";
+import { bytesOf, latin1 } from "../../../tests/_support/bytes.ts";
+import { chunks, replay } from "../../../tests/_support/parser_feed.ts";
+import { loadFixture, PASSWORD } from "../../../tests/_support/redis_fixture.ts";
+import { decodeAll, type RespValue } from "../../../tests/_support/resp_decode.ts";
 import { RedisProtocol } from "./protocol.ts";
 
 const fixture = loadFixture();

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { latin1 } from "./_testing.ts";
+import { latin1 } from "../../../tests/_support/bytes.ts";
 import {
   bulkSize,
   digitsOf,

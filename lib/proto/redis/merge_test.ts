@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { bytesOf, latin1 } from "./_testing.ts";
+import { bytesOf, latin1 } from "../../../tests/_support/bytes.ts";
 import { mergeAllOk, mergeAllOnes, mergeMget, mergeSame, mergeSum, skipValue } from "./merge.ts";
 
 const b = bytesOf;

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { checkPolicy, COMMAND_TABLE } from "./command_spec.ts";
 import { COMMANDS, COMMANDS_REDIS_VERSION } from "./commands.ts";
-import { PINNED_REDIS_VERSION } from "./gen_commands.ts";
+import { PINNED_REDIS_VERSION } from "../../../tools/gen_redis_commands.ts";
 import { POLICY } from "./policy.ts";
 
 Deno.test("POLICY names only commands of commands.ts, and the command table reads it", () => {

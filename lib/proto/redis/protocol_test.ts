@@ -1,14 +1,8 @@
 import assert from "node:assert/strict";
-import { decodeAll, type RespValue } from "./_decode.ts";
-import {
-  bytesOf,
-  chunks,
-  latin1,
-  RecordingSink,
-  replay,
-  type Replayed,
-  type SinkCall,
-} from "./_testing.ts";
+import { bytesOf, latin1 } from "../../../tests/_support/bytes.ts";
+import { chunks, replay, type Replayed } from "../../../tests/_support/parser_feed.ts";
+import { decodeAll, type RespValue } from "../../../tests/_support/resp_decode.ts";
+import { RecordingSink, type SinkCall } from "../../../tests/_support/sink.ts";
 import { RedisClientState } from "./client_state.ts";
 import { RedisProtocol, type RedisProtocolOptions, RESP2, RESP3 } from "./protocol.ts";
 

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { type ClientState, FRAMING_ERROR, NEED_MORE } from "../types.ts";
-import { bytesOf, chunks, feed, latin1, twoWayCuts } from "./_testing.ts";
+import { bytesOf, latin1 } from "../../../tests/_support/bytes.ts";
+import { chunks, feed, twoWayCuts } from "../../../tests/_support/parser_feed.ts";
 import { expectedDollar, FramingErrors, RedisRequestParser } from "./request_parser.ts";
 
 const trusted: ClientState = { trusted: true, connSet: 0 };

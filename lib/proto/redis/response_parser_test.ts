@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { FRAMING_ERROR, NEED_MORE } from "../types.ts";
-import { decode } from "./_decode.ts";
-import { bytesOf, chunks, feed, latin1, loadFixture, twoWayCuts } from "./_testing.ts";
+import { bytesOf, latin1 } from "../../../tests/_support/bytes.ts";
+import { chunks, feed, twoWayCuts } from "../../../tests/_support/parser_feed.ts";
+import { loadFixture } from "../../../tests/_support/redis_fixture.ts";
+import { decode } from "../../../tests/_support/resp_decode.ts";
 import { RedisResponseParser } from "./response_parser.ts";
 
 const fixture = loadFixture();

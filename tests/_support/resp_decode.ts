@@ -1,10 +1,12 @@
 /**
- * A small, non-incremental RESP decoder for tools and tests: turns one
+ * Test support: a small, non-incremental RESP2/RESP3 decoder for tools and
+ * tests: turns one
  * complete reply into plain JavaScript values. The proxy itself never
  * decodes replies (see `response_parser.ts` for the framing it does).
  *
  * @module
  */
+import { latin1 } from "./bytes.ts";
 
 /** A simple string reply (`+OK`). */
 export interface RespSimple {
@@ -38,26 +40,6 @@ export type RespValue =
   | RespText
   | RespAggregate
   | RespValue[];
-
-/** Bytes as a latin1 string: one char per byte. */
-export function latin1(bytes: Uint8Array): string {
-  let s = "";
-  for (let i = 0; i < bytes.length; i += 4096) {
-    s += String.fromCharCode(...bytes.subarray(i, Math.min(i + 4096, bytes.length)));
-  }
-  return s;
-}
-
-/** A latin1 string as bytes (chars above 0xff are an error). */
-export function bytesOf(s: string): Uint8Array {
-  const out = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c > 0xff) throw new RangeError(`Cannot encode as latin1: char ${c} at ${i}`);
-    out[i] = c;
-  }
-  return out;
-}
 
 /**
  * Decodes one reply at `buf[pos]`. Returns the value and the offset past it,

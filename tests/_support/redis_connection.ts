@@ -1,94 +1,23 @@
 /**
- * Starts a real `redis-server` on a free loopback port, for the scripts that
- * record facts from it (`gen_commands.ts`, `capture_replies.ts`). Tests do
- * not use it: they read the committed fixtures.
+ * Support for the scripts that record facts from a real redis-server
+ * (`tools/gen_redis_commands.ts`, `tools/capture_redis_replies.ts`): a plain
+ * client connection that sends commands and decodes replies. Tests do not
+ * use it: they read the committed fixtures.
  *
  * @module
  */
-import { decode, type RespValue } from "./_decode.ts";
+import { decode, type RespValue } from "./resp_decode.ts";
+import { cmd } from "./resp.ts";
 
-/** A running redis-server; `await using` stops it. */
-export interface RedisServer extends AsyncDisposable {
-  readonly port: number;
-  /** The server's version from INFO. */
-  readonly version: string;
-}
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
-
-/**
- * Starts `redis-server` (or the program `binary`) with `extra` arguments
- * and waits until it answers.
- */
-export async function startRedis(
-  extra: readonly string[] = [],
-  binary = "redis-server",
-): Promise<RedisServer> {
-  const port = freePort();
-  const child = new Deno.Command(binary, {
-    args: [
-      "--port",
-      String(port),
-      "--bind",
-      "127.0.0.1",
-      "--save",
-      "",
-      "--appendonly",
-      "no",
-      ...extra,
-    ],
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-  for (let i = 0; i < 100; i++) {
-    try {
-      const c = await Deno.connect({ hostname: "127.0.0.1", port });
-      c.close();
-      break;
-    } catch {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
+/** The version a redis-server on 127.0.0.1:`port` reports in INFO. */
+export async function redisVersion(port: number): Promise<string> {
   const conn = await Connection.open(port);
-  let version = "";
   try {
     const info = await conn.call(["INFO", "server"]);
-    if (typeof info === "string") version = /redis_version:([^\r\n]+)/.exec(info)?.[1] ?? "";
+    return typeof info === "string" ? /redis_version:([^\r\n]+)/.exec(info)?.[1] ?? "" : "";
   } finally {
     conn.close();
   }
-  return {
-    port,
-    version,
-    async [Symbol.asyncDispose]() {
-      child.kill("SIGTERM");
-      await child.status;
-    },
-  };
-}
-
-/** RESP-encodes a command. */
-export function encodeCommand(args: readonly (string | Uint8Array)[]): Uint8Array {
-  const enc = new TextEncoder();
-  const parts: Uint8Array[] = [enc.encode(`*${args.length}\r\n`)];
-  for (const a of args) {
-    const b = typeof a === "string" ? enc.encode(a) : a;
-    parts.push(enc.encode(`$${b.length}\r\n`), b, enc.encode("\r\n"));
-  }
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  n = 0;
-  for (const p of parts) {
-    out.set(p, n);
-    n += p.length;
-  }
-  return out;
 }
 
 /** A plain client connection for scripts: send bytes, read replies. */
@@ -114,7 +43,7 @@ export class Connection {
 
   /** Sends a command and decodes its reply. */
   async call(args: readonly (string | Uint8Array)[]): Promise<RespValue> {
-    await this.send(encodeCommand(args));
+    await this.send(cmd(...args));
     return (await this.reply()).value;
   }
 

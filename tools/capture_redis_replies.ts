@@ -1,6 +1,6 @@
 /**
  * Records what a real redis-server answers, as the fixture the tests check
- * the proxy against (`testdata/redis_<version>_replies.json`):
+ * the proxy against (`lib/proto/redis/testdata/redis_<version>_replies.json`):
  *
  * - `requests`: client bytes sent on a fresh connection (framing errors,
  *   unknown commands, arity, AUTH, HELLO, ...) and the bytes the server
@@ -9,90 +9,26 @@
  *   3, including every `DEBUG PROTOCOL` type) for the response parser.
  *
  * ```sh
- * deno run -A lib/proto/redis/capture_replies.ts
+ * deno run -A tools/capture_redis_replies.ts
  * ```
  *
  * It starts its own redis-server instances on free loopback ports.
  *
  * @module
  */
-import { bytesOf, latin1 } from "./_decode.ts";
-import { Connection, encodeCommand, startRedis } from "./_redis_server.ts";
-
-/** The password of the `auth` server. */
-export const PASSWORD = "secret";
-
-/** A request case: what is sent, to which server. */
-export interface RequestCase {
-  readonly name: string;
-  /** `plain`: no password; `auth`: requirepass {@link PASSWORD}. */
-  readonly server: "plain" | "auth";
-  /** Bytes sent, as a latin1 string. */
-  readonly send: string;
-}
-
-/**
- * Text stored in the fixture: a latin1 string, with long runs of one
- * character written as `[char, count]` to keep the file small.
- */
-export type Packed = readonly (string | readonly [string, number])[];
-
-/** Writes runs of 64 or more of one character as `[char, count]`. */
-export function pack(s: string): Packed {
-  const out: (string | [string, number])[] = [];
-  let lit = "";
-  for (let i = 0; i < s.length;) {
-    let j = i + 1;
-    while (j < s.length && s[j] === s[i]) j++;
-    if (j - i >= 64) {
-      if (lit !== "") out.push(lit);
-      lit = "";
-      out.push([s[i]!, j - i]);
-    } else lit += s.slice(i, j);
-    i = j;
-  }
-  if (lit !== "" || out.length === 0) out.push(lit);
-  return out;
-}
-
-/** The string {@link pack} packed. */
-export function unpack(p: Packed): string {
-  return p.map((x) => (typeof x === "string" ? x : x[0].repeat(x[1]))).join("");
-}
-
-/** A recorded request case (`send` and `reply` packed). */
-export interface RecordedRequest {
-  readonly name: string;
-  readonly server: "plain" | "auth";
-  readonly send: Packed;
-  /** Bytes received. */
-  readonly reply: Packed;
-  /** Whether the server closed the connection. */
-  readonly closed: boolean;
-}
-
-/** A response case: a command whose raw reply is recorded. */
-export interface ResponseCase {
-  readonly name: string;
-  /** 2 or 3: the protocol the connection speaks (HELLO 3 first). */
-  readonly resp: 2 | 3;
-  /** Commands run first (replies dropped), then `command`. */
-  readonly setup: readonly (readonly string[])[];
-  readonly command: readonly string[];
-}
-
-/** A recorded response case. */
-export interface RecordedResponse extends ResponseCase {
-  /** The raw reply. */
-  readonly reply: Packed;
-}
-
-/** The fixture file. */
-export interface ReplyFixture {
-  readonly version: string;
-  readonly requests: readonly RecordedRequest[];
-  readonly responses: readonly RecordedResponse[];
-}
+import { bytesOf, latin1 } from "../tests/_support/bytes.ts";
+import { Connection, redisVersion } from "../tests/_support/redis_connection.ts";
+import {
+  pack,
+  PASSWORD,
+  type RecordedRequest,
+  type RecordedResponse,
+  type ReplyFixture,
+  type RequestCase,
+  type ResponseCase,
+} from "../tests/_support/redis_fixture.ts";
+import { cmd } from "../tests/_support/resp.ts";
+import { startRedis } from "../tests/_support/servers.ts";
 
 const long = "x".repeat(200);
 
@@ -381,7 +317,7 @@ async function recordResponse(port: number, c: ResponseCase): Promise<RecordedRe
   try {
     if (c.resp === 3) await conn.call(["HELLO", "3"]);
     for (const cmd of c.setup) await conn.call(cmd);
-    await conn.send(encodeCommand(c.command));
+    await conn.send(cmd(...c.command));
     // The reply is whatever arrives before the server goes quiet.
     const { raw } = await conn.drain(200);
     return { ...c, reply: pack(latin1(raw)) };
@@ -391,8 +327,9 @@ async function recordResponse(port: number, c: ResponseCase): Promise<RecordedRe
 }
 
 async function main(): Promise<void> {
-  await using plain = await startRedis(["--enable-debug-command", "yes"]);
-  await using auth = await startRedis(["--requirepass", PASSWORD]);
+  await using plain = await startRedis(undefined, ["--enable-debug-command", "yes"]);
+  await using auth = await startRedis(undefined, ["--requirepass", PASSWORD]);
+  const version = await redisVersion(plain.port);
   const requests: RecordedRequest[] = [];
   for (const c of REQUESTS) {
     requests.push(await recordRequest(c.server === "plain" ? plain.port : auth.port, c));
@@ -404,8 +341,11 @@ async function main(): Promise<void> {
     conn.close();
     responses.push(await recordResponse(plain.port, c));
   }
-  const fixture: ReplyFixture = { version: plain.version, requests, responses };
-  const file = new URL(`testdata/redis_${plain.version}_replies.json`, import.meta.url);
+  const fixture: ReplyFixture = { version, requests, responses };
+  const file = new URL(
+    `../lib/proto/redis/testdata/redis_${version}_replies.json`,
+    import.meta.url,
+  );
   await Deno.writeTextFile(file, JSON.stringify(fixture, null, 1) + "\n");
   console.log(`wrote ${file.pathname}: ${requests.length} requests, ${responses.length} responses`);
 }

@@ -1,9 +1,9 @@
 /**
  * Records how a real memcached answers bad (and some good) input, as facts
- * for the tests: `memcached_1.6.18.json` beside this file.
+ * for the tests: `lib/proto/memcache/testdata/memcached_<version>.json`.
  *
  * Run (memcached must be installed):
- * `deno run -A lib/proto/memcache/testdata/capture_memcached.ts [memcached binary]`
+ * `deno run -A tools/capture_memcached.ts [memcached binary]`
  *
  * Each case runs on a fresh connection after `flush_all`, with an optional
  * setup on another connection. The reply is everything read until the
@@ -12,26 +12,9 @@
  *
  * @module
  */
-
-/** One case: bytes to send (one char per byte), optional setup sent before. */
-export interface FactCase {
-  readonly name: string;
-  readonly input: string;
-  readonly setup?: string;
-}
-
-/** A recorded fact: the case and memcached's reply. */
-export interface Fact extends FactCase {
-  readonly reply: string;
-  readonly closed: boolean;
-}
-
-/** The facts file. */
-export interface FactsFile {
-  readonly server: string;
-  readonly note: string;
-  readonly facts: readonly Fact[];
-}
+import { bytesOf, latin1 } from "../tests/_support/bytes.ts";
+import type { Fact, FactCase, FactsFile } from "../tests/_support/memcached_facts.ts";
+import { startMemcached } from "../tests/_support/servers.ts";
 
 const k250 = "k".repeat(250);
 const k251 = "k".repeat(251);
@@ -218,61 +201,46 @@ async function readReply(conn: Deno.Conn, quietMs: number): Promise<[Uint8Array,
   return [out, closed];
 }
 
-const latin1 = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
-const fromLatin1 = (b: Uint8Array): string => String.fromCharCode(...b);
-
 async function send(port: number, bytes: string): Promise<void> {
   const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-  await conn.write(latin1(bytes));
+  await conn.write(bytesOf(bytes));
   await readReply(conn, 100);
   conn.close();
 }
 
 async function main(): Promise<void> {
   const binary = Deno.args[0] ?? "memcached";
-  const port = 20000 + Math.floor(Math.random() * 20000);
   const version = new TextDecoder().decode(
     (await new Deno.Command(binary, { args: ["-V"] }).output()).stdout,
   ).trim();
-  const args = ["-p", String(port), "-l", "127.0.0.1", "-U", "0"];
-  if (Deno.uid() === 0) args.push("-u", "root");
-  const child = new Deno.Command(binary, { args, stdout: "null", stderr: "null" }).spawn();
-  try {
-    for (let i = 0; i < 50; i++) {
-      try {
-        (await Deno.connect({ hostname: "127.0.0.1", port })).close();
-        break;
-      } catch {
-        await new Promise((r) => setTimeout(r, 100));
-      }
+  await using server = await startMemcached(undefined, [], binary);
+  const port = server.port;
+  const facts: Fact[] = [];
+  for (const c of CASES) {
+    await send(port, "flush_all\r\nverbosity 0\r\n");
+    if (c.setup !== undefined) await send(port, c.setup);
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    await conn.write(bytesOf(c.input));
+    const [reply, closed] = await readReply(conn, 300);
+    try {
+      conn.close();
+    } catch {
+      // closed by the server
     }
-    const facts: Fact[] = [];
-    for (const c of CASES) {
-      await send(port, "flush_all\r\nverbosity 0\r\n");
-      if (c.setup !== undefined) await send(port, c.setup);
-      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-      await conn.write(latin1(c.input));
-      const [reply, closed] = await readReply(conn, 300);
-      try {
-        conn.close();
-      } catch {
-        // closed by the server
-      }
-      facts.push({ ...c, reply: fromLatin1(reply), closed });
-      console.log(`${c.name}: ${JSON.stringify(fromLatin1(reply))}${closed ? " (closed)" : ""}`);
-    }
-    const file: FactsFile = {
-      server: version,
-      note: "Recorded by capture_memcached.ts: memcached's reply to each input on a fresh " +
-        "connection (read until 300 ms of quiet or close). Strings hold one character per byte.",
-      facts,
-    };
-    const out = new URL(`./memcached_${version.split(" ")[1] ?? "unknown"}.json`, import.meta.url);
-    await Deno.writeTextFile(out, JSON.stringify(file, null, 2) + "\n");
-  } finally {
-    child.kill();
-    await child.status;
+    facts.push({ ...c, reply: latin1(reply), closed });
+    console.log(`${c.name}: ${JSON.stringify(latin1(reply))}${closed ? " (closed)" : ""}`);
   }
+  const file: FactsFile = {
+    server: version,
+    note: "Recorded by capture_memcached.ts: memcached's reply to each input on a fresh " +
+      "connection (read until 300 ms of quiet or close). Strings hold one character per byte.",
+    facts,
+  };
+  const out = new URL(
+    `../lib/proto/memcache/testdata/memcached_${version.split(" ")[1] ?? "unknown"}.json`,
+    import.meta.url,
+  );
+  await Deno.writeTextFile(out, JSON.stringify(file, null, 2) + "\n");
 }
 
 if (import.meta.main) await main();

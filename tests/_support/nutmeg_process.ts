@@ -1,0 +1,161 @@
+/**
+ * Test support: nutmeg run as its own process (`deno run -A main.ts`), the
+ * way operators run it, for what only a whole process shows: signals, exit
+ * codes, the sockets it listens on, its log file.
+ *
+ * @module
+ */
+import { freePort, waitForPort } from "./servers.ts";
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+
+/** A nutmeg process started for a test; `await using` kills it and removes its files. */
+export interface NutmegProcess extends AsyncDisposable {
+  readonly child: Deno.ChildProcess;
+  readonly pid: number;
+  /** The first pool's listen port. */
+  readonly port: number;
+  /** The stats port. */
+  readonly statsPort: number;
+  /** The log file (-o). */
+  readonly logFile: string;
+  /** The log so far. */
+  log(): Promise<string>;
+  /** Resolves with the exit status once the process has ended. */
+  readonly status: Promise<Deno.CommandStatus>;
+  /** Whether the process has not ended yet. */
+  running(): boolean;
+}
+
+/** Options of {@link startNutmeg}. */
+export interface StartOptions {
+  /** Extra command-line flags. */
+  readonly flags?: readonly string[];
+  /** Do not wait for the listen port (to catch the first milliseconds). */
+  readonly noWait?: boolean;
+}
+
+/**
+ * Runs `deno run -A main.ts -c <yaml> -s <free port> -o <log>` where each
+ * `listen: AUTO` in `yaml` becomes a free loopback port, and waits until the
+ * first pool accepts connections.
+ */
+export async function startNutmeg(
+  yaml: string,
+  options: StartOptions = {},
+): Promise<NutmegProcess> {
+  const dir = await Deno.makeTempDir({ prefix: "nutmeg-proc-" });
+  const ports: number[] = [];
+  const text = yaml.replace(/listen: AUTO/g, () => {
+    const p = freePort();
+    ports.push(p);
+    return `listen: 127.0.0.1:${p}`;
+  });
+  const conf = `${dir}/nutmeg.yml`;
+  const logFile = `${dir}/nutmeg.log`;
+  await Deno.writeTextFile(conf, text);
+  const statsPort = freePort();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "main.ts",
+      "-c",
+      conf,
+      "-s",
+      String(statsPort),
+      "-a",
+      "127.0.0.1",
+      "-o",
+      logFile,
+      ...(options.flags ?? []),
+    ],
+    cwd: ROOT,
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  let ended = false;
+  const status = child.status.then((s) => {
+    ended = true;
+    return s;
+  });
+  const proc: NutmegProcess = {
+    child,
+    pid: child.pid,
+    port: ports[0] ?? 0,
+    statsPort,
+    logFile,
+    status,
+    running: () => !ended,
+    log: async () => {
+      try {
+        return await Deno.readTextFile(logFile);
+      } catch {
+        return "";
+      }
+    },
+    async [Symbol.asyncDispose]() {
+      if (!ended) {
+        try {
+          child.kill("SIGKILL");
+        } catch {
+          // already gone
+        }
+      }
+      await status;
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+  if (options.noWait !== true && ports.length > 0) {
+    try {
+      await Promise.race([
+        waitForPort(ports[0]!, 15_000),
+        status.then((s) => {
+          throw new Error(`nutmeg exited with ${s.code} before listening`);
+        }),
+      ]);
+    } catch (e) {
+      await proc[Symbol.asyncDispose]();
+      throw e;
+    }
+  }
+  return proc;
+}
+
+/**
+ * The TCP ports process `pid` listens on (Linux: its socket inodes matched
+ * against /proc/net/tcp and tcp6).
+ */
+export async function listeningPorts(pid: number): Promise<number[]> {
+  const inodes = new Set<string>();
+  for await (const e of Deno.readDir(`/proc/${pid}/fd`)) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(await Deno.readLink(`/proc/${pid}/fd/${e.name}`));
+      if (m) inodes.add(m[1]!);
+    } catch {
+      // fd closed meanwhile
+    }
+  }
+  const ports: number[] = [];
+  for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    const lines = (await Deno.readTextFile(table)).split("\n").slice(1);
+    for (const line of lines) {
+      const f = line.trim().split(/\s+/);
+      // local_address is f[1] (hex ip:port), st is f[3] (0A = LISTEN), inode is f[9].
+      if (f.length < 10 || f[3] !== "0A" || !inodes.has(f[9]!)) continue;
+      ports.push(parseInt(f[1]!.split(":")[1]!, 16));
+    }
+  }
+  return ports.sort((a, b) => a - b);
+}
+
+/** Waits until `check()` holds, polling every 10 ms, at most `ms`. */
+export async function until(check: () => boolean | Promise<boolean>, ms = 5000): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (await check()) return true;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return await check();
+}

@@ -1,0 +1,155 @@
+/**
+ * Test support: a recording {@link RequestSink}, the test double of the core
+ * that both protocols' handle() tests drive. It keeps every call's bytes;
+ * {@link textOf} turns a call into latin1 text for tests that compare whole
+ * calls.
+ *
+ * @module
+ */
+import type { Fragment, Merger, RequestSink } from "../../lib/proto/types.ts";
+import { latin1 } from "./bytes.ts";
+
+/** A call the core received from handle(), with copies of its bytes. */
+export type SinkCall =
+  | { readonly type: "local"; readonly reply: Uint8Array }
+  | {
+    readonly type: "forward";
+    readonly bytes: Uint8Array;
+    readonly key: Uint8Array;
+    /** The server the sink's placement gives the key. */
+    readonly server: number;
+    readonly flags: number;
+  }
+  | { readonly type: "fanOut"; readonly fragments: readonly Fragment[]; readonly merge: Merger }
+  | { readonly type: "broadcast"; readonly bytes: Uint8Array; readonly merge: Merger }
+  | { readonly type: "close" };
+
+/** A {@link SinkCall} as latin1 text (see {@link textOf}). */
+export type TextCall =
+  | { readonly type: "local"; readonly reply: string }
+  | {
+    readonly type: "forward";
+    readonly request: string;
+    readonly key: string;
+    readonly flags: number;
+  }
+  | {
+    readonly type: "fanOut";
+    readonly fragments: readonly { server: number; request: string }[];
+    readonly merge: Merger;
+  }
+  | { readonly type: "broadcast"; readonly request: string; readonly merge: Merger }
+  | { readonly type: "close" };
+
+/** `call` with its bytes as latin1 text (the forwarded server left out). */
+export function textOf(call: SinkCall): TextCall {
+  switch (call.type) {
+    case "local":
+      return { type: "local", reply: latin1(call.reply) };
+    case "forward":
+      return {
+        type: "forward",
+        request: latin1(call.bytes),
+        key: latin1(call.key),
+        flags: call.flags,
+      };
+    case "fanOut":
+      return {
+        type: "fanOut",
+        fragments: call.fragments.map((f) => ({ server: f.server, request: latin1(f.bytes) })),
+        merge: call.merge,
+      };
+    case "broadcast":
+      return { type: "broadcast", request: latin1(call.bytes), merge: call.merge };
+    case "close":
+      return call;
+  }
+}
+
+/**
+ * The test servers' key placement: the text inside `{}` if any (a hash
+ * tag), else the whole key; its first byte picks the server: `a` 0, `b` 1,
+ * `c` 2..., modulo the server count. A key starting with `!` means "no
+ * server live" (-1).
+ */
+export function testServerOf(key: Uint8Array, servers: number): number {
+  let k = key;
+  const open = k.indexOf(123);
+  if (open >= 0) {
+    const close = k.indexOf(125, open + 1);
+    if (close > open + 1) k = k.subarray(open + 1, close);
+  }
+  if (k.length === 0) return 0;
+  if (k[0] === 33) return -1;
+  return Math.abs(k[0]! - 97) % servers;
+}
+
+/** A {@link RequestSink} that records what handle() asked for. */
+export class RecordingSink implements RequestSink {
+  readonly calls: SinkCall[] = [];
+  readonly serverCount: number;
+  readonly #route: (key: Uint8Array) => number;
+
+  /**
+   * Creates a sink for a pool of `servers` servers.
+   *
+   * @param servers the pool's server count
+   * @param route a key's server (the key as latin1 text); default {@link testServerOf}
+   */
+  constructor(servers = 3, route?: (key: string) => number) {
+    this.serverCount = servers;
+    this.#route = route === undefined
+      ? (key) => testServerOf(key, servers)
+      : (key) => route(latin1(key));
+  }
+
+  local(reply: Uint8Array): void {
+    this.calls.push({ type: "local", reply: reply.slice() });
+  }
+
+  forward(
+    buf: Uint8Array,
+    start: number,
+    end: number,
+    keyStart: number,
+    keyEnd: number,
+    flags = 0,
+  ): void {
+    if (keyStart < start || keyEnd > end || keyStart > keyEnd) {
+      throw new RangeError(`key [${keyStart}, ${keyEnd}) outside request [${start}, ${end})`);
+    }
+    const key = buf.slice(keyStart, keyEnd);
+    this.calls.push({
+      type: "forward",
+      bytes: buf.slice(start, end),
+      key,
+      server: this.#route(key),
+      flags,
+    });
+  }
+
+  serverOf(buf: Uint8Array, keyStart: number, keyEnd: number): number {
+    return this.#route(buf.subarray(keyStart, keyEnd));
+  }
+
+  fanOut(fragments: readonly Fragment[], merge: Merger): void {
+    this.calls.push({
+      type: "fanOut",
+      fragments: fragments.map((f) => ({ ...f, bytes: f.bytes.slice() })),
+      merge,
+    });
+  }
+
+  broadcast(bytes: Uint8Array, merge: Merger): void {
+    this.calls.push({ type: "broadcast", bytes: bytes.slice(), merge });
+  }
+
+  closeAfterReplies(): void {
+    this.calls.push({ type: "close" });
+  }
+
+  /** The local replies, concatenated, as latin1 text. */
+  get localText(): string {
+    return this.calls.map((c) => (c.type === "local" ? latin1(c.reply) : "")).join("");
+  }
+}
