@@ -45,6 +45,11 @@ export const SERVER_METRICS = [
   { name: "server_timedout", kind: "counter", description: "# timeouts on server connections" },
   { name: "server_connections", kind: "gauge", description: "# active server connections" },
   {
+    name: "dedicated_connections",
+    kind: "gauge",
+    description: "# server connections dedicated to one client (blocking, transactions, pub/sub)",
+  },
+  {
     name: "server_ejected_at",
     kind: "timestamp",
     description: "timestamp when server was ejected in usec since epoch",

@@ -6,6 +6,7 @@
  * @module
  */
 import type { ClientState } from "../types.ts";
+import type { Session } from "./session.ts";
 
 /** Per-client state of the Redis protocol. */
 export class RedisClientState implements ClientState {
@@ -22,6 +23,8 @@ export class RedisClientState implements ClientState {
    * or 1 (RESP3), which is also the RESP version less 2. HELLO changes it.
    */
   connSet = 0;
+  /** A transaction or subscriptions on dedicated server connections, or null. */
+  session: Session | null = null;
   #authRequired: boolean;
   #authenticated = false;
 
