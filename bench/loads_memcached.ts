@@ -5,8 +5,8 @@
  *   a separate Deno process, over the pre-populated keys `mc:...`;
  * - memcaslap (`--memcaslap`): the C tool from libmemcached-tools. Its keys
  *   start with 8 binary bytes (a counter OR-ed with 0x1010101010101010),
- *   which memcached and nutcracker accept and nutmeg refuses as control
- *   characters, so against nutmeg it measures error replies.
+ *   which memcached, nutcracker and nutmeg all accept; its latencies come
+ *   from a log2 histogram and it does not check values.
  *
  * A run whose error replies exceed 1% of its commands is a failed run.
  *

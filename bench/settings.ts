@@ -129,7 +129,6 @@ redis-server and memcached, all started on free 127.0.0.1 ports.
 
   --quick      one round of short runs (about a minute) instead of ${FULL.rounds} rounds
   --memcaslap  drive the memcached loads with memcaslap instead of bench/mcload.ts
-               (nutmeg refuses memcaslap's keys: they start with control bytes)
   --help       this text
 
 Results: a table on stdout, bench/results/<timestamp>.json,

@@ -31,6 +31,7 @@ import { type ByteConsumer, InStream } from "./in_stream.ts";
 import { OutStream } from "./out_stream.ts";
 import { NO_SERVER, reasonOf } from "./reason.ts";
 import { type ReplyTarget, Request } from "./request.ts";
+import { LOG_INFO, LOG_VERB } from "../log/levels.ts";
 
 /** Per-client bounds. */
 export interface ClientLimits {
@@ -77,9 +78,6 @@ export interface ClientPool {
   /** The log level in force (checked before building per-request messages). */
   logLevel(): number;
 }
-
-const LOG_INFO = 6;
-const LOG_VERB = 8;
 
 /** A client connection of a pool. */
 export class ClientConn implements ByteConsumer, RequestSink, ReplyTarget, LinkOwner {
@@ -236,10 +234,7 @@ export class ClientConn implements ByteConsumer, RequestSink, ReplyTarget, LinkO
       this.#out.append(reply);
       return;
     }
-    const req = new Request(this, 0, null, 0);
-    req.reply = reply;
-    req.done = true;
-    this.#queue.push(req);
+    this.#queue.push(Request.local(this, reply));
   }
 
   /** Forwards `buf[start, end)` to the server owning the key. */
@@ -251,8 +246,7 @@ export class ClientConn implements ByteConsumer, RequestSink, ReplyTarget, LinkO
     keyEnd: number,
     flags = 0,
   ): void {
-    const req = new Request(this, flags, null, 0);
-    req.start = this.#now;
+    const req = Request.forward(this, flags, this.#now);
     this.#queue.push(req);
     const server = this.#pool.serverOf(buf, keyStart, keyEnd);
     if (this.#pool.logLevel() >= LOG_VERB) {
@@ -278,12 +272,8 @@ export class ClientConn implements ByteConsumer, RequestSink, ReplyTarget, LinkO
 
   /** Sends each fragment to its server; merges once all answered. */
   fanOut(fragments: readonly Fragment[], merge: Merger): void {
-    const parent = new Request(this, 0, null, 0);
     const n = fragments.length;
-    parent.pending = n;
-    parent.parts = new Array<Uint8Array>(n);
-    parent.merge = merge;
-    parent.start = this.#now;
+    const parent = Request.split(this, n, merge, this.#now);
     this.#queue.push(parent);
     if (this.#pool.logLevel() >= LOG_VERB) {
       this.#pool.log(
@@ -301,8 +291,7 @@ export class ClientConn implements ByteConsumer, RequestSink, ReplyTarget, LinkO
     const set = this.#state.connSet;
     for (let i = 0; i < n; i++) {
       const frag = fragments[i]!;
-      const child = new Request(null, 0, parent, i);
-      child.start = this.#now;
+      const child = Request.fragment(parent, i);
       if (frag.server < 0 || frag.server >= this.#pool.serverCount) {
         this.#pool.stats.forward_error++;
         child.fail(this.#protocol.errorReply(NO_SERVER));
@@ -340,7 +329,7 @@ export class ClientConn implements ByteConsumer, RequestSink, ReplyTarget, LinkO
 
   /** Reserves a place in the reply order. */
   defer(): DeferredReply {
-    const req = new Request(this, 0, null, 0);
+    const req = Request.forward(this, 0, 0);
     this.#queue.push(req);
     return { resolve: (reply) => req.fail(reply) };
   }
@@ -355,8 +344,7 @@ export class ClientConn implements ByteConsumer, RequestSink, ReplyTarget, LinkO
 
   /** Queues a request owed to the client (sent on a dedicated connection). */
   newRequest(target: ReplyTarget): Request {
-    const req = new Request(target, 0, null, 0);
-    req.start = this.#now;
+    const req = Request.forward(target, 0, this.#now);
     this.#queue.push(req);
     return req;
   }
@@ -374,7 +362,7 @@ export class ClientConn implements ByteConsumer, RequestSink, ReplyTarget, LinkO
     if (this.#closing || this.#closed) return;
     this.#halted = false;
     queueMicrotask(() => {
-      if (!this.#halted && this.#in.buffered > 0) this.consume(this.#in);
+      if (!this.#halted && this.#in.end > this.#in.start) this.consume(this.#in);
     });
   }
 
@@ -388,8 +376,8 @@ export class ClientConn implements ByteConsumer, RequestSink, ReplyTarget, LinkO
   /** A request is done with `reply` (null: nothing to send). */
   complete(req: Request, reply: Uint8Array | null): void {
     if (this.#closed) return;
-    if (req.parts !== null && req.start > 0) {
-      this.#pool.latency.record(performance.now() - req.start);
+    if (req.parts !== null && req.readAt > 0) {
+      this.#pool.latency.record(performance.now() - req.readAt);
     }
     if (this.#queue.peek() === req) {
       this.#queue.shift();

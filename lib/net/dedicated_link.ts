@@ -146,7 +146,7 @@ export class Link implements DedicatedLink, Backend {
     onReply: ((reply: Uint8Array) => void) | null,
   ): void {
     const target = onReply === null ? DROP : new ReplyTo(onReply);
-    this.#conn.send(new Request(target, 0, null, 0), buf, start, end);
+    this.#conn.send(Request.forward(target, 0, 0), buf, start, end);
   }
 
   /** Push mode: writes a request whose replies reach the push handler. */

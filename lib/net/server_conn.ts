@@ -27,6 +27,7 @@ import { type ByteConsumer, InStream } from "./in_stream.ts";
 import { OutStream } from "./out_stream.ts";
 import { CLOSED_BY_SERVER, reasonOf, TIMED_OUT } from "./reason.ts";
 import { Request } from "./request.ts";
+import { LOG_INFO, LOG_WARN, type LogFn } from "../log/levels.ts";
 
 /** What a server connection reports to the server it belongs to. */
 export interface Backend {
@@ -56,12 +57,9 @@ export interface ServerConnOptions {
   /** Request-to-response latency seen by the pool's clients. */
   readonly poolLatency: Histogram;
   /** Called with a line for the log at the given level. */
-  readonly log: (level: number, message: string) => void;
+  readonly log: LogFn;
 }
 
-/** Log levels used here (twemproxy's numbers). */
-const LOG_WARN = 4;
-const LOG_INFO = 6;
 /**
  * Added to a blocking command's deadline: redis-server notices a blocked
  * client's timeout on its next timer tick (every 100 ms at its default
@@ -115,7 +113,7 @@ export class ServerConn implements ByteConsumer {
     for (let step = 0; step < handshake.length; step++) {
       const bytes = handshake[step]!;
       // A handshake request: owed to nobody; its index is the step.
-      this.#enqueue(new Request(null, 0, null, step), bytes, 0, bytes.length);
+      this.#enqueue(Request.internal(step), bytes, 0, bytes.length);
     }
     this.#open();
   }
@@ -320,9 +318,9 @@ export class ServerConn implements ByteConsumer {
         }
         continue;
       }
-      if (req.start > 0) {
-        latency.record(now - req.start);
-        if (req.parent === null) poolLatency.record(now - req.start);
+      if (req.readAt > 0) {
+        latency.record(now - req.readAt);
+        if (req.parent === null) poolLatency.record(now - req.readAt);
       }
       req.respond(buf, start, end);
     }

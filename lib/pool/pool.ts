@@ -11,8 +11,8 @@
  */
 import type { Address, PoolConfig, ServerConfig } from "../config/types.ts";
 import { HASHES, KeyHasher } from "../hash/mod.ts";
-import { DISTRIBUTIONS } from "../dist/mod.ts";
-import type { Distribution } from "../dist/types.ts";
+import { DISTRIBUTIONS } from "../placement/mod.ts";
+import type { Distribution } from "../placement/types.ts";
 import type { Protocol } from "../proto/types.ts";
 import { newPoolStats, type PoolStats } from "../stats/metrics.ts";
 import { Histogram } from "../stats/histogram.ts";
@@ -22,6 +22,7 @@ import { Link, type LinkOwner } from "../net/dedicated_link.ts";
 import type { PushHandler } from "../proto/types.ts";
 import type { ServerConnOptions } from "../net/server_conn.ts";
 import { Server, type ServerOwner } from "./server.ts";
+import { LOG_INFO, LOG_NOTICE } from "../log/levels.ts";
 
 /** Process-wide connection counters, shared by the pools of one worker. */
 export interface ConnectionCounters {
@@ -40,9 +41,6 @@ export interface PoolEnv {
   /** The log level in force (checked before building per-request messages). */
   logLevel(): number;
 }
-
-const LOG_NOTICE = 5;
-const LOG_INFO = 6;
 
 /** One pool of servers behind one listen address. */
 export class Pool implements ClientPool, ServerOwner {

@@ -39,8 +39,6 @@ export interface RequestParser {
   readonly needed: number;
   /** After FRAMING_ERROR: the error reply to send before closing (empty: close without a reply). */
   readonly error: Uint8Array | null;
-  /** Forgets partial state (after the caller dropped the bytes). */
-  reset(): void;
 }
 
 /** Parses server responses, synchronously and incrementally. One per server connection. */
@@ -55,8 +53,6 @@ export interface ResponseParser {
   readonly needed: number;
   /** After a successful parse: the response is an error reply (-ERR, SERVER_ERROR, CLIENT_ERROR, ERROR). */
   readonly isError: boolean;
-  /** Forgets partial state. */
-  reset(): void;
 }
 
 /** Flags for {@link RequestSink.forward}. */
@@ -213,14 +209,6 @@ export interface ClientState {
   readonly connSet: number;
 }
 
-/** Facts about the pool a protocol needs. */
-export interface ProtocolPoolInfo {
-  readonly name: string;
-  readonly redisAuth: string | null;
-  readonly redisDb: number;
-  readonly serverCount: number;
-}
-
 /** A protocol: Redis (RESP) or memcached ASCII. One instance per pool. */
 export interface Protocol {
   /** Which protocol this is. */
@@ -272,6 +260,4 @@ export interface Protocol {
     end: number,
     isError: boolean,
   ): string | null;
-  /** A request whose reply tells a server is alive (for retries), or null. */
-  readonly ping: Uint8Array | null;
 }

@@ -55,8 +55,6 @@ const NO_SERVER = serverError(NO_SERVER_REASON);
 export class MemcacheProtocol implements Protocol {
   /** The protocol's name. */
   readonly name = "memcache" as const;
-  /** `version\r\n`: answered by any live memcached. */
-  readonly ping: Uint8Array = new TextEncoder().encode("version\r\n");
   readonly #version: Uint8Array;
   readonly #stats: () => Iterable<readonly [string, string | number]>;
   readonly #router = new RetrievalRouter();

@@ -54,6 +54,7 @@ import { blockTimeout } from "./blocking.ts";
 import type { RequestBytes, SessionHost, SessionRequest } from "./session.ts";
 import { Transaction } from "./transaction.ts";
 import { Subscriber } from "./pubsub.ts";
+import { RESP_ARRAY } from "./type_bytes.ts";
 
 /** The connection set of RESP2 clients (every client until HELLO 3). */
 export const RESP2 = 0;
@@ -132,8 +133,6 @@ class Args implements ArgReader {
 export class RedisProtocol implements Protocol, SessionHost {
   /** The protocol's name. */
   readonly name = "redis" as const;
-  /** `PING`, to probe a server. */
-  readonly ping: Uint8Array = encodeCommand(["PING"]);
   #options: RedisProtocolOptions;
   #auth: Uint8Array | null;
   #nextId = 1;
@@ -540,7 +539,7 @@ function encodeArgs(args: ArgReader, key: number): { bytes: Uint8Array; keyStart
   let size = headerSize(argc);
   for (let i = 0; i < argc; i++) size += bulkSize(args.argEnd(i) - args.argStart(i));
   const out = new Uint8Array(size);
-  let pos = writeHeader(out, 0, 42, argc);
+  let pos = writeHeader(out, 0, RESP_ARRAY, argc);
   let keyStart = 0;
   for (let i = 0; i < argc; i++) {
     const next = writeBulk(out, pos, args.argBuf, args.argStart(i), args.argEnd(i));

@@ -11,6 +11,7 @@ import type { Fragment, Merger, RequestSink } from "../types.ts";
 import type { ArgReader, CommandSpec } from "./command_spec.ts";
 import { bulkSize, headerSize, writeBulk, writeHeader } from "./encode.ts";
 import { mergeMget, mergerFor } from "./merge.ts";
+import { RESP_ARRAY } from "./type_bytes.ts";
 
 /** Reusable per-protocol scratch space for splitting. */
 export class Splitter {
@@ -78,7 +79,7 @@ export class Splitter {
     for (let p = 0; p < parts; p++) {
       const argc = 1 + keysOfPart[p]! * step;
       const out = new Uint8Array(headerSize(argc) + bulkSize(nameBytes.length) + sizeOfPart[p]!);
-      let pos = writeHeader(out, 0, 42, argc);
+      let pos = writeHeader(out, 0, RESP_ARRAY, argc);
       pos = writeBulk(out, pos, nameBytes, 0, nameBytes.length);
       outs[p] = out;
       cursor[p] = pos;
