@@ -322,4 +322,121 @@ Deno.test("EXECABORT after an error while queueing: a cross-server key, an unkno
   );
 });
 
+// ---- pub/sub --------------------------------------------------------------
+
+/** Channel names placed on every server of the pool (hash tags on each). */
+function channelsOnEveryServer(proxy: TestProxy): string[] {
+  return [0, 1, 2].map((i) => `${tagOn(proxy, i)}news`);
+}
+
+Deno.test("SUBSCRIBE + PUBLISH across 3 servers: frames and counts as from redis-server", async () => {
+  await using s = await setup();
+  const [a, b, c3] = channelsOnEveryServer(s.proxy);
+  const got = await sameAsDirect(s, async (c, other) => {
+    await c.send(cmd("SUBSCRIBE", a!, b!, c3!, a!));
+    const confirmed = latin1(await c.readUntil(replies(4)));
+    const published = [
+      await raw(other, "PUBLISH", a!, "one"),
+      await raw(other, "PUBLISH", b!, "two"),
+      await raw(other, "PUBLISH", c3!, "three"),
+      await raw(other, "PUBLISH", "nobody", "x"),
+    ];
+    const messages = latin1(await c.readUntil(replies(3)));
+    const inContext = [
+      await raw(c, "PING"),
+      await raw(c, "PING", "hi"),
+      await raw(c, "GET", "k"),
+      await raw(c, "PUBLISH", a!, "x"),
+    ];
+    await c.send(cmd("UNSUBSCRIBE", b!, "never"));
+    const unsub = latin1(await c.readUntil(replies(2)));
+    const numsub = await raw(other, "PUBSUB", "NUMSUB", a!, b!, c3!);
+    const channels = decodeAll(new TextEncoder().encode(await raw(other, "PUBSUB", "CHANNELS")));
+    await c.send(cmd("UNSUBSCRIBE", a!));
+    await c.send(cmd("UNSUBSCRIBE", c3!));
+    const rest = latin1(await c.readUntil(replies(2)));
+    const after = [await raw(c, "SET", "{x}k", "v"), await raw(c, "UNSUBSCRIBE")];
+    return [
+      confirmed,
+      ...published,
+      messages,
+      ...inContext,
+      unsub,
+      numsub,
+      JSON.stringify((channels[0] as string[]).sort()),
+      rest,
+      ...after,
+    ];
+  });
+  assert.equal(
+    got[0],
+    [a, b, c3, a].map((ch, i) =>
+      `*3\r\n$9\r\nsubscribe\r\n$${ch!.length}\r\n${ch}\r\n:${Math.min(i + 1, 3)}\r\n`
+    ).join(""),
+  );
+  await until(
+    "dedicated connections to close",
+    () => s.proxy.proxy.pools[0]!.servers.every((x) => x.stats.dedicated_connections === 0),
+  );
+});
+
+Deno.test("PSUBSCRIBE receives from channels on every server, merged into one stream", async () => {
+  await using s = await setup();
+  const channels = channelsOnEveryServer(s.proxy);
+  await sameAsDirect(s, async (c, other) => {
+    await c.send(cmd("PSUBSCRIBE", "*news", "nothing*"));
+    const confirmed = latin1(await c.readUntil(replies(2)));
+    const out = [confirmed];
+    for (const ch of channels) {
+      out.push(await raw(other, "PUBLISH", ch, `to ${ch}`));
+      out.push(latin1(await c.readUntil(replies(1))));
+    }
+    out.push(await raw(other, "PUBSUB", "NUMPAT"));
+    await c.send(cmd("SUBSCRIBE", channels[1]!));
+    out.push(latin1(await c.readUntil(replies(1))));
+    out.push(await raw(other, "PUBLISH", channels[1]!, "both"));
+    out.push(latin1(await c.readUntil(replies(2))));
+    await c.send(cmd("PUNSUBSCRIBE"));
+    out.push(latin1(await c.readUntil(replies(2))).split("\r\n").sort().join(","));
+    await c.send(cmd("UNSUBSCRIBE"));
+    out.push(latin1(await c.readUntil(replies(1))));
+    out.push(await raw(c, "PING"));
+    return out;
+  });
+});
+
+Deno.test("SSUBSCRIBE and SPUBLISH: shard channels on their servers, counted apart", async () => {
+  await using s = await setup();
+  const [a, b] = channelsOnEveryServer(s.proxy);
+  await sameAsDirect(s, async (c, other) => {
+    await c.send(cmd("SSUBSCRIBE", a!, b!));
+    const out = [latin1(await c.readUntil(replies(2)))];
+    await c.send(cmd("SUBSCRIBE", "plain"));
+    out.push(latin1(await c.readUntil(replies(1))));
+    out.push(await raw(other, "SPUBLISH", b!, "sharded"));
+    out.push(latin1(await c.readUntil(replies(1))));
+    out.push(await raw(other, "PUBSUB", "SHARDNUMSUB", a!, b!));
+    await c.send(cmd("SUNSUBSCRIBE", a!, b!));
+    out.push(latin1(await c.readUntil(replies(2))));
+    await c.send(cmd("UNSUBSCRIBE"));
+    out.push(latin1(await c.readUntil(replies(1))));
+    return out;
+  });
+});
+
+Deno.test("a subscriber that hangs up closes its dedicated connections at once", async () => {
+  await using s = await setup();
+  const c = await RawClient.connect(s.proxy.port);
+  await c.send(cmd("PSUBSCRIBE", "*"));
+  await c.readUntil(replies(1));
+  const servers = s.proxy.proxy.pools[0]!.servers;
+  assert.deepEqual(servers.map((x) => x.stats.dedicated_connections), [1, 1, 1]);
+  await c[Symbol.asyncDispose]();
+  await until(
+    "dedicated connections to close",
+    () => servers.every((x) => x.stats.dedicated_connections === 0),
+  );
+  for (const p of s.ports) assert.equal(await clientsIn(p, "psubscribe"), 0);
+});
+
 export type { Reply };
