@@ -236,7 +236,7 @@ Deno.test("handle() refuses COPY into a database other than the pool's own", () 
 Deno.test("handle() answers unknown commands, wrong arity and unsupported commands, staying open", () => {
   const r = run(
     protocol(),
-    "foo a\r\nget\r\nKEYS *\r\nSUBSCRIBE c\r\nCLIENT KILL x\r\nCLIENT nope\r\nFLUSHALL\r\nWAIT 0 0\r\nPING\r\n",
+    "foo a\r\nget\r\nKEYS *\r\nMONITOR\r\nCLIENT KILL x\r\nCLIENT nope\r\nFLUSHALL\r\nWAIT 0 0\r\nPING\r\n",
   );
   assert.equal(
     r.text,
@@ -244,7 +244,7 @@ Deno.test("handle() answers unknown commands, wrong arity and unsupported comman
       "-ERR unknown command 'foo', with args beginning with: 'a' ",
       "-ERR wrong number of arguments for 'get' command",
       "-ERR unsupported command 'keys'",
-      "-ERR unsupported command 'subscribe'",
+      "-ERR unsupported command 'monitor'",
       "-ERR unsupported command 'client|kill'",
       "-ERR unknown subcommand 'nope'. Try CLIENT HELP.",
       "-ERR unsupported command 'flushall'",
