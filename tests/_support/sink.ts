@@ -12,6 +12,7 @@ import type {
   Fragment,
   Merger,
   PushHandler,
+  ReplyFilter,
   RequestSink,
 } from "../../lib/proto/types.ts";
 import { latin1 } from "./bytes.ts";
@@ -26,6 +27,8 @@ export type SinkCall =
     /** The server the sink's placement gives the key. */
     readonly server: number;
     readonly flags: number;
+    /** The reply filter, when the request has one. */
+    readonly filter?: ReplyFilter;
   }
   | { readonly type: "fanOut"; readonly fragments: readonly Fragment[]; readonly merge: Merger }
   | { readonly type: "broadcast"; readonly bytes: Uint8Array; readonly merge: Merger }
@@ -49,6 +52,7 @@ export type TextCall =
     readonly request: string;
     readonly key: string;
     readonly flags: number;
+    readonly filter?: ReplyFilter;
   }
   | {
     readonly type: "fanOut";
@@ -77,6 +81,7 @@ export function textOf(call: SinkCall): TextCall {
         request: latin1(call.bytes),
         key: latin1(call.key),
         flags: call.flags,
+        ...(call.filter === undefined ? {} : { filter: call.filter }),
       };
     case "fanOut":
       return {
@@ -197,9 +202,13 @@ export class RecordingSink implements RequestSink {
     keyStart: number,
     keyEnd: number,
     flags = 0,
+    filter?: ReplyFilter,
   ): void {
-    if (keyStart < start || keyEnd > end || keyStart > keyEnd) {
-      throw new RangeError(`key [${keyStart}, ${keyEnd}) outside request [${start}, ${end})`);
+    // The key may lie outside the request (a decoded base64 key after it).
+    if (keyStart < 0 || keyEnd > buf.length || keyStart > keyEnd || start > end) {
+      throw new RangeError(
+        `key [${keyStart}, ${keyEnd}) or request [${start}, ${end}) out of range`,
+      );
     }
     const key = buf.slice(keyStart, keyEnd);
     this.calls.push({
@@ -208,6 +217,7 @@ export class RecordingSink implements RequestSink {
       key,
       server: this.#route(key),
       flags,
+      ...(filter === undefined ? {} : { filter }),
     });
   }
 

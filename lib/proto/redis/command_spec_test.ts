@@ -18,7 +18,6 @@ const LOCAL_HANDLERS = new Set([
   "auth",
   "hello",
   "reset",
-  "info",
   "client|setname",
   "client|getname",
   "client|id",
@@ -118,7 +117,7 @@ Deno.test("COMMANDS rows have consistent arity, kind and key specs", () => {
         break;
       case "broadcast":
         assert.ok(
-          ["dbsize", "script|load", "script|exists", "script|flush"].includes(s.name) ||
+          ["dbsize", "script|load", "script|exists", "script|flush", "info"].includes(s.name) ||
             s.name.startsWith("pubsub|"),
           s.name,
         );

@@ -52,7 +52,8 @@ export type ServeKind =
  * How the parts' replies of a split or broadcast command become one reply
  * (see `merge.ts`): `mget` values in key order, `sum` of integers, `allOk`
  * (+OK when every part said so), `same` (every part the same reply),
- * `allOnes` (arrays of 0/1, 1 where every part has 1), `union` (arrays
+ * `allOnes` (arrays of 0/1, 1 where every part has 1), `info` (INFO texts
+ * merged, the proxy's section beside them: `info_merge.ts`), `union` (arrays
  * of strings, each once), `pairSum` (arrays of name-count pairs, the counts
  * of each name summed), `max` (the largest integer).
  */
@@ -62,6 +63,7 @@ export type MergerName =
   | "allOk"
   | "same"
   | "allOnes"
+  | "info"
   | "union"
   | "pairSum"
   | "max";
@@ -190,9 +192,10 @@ export const POLICY: Readonly<Record<string, CommandPolicy>> = {
   "script|load": { kind: "broadcast", merge: "same" },
   "script|exists": { kind: "broadcast", merge: "allOnes" },
   "script|flush": { kind: "broadcast", merge: "allOk" },
+  info: { kind: "broadcast", merge: "info" },
 
   // Answered by the proxy (local.ts).
-  ping: LOCAL, echo: LOCAL, quit: LOCAL, select: LOCAL, auth: LOCAL, hello: LOCAL, info: LOCAL,
+  ping: LOCAL, echo: LOCAL, quit: LOCAL, select: LOCAL, auth: LOCAL, hello: LOCAL,
   reset: LOCAL,
   "client|setname": LOCAL, "client|getname": LOCAL, "client|id": LOCAL, "client|info": LOCAL,
   "client|setinfo": LOCAL,

@@ -96,7 +96,9 @@ export class Splitter {
     for (let p = 0; p < parts; p++) fragments[p] = { server: partServers[p]!, bytes: outs[p]! };
 
     const how = spec.merge;
-    if (how === null) throw new TypeError(`Cannot split '${name}': policy.ts names no merger`);
+    if (how === null || how === "info") {
+      throw new TypeError(`Cannot split '${name}': policy.ts names no merger for split parts`);
+    }
     const merge: Merger = how === "mget"
       ? mergeMget(partOfKey, Int32Array.from(keysOfPart))
       : mergerFor(how, name);
