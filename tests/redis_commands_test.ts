@@ -396,6 +396,7 @@ const SAMPLES: Record<string, string> = {
   "script|flush": `script load "return 1"; script flush; script exists ${SHA_ONE}; ` +
     "script flush async; script flush sync; script flush now",
   "script|load": 'script load "return 1"; script load "return 1"; script load "return +"',
+  info: "set {T}a 1; set {U}b 2; pexpire {V}c 1; info keyspace; info nosuch",
   "pubsub|channels": "pubsub channels; pubsub channels a*",
   "pubsub|shardchannels": "pubsub shardchannels; pubsub shardchannels a*",
   "pubsub|numsub": "pubsub numsub; pubsub numsub {T}a {U}b {T}a",
@@ -441,6 +442,8 @@ const NORMALIZE: Record<string, (reply: string) => string> = {
   "object|idletime": (r) => r.replace(/^:\d+\r\n$/, ":<seconds>\r\n"),
   "memory|usage": (r) => r.replace(/^:\d+\r\n$/, ":<bytes>\r\n"),
   "xinfo|consumers": (r) => r.replace(/(\$4\r\nidle\r\n):\d+/g, "$1:<ms>"),
+  // The keys left by every sample so far, summed over the servers; TTLs tick.
+  info: (r) => r.replace(/avg_ttl=\d+/g, "avg_ttl=<ms>").replace(/^([$=])\d+/, "$1<len>"),
 };
 
 /** Splits a sample into commands of words (see {@link SAMPLES}). */
