@@ -1,13 +1,15 @@
 /**
  * End-to-end: the pub/sub, blocking and transaction APIs of real Redis
- * clients (ioredis, node-redis v5, redis-py over RESP2) through nutmeg to a
- * 3-server pool, with their default settings otherwise.
+ * clients (ioredis, node-redis v5, redis-py) through nutmeg to a
+ * 3-server pool, with their default settings otherwise; redis-py with RESP2
+ * and with RESP3 (its default).
  */
 import assert from "node:assert/strict";
 import { Redis } from "npm:ioredis@5.9.2";
 import { createClient } from "npm:redis@5.8.3";
 import { startRedises } from "./_support/servers.ts";
 import { serverLines, startProxy, type TestProxy } from "./_support/proxy.ts";
+import { pythonWithRedisPy } from "./_support/python_redis.ts";
 
 function pool(ports: number[]): string {
   return `alpha:\n  listen: AUTO\n  redis: true\n  hash_tag: "{}"\n  servers:\n${
@@ -142,6 +144,25 @@ Deno.test("node-redis v5: subscribe, pSubscribe, blPop, multi and watch through 
     assert.equal(await c.get("{nr}a"), "changed");
   } finally {
     await Promise.all([c.quit(), sub.quit(), other.quit()]);
+  }
+  await until("dedicated connections to close", () => allClosed(proxy));
+});
+
+Deno.test("redis-py: BLPOP, pipelines with MULTI/EXEC, WATCH, pub/sub over RESP2 and RESP3", async () => {
+  const python = await pythonWithRedisPy();
+  await using backends = await startRedises(3);
+  await using proxy = startProxy(pool(backends.ports));
+  const script = new URL("./fixtures/redis_py_dedicated.py", import.meta.url).pathname;
+  for (const protocol of ["2", "3"]) {
+    const out = await new Deno.Command(python, {
+      args: [script, String(proxy.port), protocol, channels(proxy, `py${protocol}`).join(",")],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 0, `redis_py_dedicated.py with protocol=${protocol}:\n${text}`);
+    assert.match(text, /^ok$/m);
   }
   await until("dedicated connections to close", () => allClosed(proxy));
 });

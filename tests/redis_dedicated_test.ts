@@ -439,4 +439,28 @@ Deno.test("a subscriber that hangs up closes its dedicated connections at once",
   for (const p of s.ports) assert.equal(await clientsIn(p, "psubscribe"), 0);
 });
 
+Deno.test("RESP3 (HELLO 3): SUBSCRIBE, PSUBSCRIBE and messages as push frames, other commands allowed", async () => {
+  await using s = await setup();
+  const [a, b] = channelsOnEveryServer(s.proxy);
+  await sameAsDirect(s, async (c, other) => {
+    await c.send(cmd("HELLO", "3"));
+    await c.readUntil(replies(1));
+    await c.send(cmd("SUBSCRIBE", a!, b!));
+    const out = [latin1(await c.readUntil(replies(2)))];
+    await c.send(cmd("PSUBSCRIBE", "*news"));
+    out.push(latin1(await c.readUntil(replies(1))));
+    out.push(await raw(c, "SET", "{z}k", "v"));
+    out.push(await raw(c, "PING"));
+    out.push(await raw(other, "PUBLISH", b!, "m"));
+    out.push(latin1(await c.readUntil(replies(2))).split(">").sort().join(">"));
+    await c.send(cmd("UNSUBSCRIBE", a!, b!));
+    out.push(latin1(await c.readUntil(replies(2))));
+    await c.send(cmd("PUNSUBSCRIBE"));
+    out.push(latin1(await c.readUntil(replies(1))));
+    await c.send(cmd("UNSUBSCRIBE"));
+    out.push(latin1(await c.readUntil(replies(1))));
+    return out;
+  });
+});
+
 export type { Reply };

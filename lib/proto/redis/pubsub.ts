@@ -22,8 +22,10 @@
  * redis-server would see its connection drop, so its library subscribes
  * again on reconnecting.
  *
- * RESP3 clients are refused for now: their pushes and replies interleave
- * on one connection (see the issue note).
+ * RESP3 clients get the same over dedicated connections that sent HELLO 3:
+ * confirmations and messages are push frames (`>`), built or passed
+ * through as redis-server sends them, and, as Redis allows in RESP3, any
+ * other command may be sent while subscribed (it takes the ordinary path).
  *
  * @module
  */
@@ -57,6 +59,9 @@ const CONFIRMATIONS = new Set(Object.keys(COMMANDS));
 /** Frame types that are messages. */
 const MESSAGES = new Set(["message", "pmessage", "smessage"]);
 
+/** The header of a RESP3 push frame of three elements. */
+const PUSH3 = new TextEncoder().encode(">3\r\n");
+
 /** One request's confirmations, waiting for the servers it was sent to. */
 interface Pending {
   readonly deferred: DeferredReply;
@@ -86,9 +91,9 @@ const bytesOf = (t: string): Uint8Array => {
   return out;
 };
 
-/** A frame's type (its first element, for arrays of bulk strings), or null. */
+/** A frame's type (its first element, for arrays or pushes of bulk strings), or null. */
 function frameType(buf: Uint8Array, start: number, end: number): string | null {
-  if (buf[start] !== 42) return null; // '*'
+  if (buf[start] !== 42 && buf[start] !== 62) return null; // '*' or '>'
   let p = buf.indexOf(10, start);
   if (p < 0 || p + 1 >= end || buf[p + 1] !== 36) return null; // '$'
   const lenStart = p + 2;
@@ -132,8 +137,9 @@ export class Subscriber implements Session {
       this.#run(r, command);
       return true;
     }
-    if (!this.subscribed) {
-      this.#maybeEnd();
+    if (!this.subscribed || this.#state.connSet !== 0) {
+      // Not subscribed, or RESP3: anything may be sent (the ordinary path).
+      if (!this.subscribed) this.#maybeEnd();
       return false;
     }
     switch (name) {
@@ -168,12 +174,6 @@ export class Subscriber implements Session {
 
   #run(r: SessionRequest, command: Command): void {
     const sink = r.sink;
-    if (this.#state.connSet !== 0) {
-      this.#maybeEnd();
-      return sink.local(errorReply(
-        `ERR '${command.type}' is not supported by the proxy for RESP3 clients yet; use RESP2 (HELLO 2) for pub/sub`,
-      ));
-    }
     const args = r.args;
     const subs = this.#subs[command.kind];
     const names: string[] = [];
@@ -213,11 +213,13 @@ export class Subscriber implements Session {
       }
     }
     // The frames, counted as Redis counts, in request order.
-    const b = new ReplyBuilder();
+    const resp3 = this.#state.connSet !== 0;
+    const b = new ReplyBuilder(resp3 ? 3 : 2);
     const frame = (n: string | null) =>
-      b.array(3).bulk(command.type).bulk(n === null ? null : bytesOf(n)).integer(
-        this.#count(command.kind),
-      );
+      (resp3 ? b.raw(PUSH3) : b.array(3)).bulk(command.type).bulk(n === null ? null : bytesOf(n))
+        .integer(
+          this.#count(command.kind),
+        );
     if (command.subscribe) {
       for (const n of names) {
         if (!subs.has(n)) subs.set(n, command.kind === "pattern" ? -1 : serverOfName.get(n)!);
