@@ -40,6 +40,10 @@ export interface PoolEnv {
 }
 
 const LOG_NOTICE = 5;
+/** The reason in the error reply to requests still owed at shutdown. */
+const SHUTTING_DOWN = "Proxy is shutting down";
+/** How long shutdown waits for those error replies to be written (a client may not read). */
+const FLUSH_MS = 250;
 const LOG_INFO = 6;
 
 /** One pool of servers behind one listen address. */
@@ -193,8 +197,20 @@ export class Pool implements ClientPool, ServerOwner {
       clearTimeout(timer);
       this.#allClosed = null;
     }
+    if (this.clients.size > 0) {
+      // What is still owed gets the protocol's error reply, so the client
+      // knows which requests may not have been applied; then it closes.
+      const { promise, resolve } = Promise.withResolvers<void>();
+      this.#allClosed = resolve;
+      const reply = this.protocol.errorReply(SHUTTING_DOWN);
+      for (const c of [...this.clients]) c.failOwed(reply);
+      const timer = this.clients.size > 0 ? setTimeout(resolve, FLUSH_MS) : undefined;
+      if (this.clients.size > 0) await promise;
+      clearTimeout(timer);
+      this.#allClosed = null;
+    }
     for (const c of [...this.clients]) c.close();
-    for (const s of this.servers) s.close("Proxy is shutting down");
+    for (const s of this.servers) s.close(SHUTTING_DOWN);
     if (this.#rebuildTimer !== null) clearTimeout(this.#rebuildTimer);
     this.#rebuildTimer = null;
     await Promise.all(this.#serving);
