@@ -12,7 +12,7 @@
 import type { PoolConfig, ServerConfig } from "./types.ts";
 import { HASH_NAMES, type HashName } from "../hash/types.ts";
 import { DISTRIBUTION_NAMES, type DistributionName } from "../dist/types.ts";
-import { ValueError } from "./errors.ts";
+import { quote, ValueError } from "./errors.ts";
 import { INT_MAX, parseDecimal } from "./decimal.ts";
 import { closest } from "./suggest.ts";
 import { parseListen } from "./listen.ts";
@@ -83,7 +83,7 @@ function number(
     parse: (text) => {
       const n = parseDecimal(text);
       if (n === null) {
-        throw new ValueError(`'${text}' is not a number`, `use ${allowed} (digits only)`);
+        throw new ValueError(`${quote(text)} is not a number`, `use ${allowed} (digits only)`);
       }
       if (n < min) throw new ValueError(`${key} cannot be ${n}`, `use ${allowed}`);
       return n;
@@ -103,7 +103,7 @@ function bool(key: string, description: string): ScalarKeyDef<boolean> {
       if (text === "true") return true;
       if (text === "false") return false;
       throw new ValueError(
-        `'${text}' is not a boolean`,
+        `${quote(text)} is not a boolean`,
         "use true or false (lowercase, as twemproxy)",
       );
     },
@@ -114,8 +114,8 @@ function oneOf<T extends string>(kind: string, names: readonly T[], text: string
   const found = names.find((n) => n === text);
   if (found !== undefined) return found;
   const guess = closest(text, names);
-  const mean = guess === null ? "" : `did you mean '${guess}'? `;
-  throw new ValueError(`unknown ${kind} '${text}'`, `${mean}use one of ${names.join(", ")}`);
+  const mean = guess === null ? "" : `did you mean ${quote(guess)}? `;
+  throw new ValueError(`unknown ${kind} ${quote(text)}`, `${mean}use one of ${names.join(", ")}`);
 }
 
 /**
@@ -127,7 +127,7 @@ function parseHashTag(text: string): string {
   const bytes = new TextEncoder().encode(text);
   if (bytes.length !== 2) {
     throw new ValueError(
-      `hash tag '${text}' is ${bytes.length} byte${bytes.length === 1 ? "" : "s"} long`,
+      `hash tag ${quote(text)} is ${bytes.length} byte${bytes.length === 1 ? "" : "s"} long`,
       `use exactly two characters, the start and end of the tag, e.g. "{}" (quote it)`,
     );
   }
@@ -154,7 +154,7 @@ const SERVERS: ServersKeyDef = {
         return {
           index,
           error: new ValueError(
-            `server name '${s.name}' is already used on line ${first.line}${named}`,
+            `server name ${quote(s.name)} is already used on line ${first.line}${named}`,
             "give each server a distinct name: host:port:weight name",
           ),
         };
@@ -221,7 +221,7 @@ export const POOL_KEY_TABLE: PoolKeyTable = {
       const n = parseDecimal(text);
       if (n === null) {
         throw new ValueError(
-          `'${text}' is not a number`,
+          `${quote(text)} is not a number`,
           `use a whole number of milliseconds from 0 to ${INT_MAX} (digits only)`,
         );
       }
