@@ -1,16 +1,18 @@
 /**
  * `deno task bench [--quick]`: nutmeg vs nutcracker vs direct access.
  *
- * Starts redis-server and memcached on free 127.0.0.1 ports, starts
- * nutcracker and nutmeg with the same generated pools, runs the loads of
- * bench/loads.ts against all three (rounds with rotated order, medians),
- * measures the proxies' resident memory at rest, under load and with many
- * idle connections, prints a table, and writes bench/results/<time>.json,
+ * Starts 4 redis-servers and 4 memcacheds on free 127.0.0.1 ports (every
+ * key on every one), starts nutcracker and nutmeg with the same generated
+ * pools of 1, 2 and 4 servers, and the Deno floor; runs the loads of
+ * bench/loads.ts against them (rounds with rotated order, medians, CPU per
+ * request from /proc), measures the proxies' resident memory at rest, under
+ * load and with many idle connections, prints a table, and writes bench/results/<time>.json,
  * latest.json and latest.svg. Every process it starts is stopped at the
  * end, on error and on Ctrl-C.
  *
  * @module
  */
+import { initClockTicks } from "./cpu.ts";
 import { loadsFor } from "./loads.ts";
 import { type IdleResult, idleTest, rssKb, RssSampler, statusKb } from "./memory.ts";
 import { checkMemcached, checkRedis, populateMemcached, populateRedis } from "./net.ts";
@@ -26,10 +28,13 @@ import {
 } from "./report.ts";
 import { Runner } from "./runner.ts";
 import {
+  type BackendPorts,
+  directEndpoints,
   type Endpoints,
   PROXIES,
   type ProxyHandle,
   type ProxyName,
+  startFloor,
   startMemcached,
   startProxy,
   startRedis,
@@ -37,7 +42,7 @@ import {
   TARGETS,
   versionOf,
 } from "./services.ts";
-import { parseArgs, type Settings, USAGE } from "./settings.ts";
+import { BACKENDS, parseArgs, POOL_SIZES, type Settings, USAGE } from "./settings.ts";
 import { ratioChart } from "./svg.ts";
 
 const ROOT = decodeURIComponent(new URL("..", import.meta.url).pathname).replace(/\/$/, "");
@@ -113,7 +118,7 @@ async function hostInfo(): Promise<Record<string, string | number>> {
 async function startProxies(
   procs: ProcRegistry,
   dir: string,
-  backends: Endpoints,
+  backends: BackendPorts,
   errors: string[],
 ): Promise<Map<Target, ProxyHandle>> {
   const proxies = new Map<Target, ProxyHandle>();
@@ -127,19 +132,28 @@ async function startProxies(
   return proxies;
 }
 
-/** Targets whose redis and memcached pools both answer; the others are noted and left out. */
+/** Targets whose redis and memcached pools all answer; the others are noted and left out. */
 async function checkedEndpoints(
-  backends: Endpoints,
+  backends: BackendPorts,
   proxies: ReadonlyMap<Target, ProxyHandle>,
+  floorPort: number | null,
   errors: string[],
 ): Promise<Map<Target, Endpoints>> {
   const out = new Map<Target, Endpoints>();
   for (const target of TARGETS) {
-    const ep = target === "direct" ? backends : proxies.get(target)?.endpoints;
+    if (target === "floor") {
+      if (floorPort !== null) out.set(target, { redis: { 1: floorPort }, memcached: {} });
+      continue;
+    }
+    const ep = target === "direct" ? directEndpoints(backends) : proxies.get(target)?.endpoints;
     if (!ep) continue;
     try {
-      await checkRedis(ep.redis);
-      await checkMemcached(ep.memcached);
+      for (const n of POOL_SIZES) {
+        const redis = ep.redis[n];
+        const memcached = ep.memcached[n];
+        if (redis !== undefined) await checkRedis(redis);
+        if (memcached !== undefined) await checkMemcached(memcached);
+      }
       out.set(target, ep);
     } catch (err) {
       errors.push(`${target} failed the pre-check (GET / set+get): ${message(err)}`);
@@ -149,25 +163,36 @@ async function checkedEndpoints(
 }
 
 /** Idle-connections test of every proxy still serving. */
+/**
+ * Idle-connections test of each proxy that served the loads, on a fresh
+ * process of it (same pools): what a proxy that just started needs for
+ * that many clients, not what the loads left in its heap.
+ */
 async function idleTests(
   settings: Settings,
+  procs: ProcRegistry,
+  tmpDir: string,
+  backends: BackendPorts,
   endpoints: ReadonlyMap<Target, Endpoints>,
-  proxies: ReadonlyMap<Target, ProxyHandle>,
   errors: string[],
 ): Promise<Map<ProxyName, IdleResult>> {
   const count = idleCount(settings, errors);
   const out = new Map<ProxyName, IdleResult>();
   for (const name of PROXIES) {
-    const ep = endpoints.get(name);
-    const proxy = proxies.get(name);
-    if (!ep || !proxy || count === 0) continue;
-    console.error(`idle test: ${count} connections to ${name} ...`);
+    if (!endpoints.has(name) || count === 0) continue;
+    let fresh: ProxyHandle | null = null;
     try {
-      const r = await idleTest(ep.redis, proxy.proc.pid, count, settings.idleBatch);
+      fresh = await startProxy(procs, name, tmpDir, backends, ROOT);
+      const port = fresh.endpoints.redis[1]!;
+      await checkRedis(port);
+      console.error(`idle test: ${count} connections to a fresh ${name} ...`);
+      const r = await idleTest(port, fresh.proc.pid, count, settings.idleBatch);
       if (r.error) errors.push(`idle test on ${name}: ${r.error}`);
       out.set(name, r);
     } catch (err) {
       errors.push(`idle test on ${name} failed: ${message(err)}`);
+    } finally {
+      await fresh?.proc.stop();
     }
   }
   return out;
@@ -183,11 +208,24 @@ async function runBench(
   const t0 = performance.now();
   const errors: string[] = [];
   const host = await hostInfo();
-  const [redis, memcached] = await Promise.all([startRedis(procs), startMemcached(procs)]);
-  const backends = { redis: redis.port, memcached: memcached.port };
-  await Promise.all([populateRedis(redis.port), populateMemcached(memcached.port)]);
+  await initClockTicks();
+  const count = Array.from({ length: BACKENDS });
+  const redis = await Promise.all(count.map(() => startRedis(procs)));
+  const memcached = await Promise.all(count.map(() => startMemcached(procs)));
+  const backends = { redis: redis.map((r) => r.port), memcached: memcached.map((m) => m.port) };
+  // Every key on every backend: any pool serves every key, and direct is the same data.
+  await Promise.all([
+    ...backends.redis.map((p) => populateRedis(p)),
+    ...backends.memcached.map((p) => populateMemcached(p)),
+  ]);
   const proxies = await startProxies(procs, tmpDir, backends, errors);
-  const endpoints = await checkedEndpoints(backends, proxies, errors);
+  let floor: Awaited<ReturnType<typeof startFloor>> | null = null;
+  try {
+    floor = await startFloor(procs);
+  } catch (err) {
+    errors.push(`the Deno floor (bench/floor.ts) did not start: ${message(err)}`);
+  }
+  const endpoints = await checkedEndpoints(backends, proxies, floor?.port ?? null, errors);
 
   await sleep(1000);
   const pids = new Map(PROXIES.flatMap((p) => {
@@ -196,9 +234,22 @@ async function runBench(
   }));
   const rest = new Map([...pids].map(([p, pid]) => [p, rssKb(pid)]));
   const sampler = new RssSampler([...pids.values()], settings.rssSampleMs);
+  // Whose CPU each target's runs are charged: the proxy, the first backend, the floor.
+  const pidOf = (target: Target, protocol: "redis" | "memcached"): number | undefined => {
+    if (target === "direct") return (protocol === "redis" ? redis : memcached)[0]!.proc.pid;
+    if (target === "floor") return floor?.proc.pid;
+    return pids.get(target);
+  };
 
   const loads = loadsFor(settings);
-  const runner = new Runner({ procs, settings, tmpDir }, endpoints, proxies, errors, t0);
+  const runner = new Runner(
+    { procs, settings, tmpDir },
+    endpoints,
+    proxies,
+    pidOf,
+    errors,
+    t0,
+  );
   try {
     await runner.warmUp(loads);
     await runner.rounds(loads);
@@ -206,7 +257,8 @@ async function runBench(
     sampler.stop();
   }
   const hwm = new Map([...pids].map(([p, pid]) => [p, statusKb(pid, "VmHWM")]));
-  const idle = await idleTests(settings, endpoints, proxies, errors);
+  for (const p of PROXIES) await proxies.get(p)?.proc.stop();
+  const idle = await idleTests(settings, procs, tmpDir, backends, endpoints, errors);
   const memoryOf = (p: ProxyName): ProxyMemory => {
     const pid = pids.get(p) ?? null;
     return {
@@ -222,7 +274,7 @@ async function runBench(
     load.rows.map((row) => rowReport(load, row.id, row.title, runner.table))
   );
   return {
-    schema: "nutmeg-bench/1",
+    schema: "nutmeg-bench/2",
     mode: settings.mode,
     startedAt,
     durationSeconds: Math.round((performance.now() - t0) / 100) / 10,
@@ -230,7 +282,10 @@ async function runBench(
     settings,
     targets: TARGETS,
     rows,
-    bigMget: bigMgetSummary(rows.find((r) => r.id === "redis_mget10k_c1")),
+    bigMget: bigMgetSummary(
+      rows.find((r) => r.id === "redis_mget10k_c1"),
+      rows.find((r) => r.id === "redis_mget10k_c1_s2"),
+    ),
     memory: { ...memory, ratios: memoryRatios(memory) },
     errors,
   };

@@ -32,6 +32,8 @@ import { rotation } from "./runner.ts";
 import { poolYaml, type Target, TARGETS } from "./services.ts";
 import { FULL, parseArgs, QUICK } from "./settings.ts";
 import { barsOf, ratioChart } from "./svg.ts";
+import { parseStatTicks } from "./cpu.ts";
+import { PING_BYTES, Pongs } from "./floor.ts";
 
 /** Asserts |actual - expected| <= tolerance. */
 function near(actual: number, expected: number, tolerance = 1e-7): void {
@@ -125,20 +127,32 @@ Deno.test("memcaslapConfig makes setShare of the commands sets, weighing multi-g
 });
 
 Deno.test("rotation puts every target in every position once over three rounds", () => {
-  const rounds = [0, 1, 2].map(rotation);
-  for (const order of rounds) assert.deepEqual([...order].sort(), [...TARGETS].sort());
-  for (let pos = 0; pos < TARGETS.length; pos++) {
-    assert.deepEqual(new Set(rounds.map((r) => r[pos])).size, TARGETS.length);
+  const three: Target[] = ["nutmeg", "nutcracker", "direct"];
+  const rounds = [0, 1, 2].map((r) => rotation(r, three));
+  for (const order of rounds) assert.deepEqual([...order].sort(), [...three].sort());
+  for (let pos = 0; pos < three.length; pos++) {
+    assert.deepEqual(new Set(rounds.map((r) => r[pos])).size, three.length);
   }
+  assert.deepEqual(rotation(1, ["nutmeg", "nutcracker"]), ["nutcracker", "nutmeg"]);
 });
 
 Deno.test("poolYaml gives both proxies the same pools but their own listen ports", () => {
-  const backends = { redis: 6000, memcached: 7000 };
-  const a = poolYaml({ redis: 1, memcached: 2 }, backends);
-  const b = poolYaml({ redis: 3, memcached: 4 }, backends);
+  const backends = { redis: [6000, 6001, 6002, 6003], memcached: [7000, 7001, 7002, 7003] };
+  const a = poolYaml(
+    { redis: { 1: 1, 2: 11, 4: 21 }, memcached: { 1: 2, 2: 12, 4: 22 } },
+    backends,
+  );
+  const b = poolYaml(
+    { redis: { 1: 3, 2: 13, 4: 23 }, memcached: { 1: 4, 2: 14, 4: 24 } },
+    backends,
+  );
   const strip = (s: string) => s.replace(/listen: \S+/g, "listen: X");
   assert.deepEqual(strip(a), strip(b));
-  assert.ok(a.includes("listen: 127.0.0.1:1") && a.includes("- 127.0.0.1:6000:1"));
+  assert.ok(a.includes("listen: 127.0.0.1:1\n") && a.includes("- 127.0.0.1:6000:1"));
+  // Pools of 1, 2 and 4 servers over the first backends.
+  const redis4 = a.slice(a.indexOf("bench_redis_s4:"), a.indexOf("bench_memcached_s4:"));
+  assert.deepEqual(redis4.match(/- 127\.0\.0\.1:600\d:1/g)?.length, 4);
+  assert.ok(a.includes("bench_memcached_s2:") && a.includes("- 127.0.0.1:7001:1"));
   assert.ok(!/0\.0\.0\.0|localhost/.test(a));
 });
 
@@ -241,7 +255,7 @@ function reportFrom(table: RunTable): BenchReport {
   const none = { pid: null, restKb: null, peakKb: null, hwmKb: null, idle: null };
   const memory = { nutmeg: none, nutcracker: { ...none, restKb: 2048 } };
   return {
-    schema: "nutmeg-bench/1",
+    schema: "nutmeg-bench/2",
     mode: "quick",
     startedAt: "2026-01-01T00:00:00.000Z",
     durationSeconds: 1,
@@ -260,7 +274,13 @@ Deno.test("a report with nothing measured keeps its full shape, with nulls", () 
   assert.deepEqual(report.rows.map((r) => r.id), ROWS.map((r) => r.id));
   for (const row of report.rows) {
     assert.deepEqual(Object.keys(row.results), [...TARGETS]);
-    assert.deepEqual(row.results.nutmeg, { throughput: null, p50Ms: null, p99Ms: null, runs: [] });
+    assert.deepEqual(row.results.nutmeg, {
+      throughput: null,
+      p50Ms: null,
+      p99Ms: null,
+      cpuUsPerReq: null,
+      runs: [],
+    });
     assert.deepEqual(row.ratios.throughput, null);
   }
   assert.deepEqual(report.bigMget.pass, null);
@@ -275,6 +295,8 @@ Deno.test("ratios and the big-MGET verdict come from the medians", () => {
     p50Ms: p99Ms / 2,
     p99Ms,
     size: 1,
+    requests: 1,
+    cpuUsPerReq: p99Ms * 10,
     round,
     position: 0,
   });
@@ -296,10 +318,36 @@ Deno.test("ratios and the big-MGET verdict come from the medians", () => {
   assert.deepEqual(get.results.nutmeg.p99Ms, 4);
   assert.deepEqual(get.ratios.throughput, 2);
   assert.deepEqual(get.ratios.p99, 0.5);
+  assert.deepEqual(get.results.nutmeg.cpuUsPerReq, 40);
+  assert.deepEqual(get.ratios.cpu, 0.5);
   assert.deepEqual(report.bigMget.msPerMget.nutmeg, 10);
   assert.deepEqual(report.bigMget.msPerMget.direct, 8);
   assert.deepEqual(report.bigMget.ratioVsDirect, 1.25);
   assert.deepEqual(report.bigMget.pass, true);
+  assert.deepEqual(report.bigMget.ratio2VsDirect, null);
   assert.deepEqual(barsOf(report).length, ROWS.length * 2 + 4);
   assert.ok(ratioChart(report).startsWith("<svg"));
+});
+
+Deno.test("parseStatTicks adds utime and stime, whatever the command name holds", () => {
+  const stat = "4242 (deno (x) y) S 1 2 3 4 5 6 7 8 9 10 120 35 0 0 20 0 7 0 99";
+  assert.equal(parseStatTicks(stat), 155);
+  assert.equal(parseStatTicks("garbage"), null);
+});
+
+Deno.test("the Deno floor answers n PINGs with n PONGs", () => {
+  const pongs = new Pongs();
+  assert.equal(new TextDecoder().decode(pongs.take(2)), "+PONG\r\n+PONG\r\n");
+  assert.equal(pongs.take(5000).length, 5000 * 7);
+  assert.equal(PING_BYTES, "*1\r\n$4\r\nPING\r\n".length);
+});
+
+Deno.test("split loads exist for pools of 1, 2 and 4 servers; PING rows run the floor", () => {
+  const ids = ROWS.map((r) => r.id);
+  for (const id of ["redis_mget10_c50", "redis_mget100_c50", "redis_del10_c50", "mc_mget10_c50"]) {
+    for (const tag of ["", "_s2", "_s4"]) assert.ok(ids.includes(id + tag), id + tag);
+  }
+  const ping = LOADS.find((l) => l.id === "redis_ping_c50")!;
+  assert.ok(ping.targets.includes("floor") && ping.servers === 1);
+  assert.ok(!LOADS.find((l) => l.id === "redis_mget10_c50_s2")!.targets.includes("direct"));
 });

@@ -6,7 +6,8 @@
  * @module
  */
 import type { ProcRegistry } from "./procs.ts";
-import type { Settings } from "./settings.ts";
+import type { Target } from "./services.ts";
+import type { PoolSize, Settings } from "./settings.ts";
 
 /** One measured result of one run. */
 export interface Sample {
@@ -18,6 +19,10 @@ export interface Sample {
   readonly p99Ms: number;
   /** Requests per test (redis-benchmark `-n`) or seconds (memcached loads) of the run. */
   readonly size: number;
+  /** Requests (commands) served in the run: the divisor of CPU per request. */
+  readonly requests: number;
+  /** Microseconds of the target's user+sys CPU per request (null: not measured). */
+  readonly cpuUsPerReq: number | null;
 }
 
 /** A row of the report: one measured quantity of a load. */
@@ -58,6 +63,10 @@ export interface Load {
   readonly sizeUnit: "requests" | "seconds";
   /** Rows it produces. */
   readonly rows: readonly RowSpec[];
+  /** Servers in the pool it runs on. */
+  readonly servers: PoolSize;
+  /** Targets it runs against, in the order of the first round. */
+  readonly targets: readonly Target[];
   /** Size of the warm-up run, which also calibrates the measured runs. */
   warmupSize(s: Settings): number;
   /**

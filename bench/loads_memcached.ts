@@ -5,8 +5,8 @@
  *   a separate Deno process, over the pre-populated keys `mc:...`;
  * - memcaslap (`--memcaslap`): the C tool from libmemcached-tools. Its keys
  *   start with 8 binary bytes (a counter OR-ed with 0x1010101010101010),
- *   which memcached and nutcracker accept and nutmeg refuses as control
- *   characters, so against nutmeg it measures error replies.
+ *   which memcached, nutcracker and nutmeg all accept; its latencies come
+ *   from a log2 histogram and it does not check values.
  *
  * A run whose error replies exceed 1% of its commands is a failed run.
  *
@@ -15,12 +15,14 @@
 import type { Load, LoadContext, RunOutput, Sample } from "./load_types.ts";
 import type { McloadSummary } from "./mcload.ts";
 import { parseMemcaslap } from "./parse.ts";
+import type { Target } from "./services.ts";
 import {
   CLIENTS,
   MC_KEY_BYTES,
   MC_KEYSPACE,
   MC_LOAD_THREADS,
   MC_VALUE_BYTES,
+  type PoolSize,
   type Settings,
 } from "./settings.ts";
 
@@ -34,6 +36,10 @@ export interface MemcachedSpec {
   readonly division: number;
   /** Share of set commands among all commands. */
   readonly setShare: number;
+  /** Servers in the pool it runs on. */
+  readonly servers: PoolSize;
+  /** Targets it runs against. */
+  readonly targets: readonly Target[];
 }
 
 /** Error replies above this share of the commands make the run a failure. */
@@ -119,6 +125,8 @@ async function runMcload(
     p50Ms: m.p50Ms,
     p99Ms: m.p99Ms,
     size: seconds,
+    requests: m.commands,
+    cpuUsPerReq: null,
   };
   return { samples: new Map([[spec.id, sample]]), warnings };
 }
@@ -163,6 +171,8 @@ async function runMemcaslap(
     p50Ms: m.p50Ms,
     p99Ms: m.p99Ms,
     size: seconds,
+    requests: m.commands,
+    cpuUsPerReq: null,
   };
   return { samples: new Map([[spec.id, sample]]), warnings };
 }
@@ -175,6 +185,8 @@ export function memcachedLoad(tool: Settings["memcachedTool"], spec: MemcachedSp
     tool,
     sizeUnit: "seconds",
     rows: [{ id: spec.id, title: spec.title }],
+    servers: spec.servers,
+    targets: spec.targets,
     warmupSize: (s) => s.memcachedWarmupSeconds,
     measuredSize: (s) => s.memcachedSeconds,
     run: (ctx, port, seconds) =>

@@ -1,8 +1,8 @@
 /**
- * A small memcached (ASCII) load generator, used instead of memcaslap
- * because memcaslap's keys start with 8 binary bytes (a counter OR-ed with
- * 0x1010101010101010, so bytes like 0x10) that nutmeg refuses as control
- * characters. Runs as its own process, like a C tool would:
+ * A small memcached (ASCII) load generator, used by default instead of
+ * memcaslap because it records every latency (exact percentiles) and checks
+ * every reply (memcaslap interpolates in a log2 histogram and does not
+ * check values). Runs as its own process, like a C tool would:
  *
  * ```sh
  * deno run -A bench/mcload.ts --port 11211 --seconds 4 --clients 50 --workers 2 \

@@ -26,6 +26,8 @@ export interface TargetSummary {
   readonly p50Ms: number | null;
   /** Median of the runs' p99 latencies (ms). */
   readonly p99Ms: number | null;
+  /** Median of the runs' CPU per request of the target's process (microseconds, user+sys). */
+  readonly cpuUsPerReq: number | null;
   /** The runs, in round order. */
   readonly runs: readonly RunRecord[];
 }
@@ -40,6 +42,10 @@ export interface RowRatios {
   readonly throughputVsDirect: number | null;
   /** nutmeg / direct p99 latency. */
   readonly p99VsDirect: number | null;
+  /** nutmeg / nutcracker CPU per request (below 1: nutmeg spends less). */
+  readonly cpu: number | null;
+  /** nutmeg / Deno floor CPU per request (PING rows). */
+  readonly cpuVsFloor: number | null;
 }
 
 /** One row of the report. */
@@ -54,6 +60,10 @@ export interface RowReport {
   readonly unit: string;
   /** Unit of a run's `size`. */
   readonly sizeUnit: string;
+  /** Servers in the pool. */
+  readonly servers: number;
+  /** Targets the load ran against. */
+  readonly targets: readonly Target[];
   /** Per target. */
   readonly results: Readonly<Record<Target, TargetSummary>>;
   /** Ratios. */
@@ -78,22 +88,28 @@ export interface ProxyMemory {
 export interface BigMget {
   /** Keys per MGET. */
   readonly keys: number;
-  /** Mean time per MGET (ms) = 1000 / median throughput, per target. */
+  /** Mean time per MGET (ms) = 1000 / median throughput, per target, on 1-server pools. */
   readonly msPerMget: Readonly<Record<Target, number | null>>;
-  /** nutmeg / direct. */
+  /** The same over 2-server pools (split). */
+  readonly msPerMget2: Readonly<Record<Target, number | null>>;
+  /** nutmeg / direct (1 server). */
   readonly ratioVsDirect: number | null;
-  /** nutcracker / direct. */
+  /** nutcracker / direct (1 server). */
   readonly nutcrackerVsDirect: number | null;
-  /** The target for ratioVsDirect. */
+  /** nutmeg over 2 servers / direct. */
+  readonly ratio2VsDirect: number | null;
+  /** nutcracker over 2 servers / direct. */
+  readonly nutcracker2VsDirect: number | null;
+  /** The target for ratio2VsDirect (ratioVsDirect when the 2-server row is missing). */
   readonly target: number;
-  /** ratioVsDirect <= target, or null when not measured. */
+  /** The ratio <= target, or null when not measured. */
   readonly pass: boolean | null;
 }
 
 /** The whole result (written as JSON). */
 export interface BenchReport {
   /** Shape version. */
-  readonly schema: "nutmeg-bench/1";
+  readonly schema: "nutmeg-bench/2";
   /** "full" or "quick". */
   readonly mode: string;
   /** ISO time of the start. */
@@ -149,11 +165,13 @@ function summarize(runs: readonly RunRecord[]): TargetSummary {
     throughput: round(median(runs.map((r) => r.throughput)), 1),
     p50Ms: round(median(runs.map((r) => r.p50Ms))),
     p99Ms: round(median(runs.map((r) => r.p99Ms))),
+    cpuUsPerReq: round(median(runs.flatMap((r) => r.cpuUsPerReq ?? []))),
     runs: runs.map((r) => ({
       ...r,
       throughput: round(r.throughput, 1) ?? 0,
       p50Ms: round(r.p50Ms) ?? 0,
       p99Ms: round(r.p99Ms) ?? 0,
+      cpuUsPerReq: round(r.cpuUsPerReq),
     })),
   };
 }
@@ -167,36 +185,52 @@ export function rowReport(load: Load, rowId: string, title: string, table: RunTa
   const results = Object.fromEntries(
     TARGETS.map((t) => [t, summarize(byTarget?.get(t) ?? [])]),
   ) as Record<Target, TargetSummary>;
-  const [nm, nc, d] = [results.nutmeg, results.nutcracker, results.direct];
+  const [nm, nc, d, f] = [results.nutmeg, results.nutcracker, results.direct, results.floor];
   return {
     id: rowId,
     title,
     tool: load.tool,
     unit: load.protocol === "memcached" ? "commands/s" : "requests/s",
     sizeUnit: load.sizeUnit,
+    servers: load.servers,
+    targets: load.targets,
     results,
     ratios: {
       throughput: round(ratio(nm.throughput, nc.throughput)),
       p99: round(ratio(nm.p99Ms, nc.p99Ms)),
       throughputVsDirect: round(ratio(nm.throughput, d.throughput)),
       p99VsDirect: round(ratio(nm.p99Ms, d.p99Ms)),
+      cpu: round(ratio(nm.cpuUsPerReq, nc.cpuUsPerReq)),
+      cpuVsFloor: round(ratio(nm.cpuUsPerReq, f.cpuUsPerReq)),
     },
   };
 }
 
-/** The big-MGET summary from its row. */
-export function bigMgetSummary(row: RowReport | undefined): BigMget {
-  const ms = (t: Target) => {
-    const thr = row?.results[t].throughput ?? null;
-    return thr ? round(1000 / thr) : null;
+/** The big-MGET summary from its rows on 1-server and 2-server pools. */
+export function bigMgetSummary(
+  row: RowReport | undefined,
+  row2: RowReport | undefined = undefined,
+): BigMget {
+  const times = (r: RowReport | undefined) => {
+    const ms = (t: Target) => {
+      const thr = r?.results[t].throughput ?? null;
+      return thr ? round(1000 / thr) : null;
+    };
+    return Object.fromEntries(TARGETS.map((t) => [t, ms(t)])) as Record<Target, number | null>;
   };
-  const msPerMget = { nutmeg: ms("nutmeg"), nutcracker: ms("nutcracker"), direct: ms("direct") };
-  const r = round(ratio(msPerMget.nutmeg, msPerMget.direct));
+  const msPerMget = times(row);
+  const msPerMget2 = times(row2);
+  const r1 = round(ratio(msPerMget.nutmeg, msPerMget.direct));
+  const r2 = round(ratio(msPerMget2.nutmeg, msPerMget.direct));
+  const r = r2 ?? r1;
   return {
     keys: BIG_MGET_KEYS,
     msPerMget,
-    ratioVsDirect: r,
+    msPerMget2,
+    ratioVsDirect: r1,
     nutcrackerVsDirect: round(ratio(msPerMget.nutcracker, msPerMget.direct)),
+    ratio2VsDirect: r2,
+    nutcracker2VsDirect: round(ratio(msPerMget2.nutcracker, msPerMget.direct)),
     target: BIG_MGET_TARGET,
     pass: r === null ? null : r <= BIG_MGET_TARGET,
   };
@@ -249,25 +283,36 @@ export function columns(rows: readonly (readonly string[])[]): string {
   ).join("\n");
 }
 
+function us(x: number | null): string {
+  return x === null ? NA : x.toFixed(x >= 100 ? 0 : 1);
+}
+
 function throughputTable(report: BenchReport): string {
   const head = [
     "load",
     "nutmeg/s",
     "nutcracker/s",
-    "direct/s",
+    "dir|floor/s",
     "thr nm/nc",
-    "p50 ms nm|nc|dir",
-    "p99 ms nm|nc|dir",
+    "cpu us/req nm|nc|3rd",
+    "cpu nm/nc",
+    "p50 ms nm|nc|3rd",
+    "p99 ms nm|nc|3rd",
     "p99 nm/nc",
   ];
   const body = report.rows.map((r) => {
-    const { nutmeg: a, nutcracker: b, direct: c } = r.results;
+    const { nutmeg: a, nutcracker: b } = r.results;
+    // The third column: the backend direct, or the Deno floor on PING rows.
+    const c = r.targets.includes("floor") ? r.results.floor : r.results.direct;
+    const mark = r.targets.includes("floor") ? " (floor)" : "";
     return [
       r.title,
       num(a.throughput),
       num(b.throughput),
-      num(c.throughput),
+      num(c.throughput) + mark,
       times(r.ratios.throughput),
+      `${us(a.cpuUsPerReq)} | ${us(b.cpuUsPerReq)} | ${us(c.cpuUsPerReq)}`,
+      times(r.ratios.cpu),
       `${ms(a.p50Ms)} | ${ms(b.p50Ms)} | ${ms(c.p50Ms)}`,
       `${ms(a.p99Ms)} | ${ms(b.p99Ms)} | ${ms(c.p99Ms)}`,
       times(r.ratios.p99),
@@ -305,7 +350,9 @@ function bigMgetLine(report: BenchReport): string {
   const verdict = m.pass === null ? "not measured" : m.pass ? "PASS" : "FAIL";
   return `${m.keys.toLocaleString("en-US")}-key MGET: nutmeg ${ms(m.msPerMget.nutmeg)} ms, ` +
     `nutcracker ${ms(m.msPerMget.nutcracker)} ms, direct ${ms(m.msPerMget.direct)} ms per MGET; ` +
-    `nutmeg/direct ${times(m.ratioVsDirect)} (target <= ${m.target}x): ${verdict}`;
+    `over 2 servers nutmeg ${ms(m.msPerMget2.nutmeg)} ms, nutcracker ` +
+    `${ms(m.msPerMget2.nutcracker)} ms; nutmeg(2 servers)/direct ${times(m.ratio2VsDirect)} ` +
+    `(1 server: ${times(m.ratioVsDirect)}; target <= ${m.target}x): ${verdict}`;
 }
 
 /** The report as text: throughput and latency per load, memory, the big-MGET verdict, errors. */
@@ -318,8 +365,9 @@ export function formatReport(report: BenchReport): string {
     "",
     throughputTable(report),
     "",
-    "thr nm/nc above 1 and p99 nm/nc below 1 favour nutmeg; redis rows count requests " +
-    "(an MGET is one), memcached rows count commands (a multi-get is one).",
+    "thr nm/nc above 1, cpu nm/nc and p99 nm/nc below 1 favour nutmeg; cpu is the serving " +
+    "process's user+sys per request; redis rows count requests (an MGET is one), memcached " +
+    "rows count commands (a multi-get is one). 3rd: direct to the backend, or the Deno floor.",
     "",
     bigMgetLine(report),
     "",

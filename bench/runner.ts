@@ -6,24 +6,26 @@
  *
  * @module
  */
+import { cpuSeconds } from "./cpu.ts";
 import type { Load, LoadContext, Sample } from "./load_types.ts";
 import { sleep } from "./procs.ts";
 import type { RunTable } from "./report.ts";
 import { type Endpoints, type ProxyHandle, type Target, TARGETS } from "./services.ts";
 
 /** Pause between two runs (lets sockets and CPU settle). */
-const PAUSE_MS = 300;
+const PAUSE_MS = 200;
 
-/** Target order of a round (0 = warm-up and first round): TARGETS rotated left by `round`. */
-export function rotation(round: number): Target[] {
-  const n = TARGETS.length;
-  return TARGETS.map((_, i) => TARGETS[(i + round) % n]!);
+/** Target order of a round (0 = warm-up and first round): `targets` rotated left by `round`. */
+export function rotation(round: number, targets: readonly Target[] = TARGETS): Target[] {
+  const n = targets.length;
+  return targets.map((_, i) => targets[(i + round) % n]!);
 }
 
 /** Short text of a sample for progress lines. */
 function describe(samples: ReadonlyMap<string, Sample>): string {
   return [...samples.entries()].map(([id, s]) =>
-    `${id} ${Math.round(s.throughput).toLocaleString("en-US")}/s p99 ${s.p99Ms.toFixed(2)} ms`
+    `${id} ${Math.round(s.throughput).toLocaleString("en-US")}/s p99 ${s.p99Ms.toFixed(2)} ms` +
+    (s.cpuUsPerReq === null ? "" : ` cpu ${s.cpuUsPerReq.toFixed(1)} us/req`)
   ).join(", ");
 }
 
@@ -34,6 +36,7 @@ export class Runner {
   #ctx: LoadContext;
   #endpoints: Map<Target, Endpoints>;
   #proxies: ReadonlyMap<Target, ProxyHandle>;
+  #pidOf: (target: Target, protocol: Load["protocol"]) => number | undefined;
   #errors: string[];
   #sizes = new Map<string, number>();
   #t0: number;
@@ -42,6 +45,7 @@ export class Runner {
   /**
    * @param endpoints targets that passed the check (a target is dropped when its proxy dies)
    * @param proxies running proxies, to notice when one exits
+   * @param pidOf the process serving a target's protocol, whose CPU time is measured
    * @param errors where problems are appended
    * @param t0 performance.now() at the start of the benchmark (for the time budget)
    */
@@ -49,12 +53,14 @@ export class Runner {
     ctx: LoadContext,
     endpoints: Map<Target, Endpoints>,
     proxies: ReadonlyMap<Target, ProxyHandle>,
+    pidOf: (target: Target, protocol: Load["protocol"]) => number | undefined,
     errors: string[],
     t0: number,
   ) {
     this.#ctx = ctx;
     this.#endpoints = endpoints;
     this.#proxies = proxies;
+    this.#pidOf = pidOf;
     this.#errors = errors;
     this.#t0 = t0;
   }
@@ -68,12 +74,29 @@ export class Runner {
   }
 
   /** Runs `load` once on `target`; null (and an error noted) when it fails. */
-  async #runOnce(load: Load, target: Target, size: number, what: string) {
+  async #runOnce(
+    load: Load,
+    target: Target,
+    size: number,
+    what: string,
+  ): Promise<Map<string, Sample> | null> {
     const ep = this.#endpoints.get(target);
     if (!ep) return null;
-    const port = load.protocol === "redis" ? ep.redis : ep.memcached;
+    const port = (load.protocol === "redis" ? ep.redis : ep.memcached)[load.servers];
+    if (port === undefined) return null;
+    const pid = this.#pidOf(target, load.protocol);
     try {
-      const { samples, warnings } = await load.run(this.#ctx, port, size);
+      const cpu0 = pid === undefined ? null : cpuSeconds(pid);
+      const out = await load.run(this.#ctx, port, size);
+      const cpu1 = pid === undefined ? null : cpuSeconds(pid);
+      const warnings = out.warnings;
+      const samples = new Map<string, Sample>();
+      for (const [id, s] of out.samples) {
+        const cpuUsPerReq = cpu0 !== null && cpu1 !== null && s.requests > 0
+          ? ((cpu1 - cpu0) * 1e6) / s.requests
+          : null;
+        samples.set(id, { ...s, cpuUsPerReq });
+      }
       this.#log(`${what} ${load.id} ${target} size ${size}: ${describe(samples)}`);
       for (const w of warnings) this.#errors.push(`${what}: ${load.id} on ${target}: ${w}`);
       return samples;
@@ -99,10 +122,11 @@ export class Runner {
   /** Warm-up round: runs every load once per target and sizes the measured runs from it. */
   async warmUp(loads: readonly Load[]): Promise<void> {
     const s = this.#ctx.settings;
+    if (!s.warmUp) return;
     for (const load of loads) {
       const size = load.warmupSize(s);
       if (size <= 0) continue;
-      for (const target of rotation(0)) {
+      for (const target of rotation(0, load.targets)) {
         const warm = await this.#runOnce(load, target, size, "warm-up");
         this.#sizes.set(`${load.id}/${target}`, load.measuredSize(s, warm ?? new Map()));
       }
@@ -113,21 +137,21 @@ export class Runner {
   async rounds(loads: readonly Load[]): Promise<void> {
     const s = this.#ctx.settings;
     for (let round = 1; round <= s.rounds; round++) {
-      const order = rotation(round - 1);
       for (const load of loads) {
+        const order = rotation(round - 1, load.targets);
         for (const [position, target] of order.entries()) {
           if (this.#elapsed() > s.budgetSeconds) {
             this.#skipped++;
             continue;
           }
-          const size = this.#sizes.get(`${load.id}/${target}`) ?? load.measuredSize(s, new Map());
+          const size = this.#sizes.get(`${load.id}/${target}`) ?? this.#uncalibrated(load);
           const samples = await this.#runOnce(load, target, size, `round ${round}/${s.rounds}`);
           if (!samples) continue;
           for (const [rowId, sample] of samples) {
             this.#record(rowId, target, round, position, sample);
           }
           // Re-size from this (warm) run, so later rounds last about runSeconds too.
-          this.#sizes.set(`${load.id}/${target}`, load.measuredSize(s, samples));
+          if (s.warmUp) this.#sizes.set(`${load.id}/${target}`, load.measuredSize(s, samples));
         }
       }
     }
@@ -136,6 +160,12 @@ export class Runner {
         `time budget of ${s.budgetSeconds} s spent: ${this.#skipped} runs were skipped`,
       );
     }
+  }
+
+  /** Size of a run without calibration (`--quick`): the warm-up size of request-counted loads. */
+  #uncalibrated(load: Load): number {
+    const s = this.#ctx.settings;
+    return load.sizeUnit === "requests" ? load.warmupSize(s) : load.measuredSize(s, new Map());
   }
 
   #record(rowId: string, target: Target, round: number, position: number, s: Sample): void {

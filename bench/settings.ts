@@ -11,6 +11,8 @@ export interface Settings {
   readonly mode: "full" | "quick";
   /** Measured rounds; each round runs every load on every target, order rotated. */
   readonly rounds: number;
+  /** Whether a warm-up round runs first (it also calibrates request counts). */
+  readonly warmUp: boolean;
   /** Target length of one redis-benchmark test (seconds); request counts are calibrated to it. */
   readonly runSeconds: number;
   /** Load generator of the memcached loads: bench/mcload.ts, or memcaslap (`--memcaslap`). */
@@ -25,6 +27,8 @@ export interface Settings {
   readonly minRequests: number;
   /** Upper bound for calibrated request counts (per test). */
   readonly maxRequests: number;
+  /** Upper bound for the connection-churn loads (each request is a new connection). */
+  readonly maxChurnRequests: number;
   /** Bounds for the number of 10,000-key MGETs per run. */
   readonly bigMgetMinReps: number;
   /** Upper bound for the number of 10,000-key MGETs per run. */
@@ -63,42 +67,75 @@ export const MANY_CLIENTS = 500;
 export const PIPELINE = 16;
 /** Keys per MGET in the small-MGET load. */
 export const MGET_KEYS = 10;
+/** Keys per MGET in the larger-MGET load. */
+export const MGET_KEYS_LARGE = 100;
+/** Keys per DEL and per MSET in the split-write loads. */
+export const WRITE_KEYS = 10;
+/** Servers per pool: every proxy runs one redis and one memcached pool of each size. */
+export const POOL_SIZES = [1, 2, 4] as const;
+/** A pool size. */
+export type PoolSize = (typeof POOL_SIZES)[number];
+/** Backends of each kind started (the largest pool). */
+export const BACKENDS = 4;
 /** Threads of the memcached load generator (the machine this was written for has 2 cores). */
 export const MC_LOAD_THREADS = 2;
-/** Target: a 10,000-key MGET through nutmeg takes at most this times direct. */
-export const BIG_MGET_TARGET = 1.5;
+/** Target: a 10,000-key MGET through nutmeg (over 2 servers) takes at most this times direct. */
+export const BIG_MGET_TARGET = 1.3;
 
-/** The full run: 3 rounds, well under 10 minutes on a 2-core machine. */
+/** The full run: 3 rounds, about 10 minutes on a 2-core machine (at most 12). */
 export const FULL: Settings = {
   mode: "full",
   rounds: 3,
-  runSeconds: 4,
+  warmUp: true,
+  runSeconds: 2,
   memcachedTool: "mcload",
-  memcachedSeconds: 4,
+  memcachedSeconds: 2,
   memcachedWarmupSeconds: 1,
-  warmupRequests: { p1: 10_000, p16: 100_000, mget10: 10_000, c500: 10_000, mget10k: 5 },
+  warmupRequests: {
+    p1: 10_000,
+    p16: 100_000,
+    mget10: 10_000,
+    mget100: 3_000,
+    c500: 10_000,
+    mget10k: 5,
+    churn: 3_000,
+  },
   minRequests: 2_000,
   maxRequests: 5_000_000,
+  maxChurnRequests: 20_000,
   bigMgetMinReps: 10,
   bigMgetMaxReps: 2_000,
   idleConnections: 10_000,
   idleBatch: 250,
   runTimeoutSeconds: 30,
-  budgetSeconds: 540,
+  budgetSeconds: 630,
   rssSampleMs: 100,
 };
 
-/** `--quick`: one round of short runs, about a minute. */
+/**
+ * `--quick`: one short round without a warm-up (fixed request counts),
+ * under 2 minutes: to see that everything works, not to compare.
+ */
 export const QUICK: Settings = {
   mode: "quick",
   rounds: 1,
-  runSeconds: 1,
+  warmUp: false,
+  runSeconds: 0.5,
   memcachedTool: "mcload",
-  memcachedSeconds: 2,
+  memcachedSeconds: 1,
   memcachedWarmupSeconds: 0,
-  warmupRequests: { p1: 3_000, p16: 30_000, mget10: 3_000, c500: 3_000, mget10k: 3 },
+  warmupRequests: {
+    p1: 6_000,
+    p16: 60_000,
+    mget10: 4_000,
+    mget100: 1_500,
+    c500: 6_000,
+    mget10k: 3,
+    churn: 1_500,
+  },
   minRequests: 1_000,
   maxRequests: 2_000_000,
+  maxChurnRequests: 5_000,
   bigMgetMinReps: 5,
   bigMgetMaxReps: 500,
   idleConnections: 10_000,
@@ -127,9 +164,8 @@ export const USAGE = `Usage: deno task bench [--quick]
 Benchmarks nutmeg against nutcracker (twemproxy) and direct access to
 redis-server and memcached, all started on free 127.0.0.1 ports.
 
-  --quick      one round of short runs (about a minute) instead of ${FULL.rounds} rounds
+  --quick      one round of short runs (under 2 minutes) instead of ${FULL.rounds} rounds
   --memcaslap  drive the memcached loads with memcaslap instead of bench/mcload.ts
-               (nutmeg refuses memcaslap's keys: they start with control bytes)
   --help       this text
 
 Results: a table on stdout, bench/results/<timestamp>.json,

@@ -462,8 +462,8 @@ function parseSample(sample: string, tags: { T: string; U: string; V: string }):
 /** The table name of a command's words: `get`, or `xinfo|stream` for a subcommand. */
 function nameOf(words: readonly string[]): string {
   const top = words[0]!.toLowerCase();
-  const row = COMMANDS.find((r) => r[0] === top);
-  return row?.[2] === "container" && words.length > 1 ? `${top}|${words[1]!.toLowerCase()}` : top;
+  const spec = COMMAND_TABLE.get(top);
+  return spec?.kind === "container" && words.length > 1 ? `${top}|${words[1]!.toLowerCase()}` : top;
 }
 
 function specOf(words: readonly string[]): CommandSpec | null {
@@ -533,8 +533,16 @@ async function setUp(): Promise<{
 // The command table
 // ---------------------------------------------------------------------------
 
-const SERVED = COMMANDS.filter((r) => ["forward", "together", "split", "broadcast"].includes(r[2]))
-  .map((r) => r[0]);
+/** Every command and subcommand of the table. */
+const ALL_SPECS: readonly CommandSpec[] = COMMAND_TABLE.all.flatMap((s) => [
+  s,
+  ...(s.subcommands?.all ?? []),
+]);
+
+const SERVED = ALL_SPECS.filter((s) =>
+  ["forward", "together", "split", "broadcast"].includes(s.kind)
+)
+  .map((s) => s.name).sort();
 
 Deno.test("every forwarded, split, together and broadcast command has a sample that runs it", () => {
   assert.deepEqual(SERVED.filter((name) => !(name in SAMPLES)), [], "commands without a sample");
@@ -740,8 +748,14 @@ Deno.test("every unsupported command gets the error, never reaches a backend, an
     await using d = await RawClient.connect(port);
     assert.equal(await call(d, "config", "resetstat"), "+OK\r\n");
   }
-  const rows = COMMANDS.filter((r) => r[2] === "unsupported");
+  const specOfRow = (name: string) => ALL_SPECS.find((s) => s.name === name)!;
+  const rows = COMMANDS.filter((r) => specOfRow(r[0]).kind === "unsupported");
   assert.ok(rows.length > 100);
+  const refusal = (name: string) => {
+    const why = specOfRow(name).why;
+    return `-ERR unsupported command '${name}'${why === null ? "" : `: ${why}`}\r\n`;
+  };
+  assert.match(refusal("client|tracking"), /push messages/);
   const cmds = rows.map(([name, arity]) => {
     const words = name.split("|");
     while (words.length < Math.abs(arity)) words.push("{x}k");
@@ -750,11 +764,11 @@ Deno.test("every unsupported command gets the error, never reaches a backend, an
   await using c = await RawClient.connect(proxy.port);
   // One at a time, then all in one write.
   for (const [i, words] of cmds.entries()) {
-    assert.equal(await call(c, ...words), `-ERR unsupported command '${rows[i]![0]}'\r\n`);
+    assert.equal(await call(c, ...words), refusal(rows[i]![0]));
   }
   const all = await exchange(c, concat([...cmds.map(request), request(["ping"])]), cmds.length + 1);
   assert.deepEqual(all, [
-    ...rows.map((r) => `-ERR unsupported command '${r[0]}'\r\n`),
+    ...rows.map((r) => refusal(r[0])),
     "+PONG\r\n",
   ]);
   // Inline too.

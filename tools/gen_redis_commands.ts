@@ -1,14 +1,16 @@
 /**
- * Generates `lib/proto/redis/commands.ts`, the command table, from a real redis-server's
- * `COMMAND INFO` and `COMMAND DOCS` (arity, flags, key specs, docs) and the
- * proxy's policy below (how each command is served). Run it after changing
- * the policy:
+ * Generates `lib/proto/redis/commands.ts`, the facts about every command,
+ * from a real redis-server's `COMMAND INFO` and `COMMAND DOCS` (arity,
+ * flags, key specs, docs). How the proxy serves each command is not decided
+ * here: that is the hand-written table of `lib/proto/redis/policy.ts`.
  *
  * ```sh
- * deno run -A tools/gen_redis_commands.ts [--twemproxy=/path/to/twemproxy.git]
+ * deno run -A tools/gen_redis_commands.ts [--redis-server=/path/to/redis-server] [--twemproxy=/path/to/twemproxy.git]
  * ```
  *
- * It starts `redis-server` itself (on a free loopback port). With
+ * It starts redis-server itself (on a free loopback port) and refuses to
+ * write anything unless that server is {@link PINNED_REDIS_VERSION}, the
+ * version the recorded replies are from. With
  * `--twemproxy`, it also refreshes `testdata/nc_redis_commands.txt`, the
  * command list of twemproxy's `src/proto/nc_redis.c`, which the table test
  * checks against.
@@ -22,58 +24,13 @@ import { startRedis } from "../tests/_support/servers.ts";
 /** Where the table and its test data live. */
 const here = new URL("../lib/proto/redis/", import.meta.url);
 
-// ---------------------------------------------------------------------------
-// Policy: how the proxy serves each command. Everything not listed is
-// `unsupported` (admin, pub/sub, transactions, blocking, keyless scans...).
-// ---------------------------------------------------------------------------
-
-/** One key, forwarded untouched to the server owning it. */
-const FORWARD = `
-append bitcount bitfield bitfield_ro bitpos decr decrby get getbit getdel getex
-getrange getset incr incrby incrbyfloat psetex set setbit setex setnx setrange
-strlen substr
-dump expire expireat expiretime persist pexpire pexpireat pexpiretime pttl
-restore ttl type sort_ro
-object|encoding object|freq object|idletime object|refcount memory|usage
-hdel hexists hget hgetall hincrby hincrbyfloat hkeys hlen hmget hmset
-hrandfield hscan hset hsetnx hstrlen hvals
-lindex linsert llen lpop lpos lpush lpushx lrange lrem lset ltrim rpop rpush
-rpushx
-sadd scard sismember smembers smismember spop srandmember srem sscan
-zadd zcard zcount zincrby zlexcount zmscore zpopmax zpopmin zrandmember zrange
-zrangebylex zrangebyscore zrank zrem zremrangebylex zremrangebyrank
-zremrangebyscore zrevrange zrevrangebylex zrevrangebyscore zrevrank zscan
-zscore
-pfadd
-geoadd geodist geohash geopos geosearch georadius_ro georadiusbymember_ro
-xack xadd xautoclaim xclaim xdel xlen xpending xrange xrevrange xsetid xtrim
-xinfo|consumers xinfo|groups xinfo|stream
-xgroup|create xgroup|createconsumer xgroup|delconsumer xgroup|destroy
-xgroup|setid
-`;
-
-/** Several keys that must all live on one server (else an error). */
-const TOGETHER = `
-rename renamenx copy smove rpoplpush lmove
-sdiff sdiffstore sinter sinterstore sintercard sunion sunionstore
-zdiff zdiffstore zinter zinterstore zintercard zunion zunionstore zrangestore
-lmpop zmpop pfcount pfmerge bitop lcs msetnx
-sort georadius georadiusbymember geosearchstore
-eval evalsha eval_ro evalsha_ro fcall fcall_ro
-`;
-
-/** Split per server, replies merged (see merge.ts). */
-const SPLIT = `mget del unlink exists touch mset`;
-
-/** Answered by the proxy (see local.ts). */
-const LOCAL = `
-ping echo quit select auth hello info reset
-client|setname client|getname client|id client|info client|setinfo
-command|count command|info command|docs command|list
-`;
-
-/** Sent to every server, replies merged (see merge.ts). */
-const BROADCAST = `dbsize script|load script|exists script|flush`;
+/**
+ * The redis-server version the table and the recorded replies
+ * (`testdata/redis_<version>_replies.json`) are pinned to. The generator
+ * refuses any other version: moving to another Redis means re-recording the
+ * replies with `capture_redis_replies.ts` too, and then changing this line.
+ */
+export const PINNED_REDIS_VERSION = "7.0.15";
 
 /**
  * Commands newer than the redis-server the table is generated from, added
@@ -94,22 +51,6 @@ const EXTRA:
   ];
 
 // ---------------------------------------------------------------------------
-
-function words(s: string): Set<string> {
-  return new Set(s.split(/\s+/).filter((w) => w.length > 0));
-}
-
-type Kind = "forward" | "together" | "split" | "local" | "broadcast" | "unsupported" | "container";
-
-function kindOf(name: string, isContainer: boolean): Kind {
-  if (isContainer) return "container";
-  if (words(FORWARD).has(name)) return "forward";
-  if (words(TOGETHER).has(name)) return "together";
-  if (words(SPLIT).has(name)) return "split";
-  if (words(LOCAL).has(name)) return "local";
-  if (words(BROADCAST).has(name)) return "broadcast";
-  return "unsupported";
-}
 
 function str(v: RespValue | undefined): string {
   if (typeof v === "string") return v;
@@ -178,15 +119,14 @@ function keySpecs(name: string, specs: RespValue[]): string {
   return out.join(";");
 }
 
-type Row = [string, number, Kind, string, string, string, string, string, string, string, string];
+type Row = [string, number, string, string, string, string, string, string, string, string];
 
-function rowFrom(info: RespValue[], docs: Map<string, RespValue>, isContainer: boolean): Row {
+function rowFrom(info: RespValue[], docs: Map<string, RespValue>): Row {
   const name = str(info[0]);
   const d = docs;
   return [
     name,
     num(info[1]),
-    kindOf(name, isContainer),
     keySpecs(name, arr(info[8])),
     arr(info[2]).map(str).join(" "),
     `${num(info[3])} ${num(info[4])} ${num(info[5])}`,
@@ -200,8 +140,18 @@ function rowFrom(info: RespValue[], docs: Map<string, RespValue>, isContainer: b
 
 async function main(): Promise<void> {
   const twemproxy = Deno.args.find((a) => a.startsWith("--twemproxy="))?.slice(12);
-  await using server = await startRedis();
+  const binary = Deno.args.find((a) => a.startsWith("--redis-server="))?.slice(15);
+  await using server = await startRedis(undefined, [], binary);
   const version = await redisVersion(server.port);
+  if (version !== PINNED_REDIS_VERSION) {
+    throw new Error(
+      `Cannot generate commands.ts: ${binary ?? "redis-server"} is ${version}, the table ` +
+        `and testdata/redis_${PINNED_REDIS_VERSION}_replies.json are pinned to ` +
+        `${PINNED_REDIS_VERSION}. Pass --redis-server=/path/to/redis-server-${PINNED_REDIS_VERSION}, ` +
+        `or move the pin: re-record the replies with tools/capture_redis_replies.ts, then change ` +
+        `PINNED_REDIS_VERSION in tools/gen_redis_commands.ts.`,
+    );
+  }
   const conn = await Connection.open(server.port);
   const info = arr(await conn.call(["COMMAND", "INFO"]));
   const docsAll = fields(await conn.call(["COMMAND", "DOCS"]));
@@ -213,11 +163,11 @@ async function main(): Promise<void> {
     const name = str(e[0]);
     const d = fields(docsAll.get(name));
     const subs = arr(e[9]);
-    rows.push(rowFrom(e, d, subs.length > 0));
+    rows.push(rowFrom(e, d));
     const subDocs = d.has("subcommands") ? fields(d.get("subcommands")) : new Map();
     for (const s of subs) {
       const se = arr(s);
-      rows.push(rowFrom(se, fields(subDocs.get(str(se[0]))), false));
+      rows.push(rowFrom(se, fields(subDocs.get(str(se[0])))));
     }
   }
   for (const [name, arity, flags, acl, group, since, summary, complexity] of EXTRA) {
@@ -225,7 +175,6 @@ async function main(): Promise<void> {
     rows.push([
       name,
       arity,
-      kindOf(name, false),
       "",
       flags,
       "0 0 0",
@@ -238,52 +187,29 @@ async function main(): Promise<void> {
   }
   rows.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
 
-  // Every policy name must be a real command.
-  const known = new Set(rows.map((r) => r[0]));
-  for (const list of [FORWARD, TOGETHER, SPLIT, LOCAL, BROADCAST]) {
-    for (const w of words(list)) if (!known.has(w)) throw new Error(`policy names unknown ${w}`);
-  }
-  // A forwarded command has exactly one key at a fixed position.
-  for (const r of rows) {
-    if (r[2] === "forward" && !/^\d+$/.test(r[3])) {
-      throw new Error(`${r[0]} is forward but its keys are ${r[3]}`);
-    }
-  }
-
   const lines = rows.map((r) => `  ${JSON.stringify(r)},`).join("\n");
   const text = `// deno-fmt-ignore-file
 /**
- * The command table: every command of redis-server ${version} (and
- * subcommands as \`container|sub\`), with Redis's arity, flags, key specs
- * and docs, and how the proxy serves it. The single source of truth for
- * command names, arity checks, key positions, COMMAND replies and policy.
+ * The facts about every command of redis-server ${version} (and
+ * subcommands as \`container|sub\`): Redis's arity, flags, key specs and
+ * docs. The single source of truth for command names, arity checks, key
+ * positions and COMMAND replies. How the proxy serves each command is not
+ * here: that is the hand-written table of \`policy.ts\`.
  *
- * GENERATED by \`tools/gen_redis_commands.ts\` from a real redis-server; the policy
- * (the \`kind\` column) is set there. Do not edit by hand: change the
- * generator and run it again.
+ * GENERATED by \`tools/gen_redis_commands.ts\` from redis-server ${version}
+ * (the version the recorded replies are pinned to). Do not edit by hand.
  *
- * Columns: name, arity (negative = at least), kind, key specs (see
+ * Columns: name, arity (negative = at least), key specs (see
  * \`command_spec.ts\`), flags, legacy first/last/step, ACL categories,
  * group, since, summary, complexity.
  *
  * @module
  */
 
-/** How the proxy serves a command. */
-export type CommandKind =
-  | "forward"
-  | "together"
-  | "split"
-  | "local"
-  | "broadcast"
-  | "unsupported"
-  | "container";
-
 /** One row of {@link COMMANDS}. */
 export type CommandRow = readonly [
   name: string,
   arity: number,
-  kind: CommandKind,
   keys: string,
   flags: string,
   firstLastStep: string,

@@ -11,7 +11,7 @@ import { usage } from "./usage.ts";
 import { VERSION, VERSION_LINE } from "./version.ts";
 import { removePidFile, writePidFile } from "./pid_file.ts";
 import { ConfigError } from "../config/errors.ts";
-import { loadConfig } from "../config/load.ts";
+import { loadConfigBytes } from "../config/load.ts";
 import type { Config } from "../config/types.ts";
 import { describeStats } from "../stats/metrics.ts";
 import { logger } from "../log/default_logger.ts";
@@ -42,10 +42,16 @@ export function testConfLine(file: string, ok: boolean): string {
   return `nutcracker: configuration file '${file}' syntax is ${ok ? "ok" : "invalid"}\n`;
 }
 
+/** The configuration and the bytes it was read from. */
+interface Loaded {
+  readonly config: Config;
+  readonly bytes: Uint8Array;
+}
+
 /** Loads the configuration, or prints why not (and the `-t` "invalid" line) and returns null. */
-async function load(file: string, io: CliIo): Promise<Config | null> {
+async function load(file: string, io: CliIo): Promise<Loaded | null> {
   try {
-    return await loadConfig(file);
+    return await loadConfigBytes(file);
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     io.write(`${e.message}\n`);
@@ -115,8 +121,8 @@ async function run(options: RunOptions, io: CliIo): Promise<number> {
     return 1;
   }
   try {
-    const config = await load(options.confFile, io);
-    if (config === null) {
+    const loaded = await load(options.confFile, io);
+    if (loaded === null) {
       reportReady(`configuration file '${options.confFile}' syntax is invalid`);
       return 1;
     }
@@ -129,14 +135,14 @@ async function run(options: RunOptions, io: CliIo): Promise<number> {
         return 1;
       }
     }
-    return await serve(config, options, io);
+    return await serve(loaded, options, io);
   } finally {
     logger.close();
   }
 }
 
 /** Runs the proxy with the log signals wired, then removes the pid file. */
-async function serve(config: Config, options: RunOptions, io: CliIo): Promise<number> {
+async function serve(loaded: Loaded, options: RunOptions, io: CliIo): Promise<number> {
   const disposeSignals = installLogSignals(logger);
   const restoreSigusr2 = onSigusr2(() => logger.info("signal SIGUSR2 received, ignored"));
   logger.always(
@@ -145,7 +151,10 @@ async function serve(config: Config, options: RunOptions, io: CliIo): Promise<nu
   const guard = inspectorGuard();
   if (guard !== null && !guard.shut) logger.warn(guard.why);
   try {
-    return await runProxy(config, {
+    return await runProxy(loaded.config, {
+      confFile: options.confFile,
+      configBytes: loaded.bytes,
+      watch: options.watch,
       chunk: options.mbufSize,
       statsAddr: options.statsAddr,
       statsPort: options.statsPort,

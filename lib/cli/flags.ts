@@ -30,6 +30,7 @@ export const DEFAULT_RUN_OPTIONS: RunOptions = Object.freeze({
   pidFile: null,
   mbufSize: 16384,
   daemonize: false,
+  watch: false,
 });
 
 /** What the command line asks for. */
@@ -50,8 +51,8 @@ type Kind = "switch" | "number" | "file" | "string";
 
 /** One row of {@link FLAGS}. */
 export interface FlagDef {
-  /** The letter, e.g. `v`. */
-  readonly short: string;
+  /** The letter, e.g. `v`; null for nutmeg's long-only flags (nutcracker's letters stay its own). */
+  readonly short: string | null;
   /** The long name, e.g. `verbose`. */
   readonly long: string;
   readonly kind: Kind;
@@ -123,6 +124,12 @@ export const FLAGS: readonly FlagDef[] = [
     max: MBUF_SIZE_MAX,
     help: `set size of mbuf chunk in bytes (default: ${DEFAULT_RUN_OPTIONS.mbufSize} bytes)`,
   },
+  {
+    short: null,
+    long: "watch",
+    kind: "switch",
+    help: "reload the configuration when the file changes (default: off)",
+  },
 ];
 
 /** A bad command line; the message is one line naming the flag and what it takes. */
@@ -135,7 +142,7 @@ export class UsageError extends TypeError {
 }
 
 function label(def: FlagDef): string {
-  return `-${def.short} (--${def.long})`;
+  return def.short === null ? `--${def.long}` : `-${def.short} (--${def.long})`;
 }
 
 function takes(def: FlagDef): string {
@@ -240,9 +247,10 @@ function normalize(args: readonly string[]): string[] {
  * ```
  */
 export function parseFlags(args: readonly string[]): CliFlags {
-  const options: Record<string, { type: "boolean" | "string"; short: string }> = {};
+  const options: Record<string, { type: "boolean" | "string"; short?: string }> = {};
   for (const f of FLAGS) {
-    options[f.long] = { type: f.kind === "switch" ? "boolean" : "string", short: f.short };
+    const type = f.kind === "switch" ? "boolean" : "string";
+    options[f.long] = f.short === null ? { type } : { type, short: f.short };
   }
   const { tokens } = parseArgs({
     args: normalize(args),
@@ -317,6 +325,7 @@ export function parseFlags(args: readonly string[]): CliFlags {
       pidFile: file("pid-file", d.pidFile),
       mbufSize: number("mbuf-size", d.mbufSize),
       daemonize: switches.has("daemonize"),
+      watch: switches.has("watch"),
     },
   };
 }

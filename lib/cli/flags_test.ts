@@ -18,6 +18,7 @@ Deno.test("parseFlags() applies nutmeg's defaults", () => {
       pidFile: null,
       mbufSize: 16384,
       daemonize: false,
+      watch: false,
     },
   });
   assert.deepEqual(flags.options, DEFAULT_RUN_OPTIONS);
@@ -64,6 +65,7 @@ Deno.test("parseFlags() reads values the ways getopt_long does", () => {
     pidFile: "n.pid",
     mbufSize: 512,
     daemonize: true,
+    watch: false,
   });
   assert.equal(parseFlags(["--conf-file=a.yml", "--conf-file", "b.yml"]).options.confFile, "b.yml");
   assert.equal(parseFlags(["-c", "-weird.yml"]).options.confFile, "-weird.yml");
@@ -153,9 +155,18 @@ Deno.test("parseFlags() refuses bad flags in one line naming the flag and what i
   }
 });
 
+Deno.test("--watch is long only, off by default, and takes no value", () => {
+  assert.equal(parseFlags([]).options.watch, false);
+  assert.equal(parseFlags(["--watch"]).options.watch, true);
+  assert.equal(parseFlags(["--wat"]).options.watch, true);
+  assert.throws(() => parseFlags(["--watch=1"]), /--watch takes no value/);
+  assert.throws(() => parseFlags(["-w"]), /invalid option '-w'/);
+  assert.equal(FLAGS.find((f) => f.long === "watch")?.short, null);
+});
+
 Deno.test("FLAGS has nutcracker's letters and long names", () => {
   assert.deepEqual(
-    FLAGS.map((f) => `${f.short}:${f.long}`),
+    FLAGS.filter((f) => f.short !== null).map((f) => `${f.short}:${f.long}`),
     [
       "h:help",
       "V:version",

@@ -18,4 +18,6 @@ export interface RunOptions {
   readonly mbufSize: number;
   /** -d */
   readonly daemonize: boolean;
+  /** --watch: reload when the configuration file changes. */
+  readonly watch: boolean;
 }

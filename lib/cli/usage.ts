@@ -26,7 +26,8 @@ export function usage(program = "nutmeg"): string {
   lines.push("", "Options:");
   for (const f of FLAGS) {
     const arg = f.kind === "switch" ? "" : f.kind === "number" ? "=N" : "=S";
-    lines.push(`  -${f.short}, --${f.long}${arg}`.padEnd(25) + `: ${f.help}`);
+    const letter = f.short === null ? "    " : `-${f.short}, `;
+    lines.push(`  ${letter}--${f.long}${arg}`.padEnd(25) + `: ${f.help}`);
   }
   return lines.join("\n") + "\n\n";
 }

@@ -24,7 +24,12 @@ Deno.test("usage() follows nutcracker's layout with nutmeg's name and defaults",
     ),
   );
   assert.ok(text.includes("  -p, --pid-file=S       : set pid file (default: off)\n"));
-  assert.ok(text.endsWith("(default: 16384 bytes)\n\n"));
+  assert.ok(text.includes("(default: 16384 bytes)\n"));
+  assert.ok(
+    text.endsWith(
+      "      --watch            : reload the configuration when the file changes (default: off)\n\n",
+    ),
+  );
 });
 
 Deno.test("VERSION comes from deno.json", () => {

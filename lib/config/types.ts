@@ -6,7 +6,7 @@
  * @module
  */
 import type { HashName } from "../hash/types.ts";
-import type { DistributionName } from "../dist/types.ts";
+import type { DistributionName } from "../placement/types.ts";
 
 /** Where a pool listens, or where a server is. */
 export type Address =

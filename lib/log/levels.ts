@@ -48,6 +48,37 @@ export const LogLevel = {
   PVERB: 11,
 } as const;
 
+/** EMERG (0), for code that logs at a fixed level: twemproxy's `LOG_EMERG`. */
+export const LOG_EMERG = LogLevel.EMERG;
+/** ALERT (1). */
+export const LOG_ALERT = LogLevel.ALERT;
+/** CRIT (2). */
+export const LOG_CRIT = LogLevel.CRIT;
+/** ERR (3). */
+export const LOG_ERR = LogLevel.ERR;
+/** WARN (4). */
+export const LOG_WARN = LogLevel.WARN;
+/** NOTICE (5). */
+export const LOG_NOTICE = LogLevel.NOTICE;
+/** INFO (6). */
+export const LOG_INFO = LogLevel.INFO;
+/** DEBUG (7). */
+export const LOG_DEBUG = LogLevel.DEBUG;
+/** VERB (8). */
+export const LOG_VERB = LogLevel.VERB;
+/** VVERB (9). */
+export const LOG_VVERB = LogLevel.VVERB;
+/** VVVERB (10). */
+export const LOG_VVVERB = LogLevel.VVVERB;
+/** PVERB (11). */
+export const LOG_PVERB = LogLevel.PVERB;
+
+/**
+ * Where code that does not own the logger sends a line: `level` is one of
+ * the levels above (the receiver drops lines above its level).
+ */
+export type LogFn = (level: number, message: string) => void;
+
 /** The lowest level. */
 export const LOG_LEVEL_MIN = LogLevel.EMERG;
 /** The highest level. */

@@ -28,6 +28,7 @@ import { type ByteConsumer, InStream } from "./in_stream.ts";
 import { OutStream } from "./out_stream.ts";
 import { NO_SERVER, reasonOf } from "./reason.ts";
 import { type ReplyTarget, Request } from "./request.ts";
+import { LOG_INFO, LOG_VERB } from "../log/levels.ts";
 
 /** Per-client bounds. */
 export interface ClientLimits {
@@ -52,17 +53,17 @@ export interface ClientPool {
   readonly chunk: number;
   /** Server index owning the key `buf[start, end)`, or -1 when none is live. */
   serverOf(buf: Uint8Array, start: number, end: number): number;
-  /** Queues `buf[start, end)` for server `index` on behalf of `req`. */
-  send(index: number, req: Request, buf: Uint8Array, start: number, end: number): void;
+  /**
+   * Queues `buf[start, end)` for server `index` on behalf of `req`, on a
+   * connection of connection set `set` ({@link ClientState.connSet}).
+   */
+  send(index: number, req: Request, buf: Uint8Array, start: number, end: number, set: number): void;
   /** The connection is gone. */
   clientClosed(client: ClientConn): void;
   log(level: number, message: string): void;
   /** The log level in force (checked before building per-request messages). */
   logLevel(): number;
 }
-
-const LOG_INFO = 6;
-const LOG_VERB = 8;
 
 /** A client connection of a pool. */
 export class ClientConn implements ByteConsumer, RequestSink, ReplyTarget {
@@ -197,10 +198,7 @@ export class ClientConn implements ByteConsumer, RequestSink, ReplyTarget {
       this.#out.append(reply);
       return;
     }
-    const req = new Request(this, 0, null, 0);
-    req.reply = reply;
-    req.done = true;
-    this.#queue.push(req);
+    this.#queue.push(Request.local(this, reply));
   }
 
   /** Forwards `buf[start, end)` to the server owning the key. */
@@ -212,8 +210,7 @@ export class ClientConn implements ByteConsumer, RequestSink, ReplyTarget {
     keyEnd: number,
     flags = 0,
   ): void {
-    const req = new Request(this, flags, null, 0);
-    req.start = this.#now;
+    const req = Request.forward(this, flags, this.#now);
     this.#queue.push(req);
     const server = this.#pool.serverOf(buf, keyStart, keyEnd);
     if (this.#pool.logLevel() >= LOG_VERB) {
@@ -229,7 +226,7 @@ export class ClientConn implements ByteConsumer, RequestSink, ReplyTarget {
       req.fail(this.#protocol.errorReply(NO_SERVER));
       return;
     }
-    this.#pool.send(server, req, buf, start, end);
+    this.#pool.send(server, req, buf, start, end, this.#state.connSet);
   }
 
   /** Server index owning a key. */
@@ -239,12 +236,8 @@ export class ClientConn implements ByteConsumer, RequestSink, ReplyTarget {
 
   /** Sends each fragment to its server; merges once all answered. */
   fanOut(fragments: readonly Fragment[], merge: Merger): void {
-    const parent = new Request(this, 0, null, 0);
     const n = fragments.length;
-    parent.pending = n;
-    parent.parts = new Array<Uint8Array>(n);
-    parent.merge = merge;
-    parent.start = this.#now;
+    const parent = Request.split(this, n, merge, this.#now);
     this.#queue.push(parent);
     if (this.#pool.logLevel() >= LOG_VERB) {
       this.#pool.log(
@@ -259,15 +252,15 @@ export class ClientConn implements ByteConsumer, RequestSink, ReplyTarget {
       return;
     }
     this.#pool.stats.fragments += n;
+    const set = this.#state.connSet;
     for (let i = 0; i < n; i++) {
       const frag = fragments[i]!;
-      const child = new Request(null, 0, parent, i);
-      child.start = this.#now;
+      const child = Request.fragment(parent, i);
       if (frag.server < 0 || frag.server >= this.#pool.serverCount) {
         this.#pool.stats.forward_error++;
         child.fail(this.#protocol.errorReply(NO_SERVER));
       } else {
-        this.#pool.send(frag.server, child, frag.bytes, 0, frag.bytes.length);
+        this.#pool.send(frag.server, child, frag.bytes, 0, frag.bytes.length, set);
       }
     }
   }
@@ -290,8 +283,8 @@ export class ClientConn implements ByteConsumer, RequestSink, ReplyTarget {
   /** A request is done with `reply` (null: nothing to send). */
   complete(req: Request, reply: Uint8Array | null): void {
     if (this.#closed) return;
-    if (req.parts !== null && req.start > 0) {
-      this.#pool.latency.record(performance.now() - req.start);
+    if (req.parts !== null && req.readAt > 0) {
+      this.#pool.latency.record(performance.now() - req.readAt);
     }
     if (this.#queue.peek() === req) {
       this.#queue.shift();

@@ -73,11 +73,6 @@ export class InStream {
     this.buf = new Uint8Array(this.#readSize);
   }
 
-  /** Bytes read and not yet consumed. */
-  get buffered(): number {
-    return this.end - this.start;
-  }
-
   /**
    * Reads until EOF, feeding `consumer`. Resolves at EOF or after
    * {@link cancel}, rejects on a read error (reset, or the connection closed

@@ -8,16 +8,16 @@
  */
 import type { Address } from "../config/types.ts";
 import { reasonOf } from "./reason.ts";
+import { LOG_ERR, type LogFn } from "../log/levels.ts";
 
 /** How long to wait after a failed accept (e.g. EMFILE) before trying again. */
 const ACCEPT_RETRY_MS = 50;
-const LOG_ERR = 3;
 
 /** A listening socket and its accept loop. */
 export class Listener {
   readonly #address: Address;
   readonly #onConn: (conn: Deno.Conn) => void;
-  readonly #log: (level: number, message: string) => void;
+  readonly #log: LogFn;
   #listener: Deno.Listener | null = null;
   #loop: Promise<void> | null = null;
   #closed = false;
@@ -25,7 +25,7 @@ export class Listener {
   constructor(
     address: Address,
     onConn: (conn: Deno.Conn) => void,
-    log: (level: number, message: string) => void,
+    log: LogFn,
   ) {
     this.#address = address;
     this.#onConn = onConn;

@@ -69,11 +69,6 @@ export class OutStream {
     return this.#len + this.#inFlight;
   }
 
-  /** Whether a write failed (the connection is gone). */
-  get failed(): boolean {
-    return this.#failed;
-  }
-
   /** Appends a copy of `src[start, end)`. */
   append(src: Uint8Array, start = 0, end = src.length): void {
     if (this.#failed) return;
@@ -83,11 +78,6 @@ export class OutStream {
     this.#buf.set(start === 0 && end === src.length ? src : src.subarray(start, end), this.#len);
     this.#len += n;
     this.#schedule();
-  }
-
-  /** Flushes at once instead of at the end of the turn (used before closing). */
-  flushNow(): void {
-    this.#flush();
   }
 
   /** Releases the writer; unsent bytes are dropped. Does not close the stream. */

@@ -3,15 +3,14 @@
  * `SERVER_ERROR `, worded like strerror() as twemproxy does
  * (`Connection refused`, `Connection reset by peer`, `Connection timed out`).
  *
+ * The fixed reasons (timeout, closed by server, no live server) are defined
+ * in `lib/proto/reasons.ts`, where protocols can use them too.
+ *
  * @module
  */
+import { TIMED_OUT } from "../proto/reasons.ts";
 
-/** Reason for a request that got no reply within the pool's `timeout`. */
-export const TIMED_OUT = "Connection timed out";
-/** Reason when the server closed the connection with requests pending. */
-export const CLOSED_BY_SERVER = "Connection closed by server";
-/** Reason when no server of the pool is live (all ejected). */
-export const NO_SERVER = "Host is down";
+export { CLOSED_BY_SERVER, NO_SERVER, TIMED_OUT } from "../proto/reasons.ts";
 
 /** The strerror-like reason for `err`. */
 export function reasonOf(err: unknown): string {

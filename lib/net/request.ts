@@ -41,14 +41,62 @@ export class Request {
   size = 0;
   /** When the request times out (ms, performance.now() clock); 0 = never. */
   deadline = 0;
-  /** When the proxy read the request (ms, performance.now() clock); 0 = internal. */
-  start = 0;
+  /** When the proxy read the request (ms, performance.now() clock); 0 = internal or local. */
+  readAt = 0;
 
-  constructor(target: ReplyTarget | null, flags: number, parent: Request | null, index: number) {
+  private constructor(
+    target: ReplyTarget | null,
+    flags: number,
+    parent: Request | null,
+    index: number,
+  ) {
     this.target = target;
     this.flags = flags;
     this.parent = parent;
     this.index = index;
+  }
+
+  /** A reply the proxy gives itself, already done, waiting for its turn in `target`'s queue. */
+  static local(target: ReplyTarget, reply: Uint8Array): Request {
+    const req = new Request(target, 0, null, 0);
+    req.reply = reply;
+    req.done = true;
+    return req;
+  }
+
+  /** A request read at `readAt` and forwarded whole to one server ({@link ForwardFlags} `flags`). */
+  static forward(target: ReplyTarget, flags: number, readAt: number): Request {
+    const req = new Request(target, flags, null, 0);
+    req.readAt = readAt;
+    return req;
+  }
+
+  /**
+   * A request read at `readAt` and split into `count` fragments; `merge`
+   * builds its reply from theirs, in fragment order.
+   */
+  static split(target: ReplyTarget, count: number, merge: Merger, readAt: number): Request {
+    const req = new Request(target, 0, null, 0);
+    req.pending = count;
+    req.parts = new Array<Uint8Array>(count);
+    req.merge = merge;
+    req.readAt = readAt;
+    return req;
+  }
+
+  /** Fragment `index` of the split request `parent`. */
+  static fragment(parent: Request, index: number): Request {
+    const req = new Request(null, 0, parent, index);
+    req.readAt = parent.readAt;
+    return req;
+  }
+
+  /**
+   * A request the proxy sends for itself (the backend handshake): nobody is
+   * owed its reply. `step` is its place in the handshake (kept in `index`).
+   */
+  static internal(step = 0): Request {
+    return new Request(null, 0, null, step);
   }
 
   /** The server's response is `buf[start, end)`. */

@@ -21,6 +21,7 @@ import { type ByteConsumer, InStream } from "./in_stream.ts";
 import { OutStream } from "./out_stream.ts";
 import { CLOSED_BY_SERVER, reasonOf, TIMED_OUT } from "./reason.ts";
 import { Request } from "./request.ts";
+import { LOG_INFO, LOG_WARN, type LogFn } from "../log/levels.ts";
 
 /** What a server connection reports to the server it belongs to. */
 export interface Backend {
@@ -47,18 +48,17 @@ export interface ServerConnOptions {
   /** Request-to-response latency seen by the pool's clients. */
   readonly poolLatency: Histogram;
   /** Called with a line for the log at the given level. */
-  readonly log: (level: number, message: string) => void;
+  readonly log: LogFn;
 }
 
-/** Log levels used here (twemproxy's numbers). */
-const LOG_WARN = 4;
-const LOG_INFO = 6;
 /** Why a drained connection closed once its last reply was delivered. */
 const DRAINED = "drained after a reload";
 
 /** A connection to one backend server. */
 export class ServerConn implements ByteConsumer {
   readonly readGate = null;
+  /** The protocol's connection set this connection belongs to ({@link Protocol.connSets}). */
+  readonly set: number;
   #backend: Backend;
   #opts: ServerConnOptions;
   #parser: ResponseParser;
@@ -77,14 +77,22 @@ export class ServerConn implements ByteConsumer {
   /** Set by {@link drain}: resolves the drain once the connection is closed. */
   #onDrained: (() => void) | null = null;
 
-  constructor(backend: Backend, opts: ServerConnOptions) {
+  /**
+   * Opens a connection of connection set `set` (0 unless the protocol keeps
+   * several) and queues the protocol's handshake for that set first.
+   */
+  constructor(backend: Backend, opts: ServerConnOptions, set = 0) {
     this.#backend = backend;
     this.#opts = opts;
+    this.set = set;
     this.#parser = opts.protocol.newResponseParser();
     this.#out = new OutStream((err) => this.#close(reasonOf(err), true), null);
     this.#out.onFlush = () => this.#flushed();
-    for (const bytes of opts.protocol.handshake()) {
-      this.#enqueue(new Request(null, 0, null, 0), bytes, 0, bytes.length);
+    const handshake = opts.protocol.handshake(set);
+    for (let step = 0; step < handshake.length; step++) {
+      const bytes = handshake[step]!;
+      // A handshake request: owed to nobody; its index is the step.
+      this.#enqueue(Request.internal(step), bytes, 0, bytes.length);
     }
     this.#open();
   }
@@ -240,21 +248,24 @@ export class ServerConn implements ByteConsumer {
       stats.out_queue_bytes -= req.size;
       responded = true;
       if (req.target === null && req.parent === null) {
-        if (parser.isError) {
-          const text = new TextDecoder().decode(buf.subarray(start, end)).trim();
-          // A backend that has no password takes no AUTH: not a failure
-          // (Redis 6+: "...called without any password configured...",
-          // older: "...no password is set").
-          if (!/without any password configured|no password is set/.test(text)) {
-            this.#close(`handshake failed: ${text}`, true);
-            return;
-          }
+        // A handshake reply: the protocol judges it.
+        const failure = this.#opts.protocol.handshakeFailure(
+          this.set,
+          req.index,
+          buf,
+          start,
+          end,
+          parser.isError,
+        );
+        if (failure !== null) {
+          this.#close(failure, true);
+          return;
         }
         continue;
       }
-      if (req.start > 0) {
-        latency.record(now - req.start);
-        if (req.parent === null) poolLatency.record(now - req.start);
+      if (req.readAt > 0) {
+        latency.record(now - req.readAt);
+        if (req.parent === null) poolLatency.record(now - req.readAt);
       }
       req.respond(buf, start, end);
     }

@@ -11,8 +11,8 @@
  */
 import type { Address, PoolConfig, ServerConfig } from "../config/types.ts";
 import { HASHES, KeyHasher } from "../hash/mod.ts";
-import { DISTRIBUTIONS } from "../dist/mod.ts";
-import type { Distribution } from "../dist/types.ts";
+import { DISTRIBUTIONS } from "../placement/mod.ts";
+import type { Distribution } from "../placement/types.ts";
 import type { Protocol } from "../proto/types.ts";
 import { newPoolStats, type PoolStats } from "../stats/metrics.ts";
 import { Histogram } from "../stats/histogram.ts";
@@ -20,6 +20,7 @@ import { ClientConn, type ClientLimits, type ClientPool } from "../net/client_co
 import type { Request } from "../net/request.ts";
 import type { ServerConnOptions } from "../net/server_conn.ts";
 import { Server, type ServerOwner } from "./server.ts";
+import { LOG_INFO, LOG_NOTICE } from "../log/levels.ts";
 
 /** Process-wide connection counters, shared by the pools of one worker. */
 export interface ConnectionCounters {
@@ -39,12 +40,10 @@ export interface PoolEnv {
   logLevel(): number;
 }
 
-const LOG_NOTICE = 5;
 /** The reason in the error reply to requests still owed at shutdown. */
 const SHUTTING_DOWN = "Proxy is shutting down";
 /** How long shutdown waits for those error replies to be written (a client may not read). */
 const FLUSH_MS = 250;
-const LOG_INFO = 6;
 
 /** One pool of servers behind one listen address. */
 export class Pool implements ClientPool, ServerOwner {
@@ -234,9 +233,9 @@ export class Pool implements ClientPool, ServerOwner {
     return this.#dist.pick(this.#hasher.hash(buf, start, end));
   }
 
-  /** Queues a request on server `index`. */
-  send(index: number, req: Request, buf: Uint8Array, start: number, end: number): void {
-    this.servers[index]!.send(req, buf, start, end);
+  /** Queues a request on server `index`, on a connection of connection set `set`. */
+  send(index: number, req: Request, buf: Uint8Array, start: number, end: number, set = 0): void {
+    this.servers[index]!.send(req, buf, start, end, set);
   }
 
   // ---- clients ----------------------------------------------------------

@@ -1,9 +1,13 @@
 /**
  * A backend server of a pool: its address, its stats, its connections
- * (`server_connections` of them, opened on demand, requests spread over
- * them), and the failure count that drives auto-ejection. A server kept by
- * a reload (same name and address) hands its counters, failure state and
- * connections to its successor in the next pool generation.
+ * (`server_connections` of them per connection set in use, opened on
+ * demand, requests spread over them), and the failure count that drives
+ * auto-ejection. The protocol may keep several sets of connections apart
+ * (Redis: RESP2 and RESP3 connections); set 0 is the one every pool uses,
+ * the others are made on a client's first request that needs them. A
+ * server kept by a reload (same name and address) hands its counters,
+ * failure state and connections to its successor in the next pool
+ * generation.
  *
  * @module
  */
@@ -36,8 +40,10 @@ export class Server implements Backend {
   /** Ejected until this time (ms since the epoch); 0 = live. */
   retryAt = 0;
   readonly #owner: ServerOwner;
-  readonly #conns: (ServerConn | null)[];
-  #next = 0;
+  /** The connections of each connection set; sets other than 0 made on demand. */
+  readonly #sets: ((ServerConn | null)[] | undefined)[];
+  /** Round-robin position in each set. */
+  readonly #next: number[];
 
   /**
    * `previous`: the same server (name and address) in the generation this
@@ -55,18 +61,22 @@ export class Server implements Backend {
       this.failures = previous.failures;
       this.retryAt = previous.retryAt;
     }
-    this.#conns = new Array<ServerConn | null>(owner.serverConnections).fill(null);
+    const sets = Math.max(1, owner.connOptions.protocol.connSets);
+    this.#sets = new Array(sets).fill(undefined);
+    this.#sets[0] = this.#newSet();
+    this.#next = new Array<number>(sets).fill(0);
   }
 
-  /** Queues `buf[start, end)` for `req` on one of the server's connections. */
-  send(req: Request, buf: Uint8Array, start: number, end: number): void {
-    this.#pick().send(req, buf, start, end);
+  /** Queues `buf[start, end)` for `req` on one of the server's connections of set `set`. */
+  send(req: Request, buf: Uint8Array, start: number, end: number, set = 0): void {
+    this.#pick(set).send(req, buf, start, end);
   }
 
-  /** Opens every connection now (preconnect). */
+  /** Opens every connection of set 0 now (preconnect). */
   preconnect(): void {
-    for (let i = 0; i < this.#conns.length; i++) {
-      if (this.#conns[i] === null) this.#conns[i] = new ServerConn(this, this.#owner.connOptions);
+    const conns = this.#sets[0]!;
+    for (let i = 0; i < conns.length; i++) {
+      if (conns[i] === null) conns[i] = new ServerConn(this, this.#owner.connOptions, 0);
     }
   }
 
@@ -78,11 +88,17 @@ export class Server implements Backend {
    */
   takeConnections(previous: Server): ServerConn[] {
     const extra: ServerConn[] = [];
-    let slot = 0;
+    const slots = new Array<number>(this.#sets.length).fill(0);
     for (const conn of previous.releaseConnections()) {
-      if (slot < this.#conns.length) {
+      const set = conn.set;
+      if (set >= this.#sets.length) {
+        extra.push(conn);
+        continue;
+      }
+      const conns = this.#sets[set] ??= this.#newSet();
+      if (slots[set]! < conns.length) {
         conn.rebind(this, this.#owner.connOptions);
-        this.#conns[slot++] = conn;
+        conns[slots[set]!++] = conn;
       } else {
         extra.push(conn);
       }
@@ -90,39 +106,56 @@ export class Server implements Backend {
     return extra;
   }
 
-  /** Empties every slot; returns the connections that were open there. */
+  /** Empties every slot of every set; returns the connections that were open there. */
   releaseConnections(): ServerConn[] {
     const out: ServerConn[] = [];
-    for (let i = 0; i < this.#conns.length; i++) {
-      const conn = this.#conns[i];
-      if (conn != null && !conn.closed) out.push(conn);
-      this.#conns[i] = null;
+    for (const conns of this.#sets) {
+      if (conns === undefined) continue;
+      for (let i = 0; i < conns.length; i++) {
+        const conn = conns[i];
+        if (conn != null && !conn.closed) out.push(conn);
+        conns[i] = null;
+      }
     }
     return out;
   }
 
   /** Closes every connection, failing pending requests with `reason`. */
   close(reason: string): void {
-    for (const conn of this.#conns) conn?.close(reason);
+    for (const conns of this.#sets) {
+      if (conns !== undefined) { for (const c of conns) c?.close(reason); }
+    }
   }
 
   /** Requests queued or in flight on all connections. */
   get load(): number {
     let n = 0;
-    for (const conn of this.#conns) if (conn !== null) n += conn.load;
+    for (const conns of this.#sets) {
+      if (conns !== undefined) { for (const c of conns) if (c !== null) n += c.load; }
+    }
     return n;
   }
 
-  #pick(): ServerConn {
-    const conns = this.#conns;
+  #newSet(): (ServerConn | null)[] {
+    return new Array<ServerConn | null>(this.#owner.serverConnections).fill(null);
+  }
+
+  #pick(set: number): ServerConn {
+    let conns = this.#sets[set];
+    if (conns === undefined) {
+      if (set < 0 || set >= this.#sets.length) {
+        throw new RangeError(`Cannot send: connection set ${set} of ${this.#sets.length}`);
+      }
+      conns = this.#sets[set] = this.#newSet();
+    }
     let i = 0;
     if (conns.length > 1) {
-      i = this.#next;
-      this.#next = (i + 1) % conns.length;
+      i = this.#next[set]!;
+      this.#next[set] = (i + 1) % conns.length;
     }
     let conn = conns[i];
     if (conn == null || conn.closed) {
-      conn = new ServerConn(this, this.#owner.connOptions);
+      conn = new ServerConn(this, this.#owner.connOptions, set);
       conns[i] = conn;
     }
     return conn;
@@ -130,8 +163,9 @@ export class Server implements Backend {
 
   /** Called by a connection when it is gone. */
   connClosed(conn: ServerConn, failed: boolean): void {
-    const i = this.#conns.indexOf(conn);
-    if (i >= 0) this.#conns[i] = null;
+    const conns = this.#sets[conn.set];
+    const i = conns === undefined ? -1 : conns.indexOf(conn);
+    if (i >= 0) conns![i] = null;
     if (!failed) return;
     this.failures++;
     if (this.#owner.autoEject && this.failures >= this.#owner.failureLimit) {

@@ -39,8 +39,6 @@ export interface RequestParser {
   readonly needed: number;
   /** After FRAMING_ERROR: the error reply to send before closing (empty: close without a reply). */
   readonly error: Uint8Array | null;
-  /** Forgets partial state (after the caller dropped the bytes). */
-  reset(): void;
 }
 
 /** Parses server responses, synchronously and incrementally. One per server connection. */
@@ -55,8 +53,6 @@ export interface ResponseParser {
   readonly needed: number;
   /** After a successful parse: the response is an error reply (-ERR, SERVER_ERROR, CLIENT_ERROR, ERROR). */
   readonly isError: boolean;
-  /** Forgets partial state. */
-  reset(): void;
 }
 
 /** Flags for {@link RequestSink.forward}. */
@@ -131,14 +127,14 @@ export interface RequestSink {
 export interface ClientState {
   /** Whether the client may send large requests (false before AUTH when a password is set). */
   readonly trusted: boolean;
-}
-
-/** Facts about the pool a protocol needs. */
-export interface ProtocolPoolInfo {
-  readonly name: string;
-  readonly redisAuth: string | null;
-  readonly redisDb: number;
-  readonly serverCount: number;
+  /**
+   * Which set of server connections this client's requests travel on,
+   * `0 <= connSet < Protocol.connSets`: each server has a separate set of
+   * `server_connections` per set in use, with its own handshake (Redis: 0
+   * for RESP2, 1 for RESP3 clients). Read for every request; may change
+   * between requests.
+   */
+  readonly connSet: number;
 }
 
 /** A protocol: Redis (RESP) or memcached ASCII. One instance per pool. */
@@ -166,10 +162,30 @@ export interface Protocol {
   /** The error reply for a forwarding failure, e.g. `-ERR Connection refused\r\n`. */
   errorReply(reason: string): Uint8Array;
   /**
-   * Requests sent first on every new server connection (Redis AUTH then
-   * SELECT). Each must get a non-error reply, else the connection fails.
+   * How many sets of server connections the protocol keeps apart (see
+   * {@link ClientState.connSet}); at least 1. Sets other than 0 are opened
+   * only when a client needs them.
    */
-  handshake(): readonly Uint8Array[];
-  /** A request whose reply tells a server is alive (for retries), or null. */
-  readonly ping: Uint8Array | null;
+  readonly connSets: number;
+  /**
+   * Requests sent first on every new server connection of set `set`
+   * (Redis: AUTH, SELECT, and HELLO 3 for the RESP3 set). Each reply is
+   * judged by {@link handshakeFailure}.
+   */
+  handshake(set: number): readonly Uint8Array[];
+  /**
+   * Judges the reply `buf[start, end)` (an error reply when `isError`) to
+   * handshake request `step` of set `set`: null when the connection may be
+   * used, else the reason it fails (logged; the requests queued on it get
+   * the error reply for it). As twemproxy's `swallow_msg`, this is where a
+   * protocol knows which refusals of its handshake are harmless.
+   */
+  handshakeFailure(
+    set: number,
+    step: number,
+    buf: Uint8Array,
+    start: number,
+    end: number,
+    isError: boolean,
+  ): string | null;
 }

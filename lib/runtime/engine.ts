@@ -25,14 +25,12 @@ import { sameProtocol } from "../proto/for_pool.ts";
 import { VERSION } from "../version.ts";
 import { Generation, type GenerationEnv } from "./generation.ts";
 import { ListenerTable } from "./listeners.ts";
+import { LOG_NOTICE, type LogFn } from "../log/levels.ts";
 
-/** A log sink: level (twemproxy's 0..11) and message. */
-export type LogFn = (level: number, message: string) => void;
+export type { LogFn };
 
 /** How long shutdown (and a reload's drains) wait for replies owed before closing. */
 export const SHUTDOWN_GRACE_MS = 3000;
-
-const LOG_NOTICE = 5;
 
 /** Options of an {@link Engine}. */
 export interface EngineOptions {

@@ -12,6 +12,7 @@ import type { PoolConfig } from "../config/types.ts";
 import { listenKey } from "../config/listen.ts";
 import { Listener } from "../net/listener.ts";
 import { reasonOf } from "../net/reason.ts";
+import type { LogFn } from "../log/levels.ts";
 
 /** A listen address that cannot be bound; the message names pool, file, line and the fix. */
 export class ListenError extends Error {
@@ -37,12 +38,12 @@ export class ListenError extends Error {
 export class ListenerTable {
   readonly #open = new Map<string, Listener>();
   readonly #onConn: (key: string, conn: Deno.Conn) => void;
-  readonly #log: (level: number, message: string) => void;
+  readonly #log: LogFn;
 
   /** `onConn(key, conn)` gets every connection accepted on the address with that key. */
   constructor(
     onConn: (key: string, conn: Deno.Conn) => void,
-    log: (level: number, message: string) => void,
+    log: LogFn,
   ) {
     this.#onConn = onConn;
     this.#log = log;

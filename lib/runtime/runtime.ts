@@ -6,15 +6,34 @@
  * builds a runtime from the first configuration and waits on it; pools
  * never see the runtime, which decides and tells the engine.
  *
+ * A reload (SIGUSR2, or `--watch` seeing the file change) reads the whole
+ * file and checks it exactly as `-t` does; an error there, or a new listen
+ * address that cannot be bound, changes nothing: it is logged with the
+ * file, line, column and fix, and counted in `reload_errors`. Reloads run
+ * one at a time, in the order asked.
+ *
  * @module
  */
 import type { Config } from "../config/types.ts";
+import { loadConfigBytes } from "../config/load.ts";
 import { StatsServer } from "../stats/server.ts";
+import type { ConfigStats, StatsSource } from "../stats/report.ts";
+import type { MetricsSource } from "../stats/prometheus.ts";
 import { VERSION } from "../version.ts";
 import { Engine, type LogFn, SHUTDOWN_GRACE_MS } from "./engine.ts";
+import { describeChanges } from "./changes.ts";
+import { ConfigWatcher } from "./watch.ts";
+import { onSigusr2 } from "../signals/sigusr2.ts";
+import { LOG_ERR, LOG_NOTICE } from "../log/levels.ts";
 
 /** Options of a {@link Runtime}. */
 export interface RuntimeOptions {
+  /** The configuration file (-c), read again by each reload. */
+  readonly confFile: string;
+  /** The bytes the first configuration was read from (for its sha256). @default none */
+  readonly configBytes?: Uint8Array;
+  /** Reload when the file changes (--watch). @default false */
+  readonly watch?: boolean;
   /** Read chunk size in bytes (-m). */
   readonly chunk: number;
   /** Stats port address (-a) and port (-s). */
@@ -30,7 +49,19 @@ export interface RuntimeOptions {
   readonly graceMs?: number;
 }
 
-const LOG_NOTICE = 5;
+/** The sha256 of `bytes`, in hex. */
+export async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as BufferSource));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** The configuration facts the stats report, kept by the runtime. */
+interface MutableConfigStats {
+  reloads: number;
+  reload_errors: number;
+  config_sha256: string;
+  config_loaded_at: number;
+}
 
 /** The pools, stats port and signals of a running nutmeg. */
 export class Runtime {
@@ -39,6 +70,16 @@ export class Runtime {
   readonly #opts: RuntimeOptions;
   readonly #stopped = Promise.withResolvers<void>();
   #signals: (() => void) | null = null;
+  readonly #config: MutableConfigStats = {
+    reloads: 0,
+    reload_errors: 0,
+    config_sha256: "",
+    config_loaded_at: Date.now(),
+  };
+  /** The sha256 of the last file refused (or the error when it could not be read), so --watch reports a broken edit once. */
+  #lastRefused = "";
+  #reloads: Promise<unknown> = Promise.resolve();
+  #watcher: ConfigWatcher | null = null;
 
   /** Builds the runtime for the first configuration `config`; nothing is bound yet. */
   constructor(config: Config, options: RuntimeOptions) {
@@ -49,7 +90,17 @@ export class Runtime {
       logLevel: options.logLevel,
       graceMs: options.graceMs ?? SHUTDOWN_GRACE_MS,
     });
-    this.stats = new StatsServer(this.engine, {
+    const engine = this.engine;
+    const facts = this.#config;
+    const source: StatsSource & MetricsSource = {
+      startedAt: engine.startedAt,
+      counters: engine.counters,
+      get pools() {
+        return engine.pools;
+      },
+      configStats: facts,
+    };
+    this.stats = new StatsServer(source, {
       host: options.statsAddr,
       port: options.statsPort,
       interval: options.statsInterval,
@@ -58,25 +109,119 @@ export class Runtime {
     });
   }
 
-  /** Binds every listener and the stats port (throws, with nothing left open, when one cannot be). */
+  /** The configuration facts reported by the stats (reloads, errors, sha256, load time). */
+  get configStats(): ConfigStats {
+    return { ...this.#config };
+  }
+
+  /**
+   * Binds every listener and the stats port, and starts watching the file
+   * with `watch` (throws, with nothing left open, when one cannot be).
+   */
   async start(): Promise<void> {
+    if (this.#opts.configBytes !== undefined) {
+      this.#config.config_sha256 = await sha256Hex(this.#opts.configBytes);
+    }
     this.engine.open();
+    this.stats.aggregate();
     try {
       this.stats.open();
+      if (this.#opts.watch === true) {
+        this.#watcher = new ConfigWatcher(this.#opts.confFile, () => {
+          void this.reload("the file changed", true);
+        });
+        this.#watcher.start();
+      }
     } catch (err) {
+      await this.#watcher?.close();
+      await this.stats.close();
       await this.engine.close();
       throw err;
     }
   }
 
-  /** Wires SIGINT and SIGTERM to {@link stop}ping; returns the function that unwires them. */
+  /**
+   * Reloads the configuration file; resolves true when the new file took
+   * effect, false when it was refused (nothing changed) or, with
+   * `onlyIfChanged`, when its content is the one in force (or the one last
+   * refused). Never rejects.
+   */
+  reload(why: string, onlyIfChanged = false): Promise<boolean> {
+    const run = this.#reloads.then(() => this.#reload(why, onlyIfChanged));
+    this.#reloads = run;
+    return run;
+  }
+
+  async #reload(why: string, onlyIfChanged: boolean): Promise<boolean> {
+    const file = this.#opts.confFile;
+    const log = this.#opts.log;
+    let loaded;
+    let sha = "";
+    try {
+      loaded = await loadConfigBytes(file);
+      sha = await sha256Hex(loaded.bytes);
+    } catch (err) {
+      if (onlyIfChanged) {
+        // A half-written file or a rename in progress: only report each content once.
+        const text = err instanceof Error ? err.message : String(err);
+        if (text === this.#lastRefused) return false;
+        this.#lastRefused = text;
+      }
+      return this.#refused(file, err);
+    }
+    if (onlyIfChanged && (sha === this.#config.config_sha256 || sha === this.#lastRefused)) {
+      return false;
+    }
+    log(LOG_NOTICE, `reloading '${file}': ${why}`);
+    const changes = describeChanges(this.engine.config, loaded.config);
+    try {
+      await this.engine.reload(loaded.config);
+    } catch (err) {
+      this.#lastRefused = sha;
+      return this.#refused(file, err);
+    }
+    this.#lastRefused = "";
+    this.#config.reloads++;
+    this.#config.config_sha256 = sha;
+    this.#config.config_loaded_at = Date.now();
+    this.stats.aggregate();
+    log(
+      LOG_NOTICE,
+      `reload of '${file}' done: generation ${this.engine.generation.number}, sha256 ${
+        sha.slice(0, 12)
+      }: ${changes.length === 0 ? "no changes" : changes.join("; ")}`,
+    );
+    return true;
+  }
+
+  #refused(file: string, err: unknown): false {
+    this.#config.reload_errors++;
+    this.stats.aggregate();
+    const text = err instanceof Error ? err.message : String(err);
+    this.#opts.log(LOG_ERR, `reload of '${file}' refused, nothing changed: ${text}`);
+    return false;
+  }
+
+  /**
+   * Wires SIGINT and SIGTERM to stopping and SIGUSR2 to {@link reload}
+   * (never SIGUSR1: it opens Deno's inspector); returns the function that
+   * unwires them.
+   */
   installSignals(): () => void {
     if (Deno.build.os === "windows") return () => {};
     const stop = () => this.#stopped.resolve();
+    const reload = () => {
+      this.#opts.log(LOG_NOTICE, "signal SIGUSR2 received, reloading the configuration");
+      void this.reload("signal SIGUSR2");
+    };
     const handlers: [Deno.Signal, () => void][] = [["SIGINT", stop], ["SIGTERM", stop]];
     for (const [signal, handler] of handlers) Deno.addSignalListener(signal, handler);
+    // SIGUSR2 is hooked for the whole process (lib/signals/sigusr2.ts) so it
+    // never kills; while the runtime runs, it reloads.
+    const restoreSigusr2 = onSigusr2(reload);
     const dispose = () => {
       for (const [signal, handler] of handlers) Deno.removeSignalListener(signal, handler);
+      restoreSigusr2();
       this.#signals = null;
     };
     this.#signals = dispose;
@@ -100,6 +245,9 @@ export class Runtime {
   async stop(): Promise<void> {
     const grace = this.#opts.graceMs ?? SHUTDOWN_GRACE_MS;
     this.#signals?.();
+    await this.#watcher?.close();
+    this.#watcher = null;
+    await this.#reloads;
     this.#opts.log(
       LOG_NOTICE,
       `shutting down: finishing in-flight requests (up to ${grace} ms)`,

@@ -13,10 +13,13 @@
 import { type MetricDef, POOL_METRICS, SERVER_METRICS } from "./metrics.ts";
 import type { PoolStats, ServerStats } from "./metrics.ts";
 import { type Histogram, LATENCY_BUCKETS } from "./histogram.ts";
+import type { ConfigStats } from "./report.ts";
 
 /** What the exporter reads: live counters and histograms. */
 export interface MetricsSource {
   readonly startedAt: number;
+  /** The configuration facts, when a runtime reports them. */
+  readonly configStats?: ConfigStats;
   readonly counters: { readonly total_connections: number; readonly curr_connections: number };
   readonly pools: readonly {
     readonly name: string;
@@ -71,6 +74,29 @@ export function prometheusText(src: MetricsSource): string {
   out.push(`nutmeg_connections_total ${src.counters.total_connections}`);
   header(out, "nutmeg_connections", "gauge", "client connections open");
   out.push(`nutmeg_connections ${src.counters.curr_connections}`);
+  const config = src.configStats;
+  if (config !== undefined) {
+    header(out, "nutmeg_reloads_total", "counter", "configuration reloads that took effect");
+    out.push(`nutmeg_reloads_total ${config.reloads}`);
+    header(
+      out,
+      "nutmeg_reload_errors_total",
+      "counter",
+      "configuration reloads refused (nothing changed)",
+    );
+    out.push(`nutmeg_reload_errors_total ${config.reload_errors}`);
+    header(out, "nutmeg_config_info", "gauge", "the configuration file in force, by sha256");
+    out.push(`nutmeg_config_info{sha256="${escapeLabel(config.config_sha256)}"} 1`);
+    header(
+      out,
+      "nutmeg_config_loaded_timestamp_seconds",
+      "gauge",
+      "when the configuration in force was loaded (unix seconds)",
+    );
+    out.push(
+      `nutmeg_config_loaded_timestamp_seconds ${Math.floor(config.config_loaded_at / 1000)}`,
+    );
+  }
   for (const def of POOL_METRICS) {
     const name = metricName("pool", def);
     header(out, name, def.kind === "counter" ? "counter" : "gauge", def.description);

@@ -7,9 +7,26 @@
  */
 import { POOL_METRICS, type PoolStats, SERVER_METRICS, type ServerStats } from "./metrics.ts";
 
+/**
+ * The configuration in force and its reloads, reported at the top level
+ * (nutmeg's addition to twemproxy's fields).
+ */
+export interface ConfigStats {
+  /** Reloads that took effect. */
+  readonly reloads: number;
+  /** Reloads refused (bad file, address that cannot be bound); nothing changed. */
+  readonly reload_errors: number;
+  /** sha256 (hex) of the configuration file in force. */
+  readonly config_sha256: string;
+  /** When that file was loaded (ms since the epoch). */
+  readonly config_loaded_at: number;
+}
+
 /** What a report is built from: a proxy's pools and connection counters. */
 export interface StatsSource {
   readonly startedAt: number;
+  /** The configuration facts, when a runtime reports them. */
+  readonly configStats?: ConfigStats;
   readonly counters: { readonly total_connections: number; readonly curr_connections: number };
   readonly pools: readonly {
     readonly name: string;
@@ -27,6 +44,7 @@ export interface StatsSnapshot {
   readonly timestamp: number;
   readonly total_connections: number;
   readonly curr_connections: number;
+  readonly config: ConfigStats | null;
   readonly pools: readonly {
     readonly name: string;
     readonly stats: PoolStats;
@@ -45,6 +63,7 @@ export function snapshot(src: StatsSource, version: string, source: string): Sta
     timestamp: Math.floor(now / 1000),
     total_connections: src.counters.total_connections,
     curr_connections: src.counters.curr_connections,
+    config: src.configStats === undefined ? null : { ...src.configStats },
     pools: src.pools.map((p) => ({
       name: p.name,
       stats: { ...p.stats },
@@ -67,6 +86,14 @@ export function toJson(s: StatsSnapshot): string {
     `"total_connections":${s.total_connections}`,
     `"curr_connections":${s.curr_connections}`,
   ];
+  if (s.config !== null) {
+    parts.push(
+      `"reloads":${s.config.reloads}`,
+      `"reload_errors":${s.config.reload_errors}`,
+      `"config_sha256":${JSON.stringify(s.config.config_sha256)}`,
+      `"config_loaded_at":${Math.floor(s.config.config_loaded_at / 1000)}`,
+    );
+  }
   for (const p of s.pools) {
     const fields = POOL_METRICS.map((m) => `"${m.name}":${p.stats[m.name]}`);
     for (const srv of p.servers) {

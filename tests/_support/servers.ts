@@ -101,9 +101,13 @@ export function memcachedArgs(port: number, extra: readonly string[] = []): stri
   return [...user, "-p", String(port), "-l", "127.0.0.1", "-U", "0", ...extra];
 }
 
-/** Starts redis-server on a free loopback port, with no persistence. */
-export function startRedis(port?: number, extra: string[] = []): Promise<Backend> {
-  return spawnOnFreePort((port) => spawn("redis-server", redisArgs(port, extra), port), port);
+/** Starts redis-server (or the binary `command`) on a free loopback port, with no persistence. */
+export function startRedis(
+  port?: number,
+  extra: string[] = [],
+  command = "redis-server",
+): Promise<Backend> {
+  return spawnOnFreePort((port) => spawn(command, redisArgs(port, extra), port), port);
 }
 
 /** Starts memcached (or the binary `command`) on a free loopback port. */

@@ -19,6 +19,7 @@ import { mergeAllOk, mergeAllOkQuiet } from "./merge.ts";
 import { serverError, statsReply, versionReply } from "./replies.ts";
 import { MemcacheRequestParser } from "./request_parser.ts";
 import { MemcacheResponseParser } from "./response_parser.ts";
+import { NO_SERVER as NO_SERVER_REASON } from "../reasons.ts";
 
 /** Options of {@link MemcacheProtocol}. */
 export interface MemcacheProtocolOptions {
@@ -34,10 +35,10 @@ const SP = 0x20;
 /** Requests rebuilt without `noreply` up to this size reuse one buffer. */
 const SCRATCH_MAX = 64 * 1024;
 /** memcached has no per-client state (no AUTH in the ASCII protocol). */
-const STATE: ClientState = Object.freeze({ trusted: true });
+const STATE: ClientState = Object.freeze({ trusted: true, connSet: 0 });
 const NO_HANDSHAKE: readonly Uint8Array[] = Object.freeze([]);
 /** When no server is live, as the core says it. */
-const NO_SERVER = serverError("Host is down");
+const NO_SERVER = serverError(NO_SERVER_REASON);
 
 /**
  * The memcached ASCII protocol. One instance per pool.
@@ -54,8 +55,6 @@ const NO_SERVER = serverError("Host is down");
 export class MemcacheProtocol implements Protocol {
   /** The protocol's name. */
   readonly name = "memcache" as const;
-  /** `version\r\n`: answered by any live memcached. */
-  readonly ping: Uint8Array = new TextEncoder().encode("version\r\n");
   readonly #version: Uint8Array;
   readonly #stats: () => Iterable<readonly [string, string | number]>;
   readonly #router = new RetrievalRouter();
@@ -86,9 +85,17 @@ export class MemcacheProtocol implements Protocol {
     return serverError(reason);
   }
 
+  /** One set of server connections: memcached clients all speak the same. */
+  readonly connSets = 1;
+
   /** memcached servers need no handshake. */
-  handshake(): readonly Uint8Array[] {
+  handshake(_set: number): readonly Uint8Array[] {
     return NO_HANDSHAKE;
+  }
+
+  /** There is no handshake to judge. */
+  handshakeFailure(): string | null {
+    return null;
   }
 
   /** Answers, forwards, splits or broadcasts the request `buf[start, end)` just parsed. */

@@ -358,8 +358,10 @@ Deno.test("MemcacheProtocol fills the rest of the interface", () => {
     "SERVER_ERROR Connection refused\r\n",
   );
   assert.equal(latin1(proto.errorReply("a\r\nb")), "SERVER_ERROR a  b\r\n");
-  assert.deepEqual(proto.handshake(), []);
-  assert.equal(latin1(proto.ping!), "version\r\n");
+  assert.deepEqual(proto.handshake(0), []);
+  assert.equal(proto.connSets, 1);
+  assert.equal(proto.handshakeFailure(), null);
+  assert.equal(proto.newClientState().connSet, 0);
   assert.equal(proto.newClientState().trusted, true);
   const rp = proto.newResponseParser();
   const reply = bytesOf("VERSION 1.6.18\r\n");

@@ -187,8 +187,8 @@ export class MemcacheRequestParser implements RequestParser {
     return this.#line(buf, start, contentEnd, nl + 1, end);
   }
 
-  /** Forgets partial state. */
-  reset(): void {
+  /** Forgets partial state (after a framing error). */
+  #reset(): void {
     this.#phase = PHASE_LINE;
     this.#scan = 0;
     this.#longGet = false;
@@ -213,7 +213,7 @@ export class MemcacheRequestParser implements RequestParser {
   }
 
   #framing(reply: Uint8Array): number {
-    this.reset();
+    this.#reset();
     this.#error = reply;
     return FRAMING_ERROR;
   }

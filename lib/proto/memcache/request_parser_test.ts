@@ -355,13 +355,3 @@ Deno.test("parse() accepts a 1 GiB length and waits for the block", () => {
   assert.equal(p.parse(buf, 0, buf.length), NEED_MORE);
   assert.equal(p.needed, buf.length + (1 << 30) + 2);
 });
-
-Deno.test("reset() forgets a partial request", () => {
-  const p = new MemcacheRequestParser();
-  const a = bytesOf("set k 0 0 10\r\nab");
-  assert.equal(p.parse(a, 0, a.length), NEED_MORE);
-  p.reset();
-  const b = bytesOf("get x\r\n");
-  assert.equal(p.parse(b, 0, b.length), b.length);
-  assert.equal(p.command?.name, "get");
-});

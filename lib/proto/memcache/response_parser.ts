@@ -221,12 +221,6 @@ export class MemcacheResponseParser implements ResponseParser {
     }
   }
 
-  /** Forgets partial state. */
-  reset(): void {
-    this.#reset();
-    this.#isError = false;
-  }
-
   #reset(): void {
     this.#pos = 0;
     this.#scan = 0;
@@ -236,7 +230,8 @@ export class MemcacheResponseParser implements ResponseParser {
   }
 
   #garbage(): number {
-    this.reset();
+    this.#reset();
+    this.#isError = false;
     return FRAMING_ERROR;
   }
 }

@@ -17,6 +17,11 @@ export class RedisClientState implements ClientState {
   libName: Uint8Array | null = null;
   /** CLIENT SETINFO LIB-VER, or null. */
   libVer: Uint8Array | null = null;
+  /**
+   * The server connection set the client's requests travel on: 0 (RESP2)
+   * or 1 (RESP3), which is also the RESP version less 2. HELLO changes it.
+   */
+  connSet = 0;
   #authRequired: boolean;
   #authenticated = false;
 

@@ -1,8 +1,9 @@
 /**
- * The command table of `commands.ts` in the form the request path uses:
- * specs looked up by the command name's bytes (case-insensitively, no
- * string decoding), and key positions found the way Redis's key specs
- * describe them.
+ * The command table in the form the request path uses: the facts of
+ * `commands.ts` (generated from redis-server) joined with the serving
+ * policy of `policy.ts` (written by hand), specs looked up by the command
+ * name's bytes (case-insensitively, no string decoding), and key positions
+ * found the way Redis's key specs describe them.
  *
  * Key spec notation in the table (specs separated by `;`):
  * - `1`: the key at index 1;
@@ -16,7 +17,11 @@
  *
  * @module
  */
-import { type CommandKind, COMMANDS } from "./commands.ts";
+import { COMMANDS } from "./commands.ts";
+import { type MergerName, POLICY, type ServeKind } from "./policy.ts";
+
+/** How the proxy serves a command: a {@link ServeKind}, or `container` for CLIENT, OBJECT ... */
+export type CommandKind = ServeKind | "container";
 
 /** Where a command's keys are: one of Redis's key specs. */
 export interface KeySpec {
@@ -50,7 +55,14 @@ export interface CommandSpec {
   readonly nameBytes: Uint8Array;
   /** Redis arity: the exact argument count, or at least -arity when negative. */
   readonly arity: number;
+  /** How the proxy serves it (`policy.ts`); `container` for a command with subcommands. */
   readonly kind: CommandKind;
+  /** For split and broadcast commands: how the replies merge (`policy.ts`), else null. */
+  readonly merge: MergerName | null;
+  /** The keyword of an option naming a database (COPY's `db`), as lower-case bytes, else null. */
+  readonly dbOption: Uint8Array | null;
+  /** For refused commands: why, when the policy says (else null). */
+  readonly why: string | null;
   readonly keys: readonly KeySpec[];
   /** Redis command flags (`readonly`, `fast`, `no_auth`, ...). */
   readonly flags: readonly string[];
@@ -174,11 +186,43 @@ export function parseKeySpec(text: string): KeySpec {
   return spec;
 }
 
+/**
+ * Checks the policy against the facts: every name is a command, a
+ * forwarded command has one key at a fixed index, split and broadcast
+ * commands name a merger. Throws a TypeError naming the row and the fix.
+ */
+export function checkPolicy(
+  names: ReadonlySet<string>,
+  keysOf: (name: string) => string,
+): void {
+  for (const [name, p] of Object.entries(POLICY)) {
+    const where = `policy.ts: '${name}'`;
+    if (!names.has(name)) throw new TypeError(`${where} is not a command of commands.ts`);
+    if (p.kind === "forward" && !/^\d+$/.test(keysOf(name))) {
+      throw new TypeError(`${where} is forward but its keys are '${keysOf(name)}': use together`);
+    }
+    if ((p.kind === "split" || p.kind === "broadcast") !== (p.merge !== undefined)) {
+      throw new TypeError(`${where}: split and broadcast commands (only) name a merger`);
+    }
+  }
+}
+
 function buildTable(): CommandMap {
   const top = new CommandMap();
   const parents = new Map<string, CommandSpec & { supported: boolean }>();
+  const containers = new Set<string>();
+  for (const [name] of COMMANDS) {
+    const bar = name.indexOf("|");
+    if (bar >= 0) containers.add(name.slice(0, bar));
+  }
+  checkPolicy(
+    new Set(COMMANDS.map((r) => r[0])),
+    (name) => COMMANDS.find((r) => r[0] === name)?.[2] ?? "",
+  );
   for (const row of COMMANDS) {
-    const [name, arity, kind, keys, flags, fls, acl, group, since, summary, complexity] = row;
+    const [name, arity, keys, flags, fls, acl, group, since, summary, complexity] = row;
+    const policy = Object.hasOwn(POLICY, name) ? POLICY[name] : undefined;
+    const kind: CommandKind = containers.has(name) ? "container" : policy?.kind ?? "unsupported";
     const bar = name.indexOf("|");
     const parent = bar < 0 ? null : parents.get(name.slice(0, bar)) ?? null;
     if (bar >= 0 && parent === null) throw new Error(`${name}: no container row`);
@@ -189,6 +233,9 @@ function buildTable(): CommandMap {
       nameBytes: ASCII.encode(bar < 0 ? name : name.slice(bar + 1)),
       arity,
       kind,
+      merge: policy?.merge ?? null,
+      dbOption: policy?.dbOption === undefined ? null : ASCII.encode(policy.dbOption),
+      why: policy?.why ?? null,
       keys: keys === "" ? [] : keys.split(";").map(parseKeySpec),
       flags: flagList,
       firstKey: first ?? 0,

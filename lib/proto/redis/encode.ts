@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { RESP_ARRAY, RESP_BULK } from "./type_bytes.ts";
 
 const utf8 = new TextEncoder();
 
@@ -43,7 +44,7 @@ export function writeBulk(
   s: number,
   e: number,
 ): number {
-  out[pos++] = 36;
+  out[pos++] = RESP_BULK;
   pos = writeDecimal(out, pos, e - s);
   out[pos++] = 13;
   out[pos++] = 10;
@@ -135,7 +136,7 @@ export class ReplyBuilder {
   /** `*<n>`: n values follow. */
   array(n: number): this {
     const out = new Uint8Array(headerSize(n));
-    writeHeader(out, 0, 42, n);
+    writeHeader(out, 0, RESP_ARRAY, n);
     return this.raw(out);
   }
 

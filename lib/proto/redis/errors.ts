@@ -113,9 +113,12 @@ export function wrongArity(name: string): Uint8Array {
   return errorReply(`ERR wrong number of arguments for '${name}' command`);
 }
 
-/** A command the proxy does not serve (keyless, admin, pub/sub, transactions, blocking...). */
-export function unsupported(name: string): Uint8Array {
-  return errorReply(`ERR unsupported command '${name}'`);
+/**
+ * A command the proxy does not serve (keyless, admin, pub/sub, transactions,
+ * blocking...), with the policy's reason when it has one.
+ */
+export function unsupported(name: string, why: string | null = null): Uint8Array {
+  return errorReply(`ERR unsupported command '${name}'${why === null ? "" : `: ${why}`}`);
 }
 
 /** Keys of a command that must live on one server map to different servers. */
@@ -138,10 +141,10 @@ export function selectNotAllowed(db: number): Uint8Array {
   return errorReply(`ERR SELECT is not allowed through the proxy: only db 0 is served${pool}`);
 }
 
-/** COPY ... DB <n> into a database other than the pool's own on the servers. */
-export function copyDbNotAllowed(db: number): Uint8Array {
+/** A command (COPY ... DB <n>) naming a database other than the pool's own on the servers. */
+export function otherDbNotAllowed(name: string, db: number): Uint8Array {
   const pool = db === 0 ? "" : ` (redis_db ${db} on the servers)`;
   return errorReply(
-    `ERR COPY to another database is not allowed through the proxy: only db 0 is served${pool}`,
+    `ERR ${name.toUpperCase()} to another database is not allowed through the proxy: only db 0 is served${pool}`,
   );
 }

@@ -11,6 +11,8 @@
  */
 import type { Merger } from "../types.ts";
 import { errorReply, headerSize, OK, writeHeader } from "./encode.ts";
+import type { MergerName } from "./policy.ts";
+import { RESP_ARRAY, RESP_BULK } from "./type_bytes.ts";
 
 const MINUS = 45;
 
@@ -60,11 +62,11 @@ export function skipValue(r: Uint8Array, pos: number): number {
   while (pending > 0) {
     if (pos >= r.length) return -1;
     const t = r[pos];
-    if (t === 36 || t === 42) {
+    if (t === RESP_BULK || t === RESP_ARRAY) {
       const n = readHeader(r, pos, t, at);
       if (Number.isNaN(n)) return -1;
       pos = at.end;
-      if (t === 36) {
+      if (t === RESP_BULK) {
         if (n >= 0) {
           pos += n + 2;
           if (pos > r.length || r[pos - 2] !== 13 || r[pos - 1] !== 10) return -1;
@@ -100,13 +102,13 @@ export function mergeMget(partOfKey: Int32Array, keysOfPart: Int32Array): Merger
     let total = headerSize(nkeys);
     for (let p = 0; p < replies.length; p++) {
       const r = replies[p]!;
-      const n = readHeader(r, 0, 42, at);
+      const n = readHeader(r, 0, RESP_ARRAY, at);
       if (n !== keysOfPart[p]) return unexpected("mget");
       cursor[p] = at.end;
       total += r.length - at.end;
     }
     const out = new Uint8Array(total);
-    let pos = writeHeader(out, 0, 42, nkeys);
+    let pos = writeHeader(out, 0, RESP_ARRAY, nkeys);
     for (let i = 0; i < nkeys; i++) {
       const p = partOfKey[i]!;
       const r = replies[p]!;
@@ -181,7 +183,7 @@ export function mergeAllOnes(command: string): Merger {
     const cursor = new Float64Array(replies.length);
     for (let p = 0; p < replies.length; p++) {
       const r = replies[p]!;
-      const len = readHeader(r, 0, 42, at);
+      const len = readHeader(r, 0, RESP_ARRAY, at);
       if (Number.isNaN(len) || (n >= 0 && len !== n)) return unexpected(command);
       n = len;
       cursor[p] = at.end;
@@ -200,7 +202,7 @@ export function mergeAllOnes(command: string): Merger {
       if (pos !== r.length) return unexpected(command);
     }
     const out = new Uint8Array(headerSize(n) + 4 * n);
-    let pos = writeHeader(out, 0, 42, n);
+    let pos = writeHeader(out, 0, RESP_ARRAY, n);
     for (let i = 0; i < n; i++) {
       out[pos++] = 58;
       out[pos++] = 48 + ones[i]!;
@@ -209,4 +211,21 @@ export function mergeAllOnes(command: string): Merger {
     }
     return out;
   };
+}
+
+/**
+ * The merger the policy names for `command`'s replies. `mget` needs the
+ * keys' layout over the parts: {@link mergeMget} builds it per request.
+ */
+export function mergerFor(name: Exclude<MergerName, "mget">, command: string): Merger {
+  switch (name) {
+    case "sum":
+      return mergeSum(command);
+    case "allOk":
+      return mergeAllOk(command);
+    case "same":
+      return mergeSame(command);
+    case "allOnes":
+      return mergeAllOnes(command);
+  }
 }

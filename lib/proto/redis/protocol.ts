@@ -32,22 +32,26 @@ import {
   writeHeader,
 } from "./encode.ts";
 import {
-  copyDbNotAllowed,
   crossServer,
   NOAUTH,
   noKeys,
+  otherDbNotAllowed,
   unknownCommand,
   unknownSubcommand,
   unsupported,
   wrongArity,
 } from "./errors.ts";
 import { LocalCommands, parseInteger } from "./local.ts";
-import { mergeAllOk, mergeAllOnes, mergeSame, mergeSum } from "./merge.ts";
+import { mergerFor } from "./merge.ts";
 import { RedisRequestParser } from "./request_parser.ts";
 import { RedisResponseParser } from "./response_parser.ts";
 import { Splitter } from "./split.ts";
+import { RESP_ARRAY } from "./type_bytes.ts";
 
-const DB = new TextEncoder().encode("db");
+/** The connection set of RESP2 clients (every client until HELLO 3). */
+export const RESP2 = 0;
+/** The connection set of RESP3 clients: server connections that sent HELLO 3. */
+export const RESP3 = 1;
 
 /** Options of {@link RedisProtocol}. */
 export interface RedisProtocolOptions {
@@ -108,8 +112,6 @@ class Args implements ArgReader {
 export class RedisProtocol implements Protocol {
   /** The protocol's name. */
   readonly name = "redis" as const;
-  /** `PING`, to probe a server. */
-  readonly ping: Uint8Array = encodeCommand(["PING"]);
   #options: RedisProtocolOptions;
   #auth: Uint8Array | null;
   #nextId = 1;
@@ -117,6 +119,8 @@ export class RedisProtocol implements Protocol {
   #keys = { keys: new Int32Array(16) };
   #splitter = new Splitter();
   #local: LocalCommands;
+  /** Per connection set: the handshake requests and their names for logs. */
+  #handshakes: readonly { requests: Uint8Array[]; names: string[] }[];
 
   /**
    * Creates the protocol of one pool.
@@ -126,6 +130,23 @@ export class RedisProtocol implements Protocol {
   constructor(options: RedisProtocolOptions) {
     this.#options = options;
     this.#auth = options.auth === null ? null : new TextEncoder().encode(options.auth);
+    this.#handshakes = [RESP2, RESP3].map((set) => {
+      const requests: Uint8Array[] = [];
+      const names: string[] = [];
+      if (options.auth !== null) {
+        requests.push(encodeCommand(["AUTH", options.auth]));
+        names.push("AUTH");
+      }
+      if (options.db !== 0) {
+        requests.push(encodeCommand(["SELECT", String(options.db)]));
+        names.push(`SELECT ${options.db}`);
+      }
+      if (set === RESP3) {
+        requests.push(encodeCommand(["HELLO", "3"]));
+        names.push("HELLO 3");
+      }
+      return { requests, names };
+    });
     this.#local = new LocalCommands({
       auth: this.#auth,
       db: options.db,
@@ -154,12 +175,43 @@ export class RedisProtocol implements Protocol {
     return errorReply(`ERR ${reason}`);
   }
 
-  /** `AUTH <password>` (when set), then `SELECT <db>` (when not 0). */
-  handshake(): readonly Uint8Array[] {
-    const out: Uint8Array[] = [];
-    if (this.#options.auth !== null) out.push(encodeCommand(["AUTH", this.#options.auth]));
-    if (this.#options.db !== 0) out.push(encodeCommand(["SELECT", String(this.#options.db)]));
-    return out;
+  /**
+   * Two sets of server connections: {@link RESP2} for RESP2 clients and
+   * {@link RESP3} for clients that sent HELLO 3, so every reply passes
+   * through in the protocol its client asked for.
+   */
+  readonly connSets = 2;
+
+  /**
+   * `AUTH <password>` (when set), then `SELECT <db>` (when not 0), then for
+   * the RESP3 set `HELLO 3`.
+   */
+  handshake(set: number): readonly Uint8Array[] {
+    return this.#handshakes[set]?.requests ?? [];
+  }
+
+  /**
+   * Judges a handshake reply: any error fails the connection, except a
+   * backend without a password refusing AUTH (Redis 6+: "...called without
+   * any password configured...", older: "...no password is set"): the
+   * connection works without it.
+   */
+  handshakeFailure(
+    set: number,
+    step: number,
+    buf: Uint8Array,
+    start: number,
+    end: number,
+    isError: boolean,
+  ): string | null {
+    if (!isError) return null;
+    const name = this.#handshakes[set]?.names[step] ?? "handshake";
+    const text = new TextDecoder().decode(buf.subarray(start + 1, end)).trim();
+    if (name === "AUTH" && /without any password configured|no password is set/.test(text)) {
+      return null;
+    }
+    const hint = name === "HELLO 3" ? " (RESP3 clients need redis-server 6 or later)" : "";
+    return `handshake failed: ${name} got ${text}${hint}`;
   }
 
   /** Handles the request `buf[start, end)` that `parser` just framed. */
@@ -205,7 +257,7 @@ export class RedisProtocol implements Protocol {
       case "broadcast":
         return this.#broadcast(spec, parser, args, buf, start, end, sink);
       default:
-        return sink.local(unsupported(spec.name));
+        return sink.local(unsupported(spec.name, spec.why));
     }
   }
 
@@ -247,7 +299,7 @@ export class RedisProtocol implements Protocol {
   ): void {
     const step = spec.keys[0]!.step;
     if ((args.argc - 1) % step !== 0) return sink.local(wrongArity(spec.name));
-    if (args.argc - 1 > step && this.#splitter.split(spec.name, args, step, sink)) return;
+    if (args.argc - 1 > step && this.#splitter.split(spec, args, step, sink)) return;
     this.#forward(parser, args, 1, buf, start, end, sink);
   }
 
@@ -260,8 +312,8 @@ export class RedisProtocol implements Protocol {
     end: number,
     sink: RequestSink,
   ): void {
-    if (spec.name === "copy" && !this.#copyStaysInDb(args)) {
-      return sink.local(copyDbNotAllowed(this.#options.db));
+    if (spec.dbOption !== null && !this.#staysInDb(spec, spec.dbOption, args)) {
+      return sink.local(otherDbNotAllowed(spec.name, this.#options.db));
     }
     const n = findKeys(spec, args, this.#keys);
     if (n === 0 && spec.flags.includes("no_mandatory_keys")) return sink.local(noKeys(spec.name));
@@ -282,14 +334,16 @@ export class RedisProtocol implements Protocol {
   }
 
   /**
-   * Whether `COPY source destination [DB n] [REPLACE]` stays in the pool's
-   * database on the servers: no DB option, or DB naming `redis_db`. A DB
-   * that is not a number is left to the server to refuse.
+   * Whether a command with an option naming a database (`COPY source
+   * destination [DB n] [REPLACE]`: `keyword` is `db`) stays in the pool's
+   * database on the servers: no such option, or one naming `redis_db`. A
+   * database that is not a number is left to the server to refuse. Options
+   * follow the keys.
    */
-  #copyStaysInDb(args: Args): boolean {
+  #staysInDb(spec: CommandSpec, keyword: Uint8Array, args: Args): boolean {
     const buf = args.argBuf;
-    for (let i = 3; i + 1 < args.argc; i++) {
-      if (!equalsIgnoreCase(buf, args.argStart(i), args.argEnd(i), DB)) continue;
+    for (let i = Math.max(1, spec.lastKey + 1); i + 1 < args.argc; i++) {
+      if (!equalsIgnoreCase(buf, args.argStart(i), args.argEnd(i), keyword)) continue;
       const db = parseInteger(buf, args.argStart(i + 1), args.argEnd(i + 1));
       if (db !== null && db !== this.#options.db) return false;
       i++;
@@ -307,14 +361,11 @@ export class RedisProtocol implements Protocol {
     sink: RequestSink,
   ): void {
     const bytes = parser.inline ? encodeArgs(args, 0).bytes : buf.slice(start, end);
-    const merge = spec.name === "script|load"
-      ? mergeSame(spec.name)
-      : spec.name === "script|exists"
-      ? mergeAllOnes(spec.name)
-      : spec.name === "script|flush"
-      ? mergeAllOk(spec.name)
-      : mergeSum(spec.name);
-    sink.broadcast(bytes, merge);
+    const how = spec.merge;
+    if (how === null || how === "mget") {
+      throw new TypeError(`Cannot broadcast '${spec.name}': policy.ts names no merger for it`);
+    }
+    sink.broadcast(bytes, mergerFor(how, spec.name));
   }
 }
 
@@ -324,7 +375,7 @@ function encodeArgs(args: ArgReader, key: number): { bytes: Uint8Array; keyStart
   let size = headerSize(argc);
   for (let i = 0; i < argc; i++) size += bulkSize(args.argEnd(i) - args.argStart(i));
   const out = new Uint8Array(size);
-  let pos = writeHeader(out, 0, 42, argc);
+  let pos = writeHeader(out, 0, RESP_ARRAY, argc);
   let keyStart = 0;
   for (let i = 0; i < argc; i++) {
     const next = writeBulk(out, pos, args.argBuf, args.argStart(i), args.argEnd(i));

@@ -4,7 +4,7 @@ import { chunks, replay, type Replayed } from "../../../tests/_support/parser_fe
 import { decodeAll, type RespValue } from "../../../tests/_support/resp_decode.ts";
 import { RecordingSink, type SinkCall } from "../../../tests/_support/sink.ts";
 import { RedisClientState } from "./client_state.ts";
-import { RedisProtocol, type RedisProtocolOptions } from "./protocol.ts";
+import { RedisProtocol, type RedisProtocolOptions, RESP2, RESP3 } from "./protocol.ts";
 
 function protocol(options: Partial<RedisProtocolOptions> = {}): RedisProtocol {
   return new RedisProtocol({
@@ -468,17 +468,54 @@ Deno.test("handle() broadcasts DBSIZE and SCRIPT LOAD/EXISTS/FLUSH and merges th
   assert.equal(latin1(flush!.merge([bytesOf("+OK\r\n")])), "+OK\r\n");
 });
 
-Deno.test("handshake(), ping and errorReply() give the server-side requests and error form", () => {
-  assert.deepEqual(protocol().handshake(), []);
-  assert.deepEqual(protocol({ auth: "pw", db: 12 }).handshake().map(latin1), [
+Deno.test("handshake() and errorReply() give the server-side requests and error form", () => {
+  assert.equal(protocol().connSets, 2);
+  assert.deepEqual(protocol().handshake(RESP2), []);
+  assert.deepEqual(protocol({ auth: "pw", db: 12 }).handshake(RESP2).map(latin1), [
     resp("AUTH", "pw"),
     resp("SELECT", "12"),
   ]);
-  assert.deepEqual(protocol({ db: 1 }).handshake().map(latin1), [resp("SELECT", "1")]);
-  assert.equal(latin1(protocol().ping!), resp("PING"));
+  assert.deepEqual(protocol({ db: 1 }).handshake(RESP2).map(latin1), [resp("SELECT", "1")]);
+  assert.deepEqual(protocol({ auth: "pw", db: 12 }).handshake(RESP3).map(latin1), [
+    resp("AUTH", "pw"),
+    resp("SELECT", "12"),
+    resp("HELLO", "3"),
+  ]);
+  assert.deepEqual(protocol().handshake(RESP3).map(latin1), [resp("HELLO", "3")]);
   assert.equal(latin1(protocol().errorReply("Connection refused")), "-ERR Connection refused\r\n");
   assert.equal(latin1(protocol().errorReply("a\r\nb")), "-ERR a  b\r\n");
   assert.equal(protocol().name, "redis");
+});
+
+Deno.test("handshakeFailure() takes success, and AUTH refused by a server without a password", () => {
+  const p = protocol({ auth: "pw", db: 2 });
+  const judge = (set: number, step: number, reply: string) => {
+    const b = bytesOf(reply);
+    return p.handshakeFailure(set, step, b, 0, b.length, reply[0] === "-");
+  };
+  assert.equal(judge(RESP2, 0, "+OK\r\n"), null);
+  assert.equal(
+    judge(
+      RESP2,
+      0,
+      "-ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?\r\n",
+    ),
+    null,
+  );
+  assert.equal(judge(RESP2, 0, "-ERR Client sent AUTH, but no password is set\r\n"), null);
+  assert.equal(
+    judge(RESP2, 0, "-WRONGPASS invalid username-password pair\r\n"),
+    "handshake failed: AUTH got WRONGPASS invalid username-password pair",
+  );
+  assert.equal(
+    judge(RESP2, 1, "-ERR DB index is out of range\r\n"),
+    "handshake failed: SELECT 2 got ERR DB index is out of range",
+  );
+  assert.equal(
+    judge(RESP3, 2, "-ERR unknown command 'HELLO'\r\n"),
+    "handshake failed: HELLO 3 got ERR unknown command 'HELLO' (RESP3 clients need redis-server 6 or later)",
+  );
+  assert.equal(judge(RESP3, 2, "%1\r\n$5\r\nproto\r\n:3\r\n"), null);
 });
 
 Deno.test("handle() refuses a parser or state of another protocol", () => {
@@ -488,7 +525,7 @@ Deno.test("handle() refuses a parser or state of another protocol", () => {
   assert.throws(
     () =>
       p.handle(
-        { parse: () => 6, needed: 0, error: null, reset() {} },
+        { parse: () => 6, needed: 0, error: null },
         p.newClientState(),
         b,
         0,
@@ -498,7 +535,15 @@ Deno.test("handle() refuses a parser or state of another protocol", () => {
     TypeError,
   );
   assert.throws(
-    () => p.handle(p.newRequestParser({ trusted: true }), { trusted: true }, b, 0, 6, sink),
+    () =>
+      p.handle(
+        p.newRequestParser({ trusted: true, connSet: 0 }),
+        { trusted: true, connSet: 0 },
+        b,
+        0,
+        6,
+        sink,
+      ),
     TypeError,
   );
 });

@@ -15,6 +15,7 @@
  * @module
  */
 import { type ClientState, FRAMING_ERROR, NEED_MORE, type RequestParser } from "../types.ts";
+import { RESP_ARRAY, RESP_BULK } from "./type_bytes.ts";
 
 /** Longest inline request line, and longest count line (PROTO_INLINE_MAX_SIZE). */
 export const INLINE_MAX = 64 * 1024;
@@ -156,13 +157,6 @@ export class RedisRequestParser implements RequestParser {
     return this.#ends[i];
   }
 
-  /** Forgets any partial request. */
-  reset(): void {
-    this.#busy = false;
-    this.#error = null;
-    this.#needed = 0;
-  }
-
   /** Looks for one whole request in `buf[start, end)`; see {@link RequestParser.parse}. */
   parse(buf: Uint8Array, start: number, end: number): number {
     if (!this.#busy) this.#begin();
@@ -172,7 +166,7 @@ export class RedisRequestParser implements RequestParser {
       switch (this.#phase) {
         case START: {
           if (avail <= 0) return this.#more();
-          if (buf[start] === 42) {
+          if (buf[start] === RESP_ARRAY) {
             this.#phase = COUNT;
             this.#pos = 1;
             this.#startNumber();
@@ -213,7 +207,7 @@ export class RedisRequestParser implements RequestParser {
           if (this.#argc === this.#count) return this.#done(start);
           if (this.#pos >= avail) return this.#more();
           const c = buf[start + this.#pos];
-          if (c !== 36) return this.#fail(expectedDollar(c));
+          if (c !== RESP_BULK) return this.#fail(expectedDollar(c));
           this.#pos++;
           this.#startNumber();
           this.#phase = BULK_LEN;

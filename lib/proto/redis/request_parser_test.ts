@@ -4,8 +4,8 @@ import { bytesOf, latin1 } from "../../../tests/_support/bytes.ts";
 import { chunks, feed, twoWayCuts } from "../../../tests/_support/parser_feed.ts";
 import { expectedDollar, FramingErrors, RedisRequestParser } from "./request_parser.ts";
 
-const trusted: ClientState = { trusted: true };
-const untrusted: ClientState = { trusted: false };
+const trusted: ClientState = { trusted: true, connSet: 0 };
+const untrusted: ClientState = { trusted: false, connSet: 0 };
 
 /** Every request in `input` as its argument list (latin1), fed with `cuts`. */
 function parseAll(
@@ -163,12 +163,16 @@ Deno.test("parse() caps counts and bulks before AUTH like Redis", () => {
   // A count over the cap is still "invalid" when it is invalid for anyone.
   assertFails("*3000000000\r\n", FramingErrors.invalidMultibulk, [], untrusted);
   // Once trusted (AUTH done), the same state object lifts the caps.
-  const state = { trusted: false };
-  const p = new RedisRequestParser(state);
   const b = bytesOf("*11\r\n");
-  assert.equal(p.parse(b, 0, b.length), FRAMING_ERROR);
+  assert.equal(
+    new RedisRequestParser({ trusted: false, connSet: 0 }).parse(b, 0, b.length),
+    FRAMING_ERROR,
+  );
+  const state = { trusted: false, connSet: 0 };
+  const p = new RedisRequestParser(state);
+  const ping = bytesOf("*1\r\n$4\r\nPING\r\n");
+  assert.equal(p.parse(ping, 0, ping.length), ping.length);
   state.trusted = true;
-  p.reset();
   assert.equal(p.parse(b, 0, b.length), NEED_MORE);
 });
 

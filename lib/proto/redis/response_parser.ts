@@ -11,6 +11,7 @@
  * @module
  */
 import { FRAMING_ERROR, NEED_MORE, type ResponseParser } from "../types.ts";
+import { RESP_ARRAY, RESP_BULK } from "./type_bytes.ts";
 
 /** Largest bulk length or aggregate count accepted from a server (4 GiB). */
 export const MAX_LENGTH = 0xffffffff;
@@ -46,12 +47,6 @@ export class RedisResponseParser implements ResponseParser {
   /** After a parse: whether the reply is an error (`-...` or a blob error `!`). */
   get isError(): boolean {
     return this.#isError;
-  }
-
-  /** Forgets any partial reply. */
-  reset(): void {
-    this.#busy = false;
-    this.#needed = 0;
   }
 
   /** Looks for one whole reply in `buf[start, end)`; see {@link ResponseParser.parse}. */
@@ -141,12 +136,12 @@ export class RedisResponseParser implements ResponseParser {
         case 36: // $ bulk string
         case 33: // ! blob error
         case 61: { // = verbatim string
-          if (t === 36 && e - s === 1 && buf[s] === 63) {
+          if (t === RESP_BULK && e - s === 1 && buf[s] === 63) {
             this.#inStream = true;
             this.#state = CHUNK;
             continue;
           }
-          if (t === 36 && e - s === 2 && buf[s] === 45 && buf[s + 1] === 49) break; // $-1
+          if (t === RESP_BULK && e - s === 2 && buf[s] === 45 && buf[s + 1] === 49) break; // $-1
           const n = length(buf, s, e);
           if (n < 0) return this.#garbage();
           if (t === 33 && this.#depth === 0) this.#isError = true;
@@ -159,7 +154,7 @@ export class RedisResponseParser implements ResponseParser {
         case 62: // > push
         case 37: // % map
         case 124: { // | attribute
-          if (t === 42 && e - s === 2 && buf[s] === 45 && buf[s + 1] === 49) break; // *-1
+          if (t === RESP_ARRAY && e - s === 2 && buf[s] === 45 && buf[s + 1] === 49) break; // *-1
           if (t !== 62 && t !== 124 && e - s === 1 && buf[s] === 63) {
             this.#open(STREAMED, 0);
             continue;

@@ -183,15 +183,6 @@ Deno.test("parse() is linear for a 10,000-element array arriving in small reads"
   assert.ok(big < small * 9 + 20, `10k: ${small.toFixed(1)} ms, 40k: ${big.toFixed(1)} ms`);
 });
 
-Deno.test("reset() forgets a partial reply", () => {
-  const p = new RedisResponseParser();
-  const part = bytesOf("*2\r\n+a\r\n");
-  assert.equal(p.parse(part, 0, part.length), NEED_MORE);
-  p.reset();
-  const next = bytesOf("+OK\r\n");
-  assert.equal(p.parse(next, 0, next.length), next.length);
-});
-
 Deno.test("parse() frames an MGET reply of five 16 MiB values in 64 KiB reads", () => {
   const size = 16 * 1024 * 1024;
   const head = bytesOf(`$${size}\r\n`);

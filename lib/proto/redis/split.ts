@@ -1,16 +1,17 @@
 /**
  * Splits a multi-key request (MGET, DEL, UNLINK, EXISTS, TOUCH: keys; MSET:
  * key-value pairs) into one request per server, each with that server's
- * keys in their original order, and picks the merger that rebuilds the
- * reply. When every key lives on one server the request is not split: the
+ * keys in their original order, with the merger the policy names for the
+ * command (`policy.ts`). When every key lives on one server the request is not split: the
  * caller forwards it whole. Cost is linear in the number of keys.
  *
  * @module
  */
 import type { Fragment, Merger, RequestSink } from "../types.ts";
-import type { ArgReader } from "./command_spec.ts";
+import type { ArgReader, CommandSpec } from "./command_spec.ts";
 import { bulkSize, headerSize, writeBulk, writeHeader } from "./encode.ts";
-import { mergeAllOk, mergeMget, mergeSum } from "./merge.ts";
+import { mergeMget, mergerFor } from "./merge.ts";
+import { RESP_ARRAY } from "./type_bytes.ts";
 
 /** Reusable per-protocol scratch space for splitting. */
 export class Splitter {
@@ -18,13 +19,14 @@ export class Splitter {
   #partOfServer = new Int32Array(0);
 
   /**
-   * Splits the request `args` (command `name`, keys from argument 1 on,
+   * Splits the request `args` (command `spec`, keys from argument 1 on,
    * `step` 1 for keys, 2 for key-value pairs) over the servers owning its
    * keys and hands the parts to `sink.fanOut`. Returns false, doing
    * nothing, when all keys are on one server (or no server is live): then
    * the request is to be forwarded whole.
    */
-  split(name: string, args: ArgReader, step: number, sink: RequestSink): boolean {
+  split(spec: CommandSpec, args: ArgReader, step: number, sink: RequestSink): boolean {
+    const name = spec.name;
     const buf = args.argBuf;
     const nkeys = Math.floor((args.argc - 1) / step);
     if (this.#serverOfKey.length < nkeys) this.#serverOfKey = new Int32Array(nkeys * 2);
@@ -77,7 +79,7 @@ export class Splitter {
     for (let p = 0; p < parts; p++) {
       const argc = 1 + keysOfPart[p]! * step;
       const out = new Uint8Array(headerSize(argc) + bulkSize(nameBytes.length) + sizeOfPart[p]!);
-      let pos = writeHeader(out, 0, 42, argc);
+      let pos = writeHeader(out, 0, RESP_ARRAY, argc);
       pos = writeBulk(out, pos, nameBytes, 0, nameBytes.length);
       outs[p] = out;
       cursor[p] = pos;
@@ -93,10 +95,11 @@ export class Splitter {
     const fragments: Fragment[] = new Array(parts);
     for (let p = 0; p < parts; p++) fragments[p] = { server: partServers[p]!, bytes: outs[p]! };
 
-    let merge: Merger;
-    if (name === "mget") merge = mergeMget(partOfKey, Int32Array.from(keysOfPart));
-    else if (name === "mset") merge = mergeAllOk(name);
-    else merge = mergeSum(name);
+    const how = spec.merge;
+    if (how === null) throw new TypeError(`Cannot split '${name}': policy.ts names no merger`);
+    const merge: Merger = how === "mget"
+      ? mergeMget(partOfKey, Int32Array.from(keysOfPart))
+      : mergerFor(how, name);
     sink.fanOut(fragments, merge);
     return true;
   }

@@ -1,5 +1,5 @@
 /**
- * lib/dist + lib/hash KeyHasher reproduce, key for key, where the real
+ * lib/placement + lib/hash KeyHasher reproduce, key for key, where the real
  * nutcracker 0.5.0 sent keys (tests/fixtures/placement/*.json, made by
  * tools/gen_placement_fixtures.ts).
  */
