@@ -11,13 +11,8 @@
  */
 import type { PoolConfig, ServerConfig } from "./types.ts";
 import { HASH_NAMES, type HashName } from "../hash/types.ts";
-<<<<<<< HEAD
-import { DISTRIBUTION_NAMES, type DistributionName } from "../dist/types.ts";
-import { quote, ValueError } from "./errors.ts";
-=======
 import { DISTRIBUTION_NAMES, type DistributionName } from "../placement/types.ts";
-import { ValueError } from "./errors.ts";
->>>>>>> main
+import { quote, ValueError } from "./errors.ts";
 import { INT_MAX, parseDecimal } from "./decimal.ts";
 import { closest } from "./suggest.ts";
 import { parseListen } from "./listen.ts";
