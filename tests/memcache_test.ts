@@ -132,9 +132,9 @@ Deno.test("memcache: keys with control bytes work as in memcached (memcaslap's k
   await c.send(`set ${key} 0 0 2\r\nhi\r\nget ${key}\r\n`);
   assert.equal(await c.readLine(), "STORED");
   assert.equal(await readGet(c), `VALUE ${key} 0 2\r\nhi\r\nEND\r\n`);
-  // NUL would end the line inside memcached: refused.
+  // A NUL ends the line, as inside memcached: `get a`.
   await c.send("get a\x00b\r\n");
-  assert.equal(await c.readLine(), "CLIENT_ERROR bad command line format");
+  assert.equal(await c.readLine(), "END");
 });
 
 Deno.test("memcache: gat/gats, touch, cas, append/prepend, incr/decr through the pool", async () => {

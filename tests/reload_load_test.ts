@@ -165,7 +165,8 @@ Deno.test({
     const backends = b.ports;
     const port = freePort();
     const texts = GENERATIONS.map((g) => yaml(port, backends, g));
-    await using nc = await startNutmegChild(texts[0]!);
+    // INFO (6) logs each drained connection with the replies it still owed.
+    await using nc = await startNutmegChild(texts[0]!, [], 6);
     const tally: Tally = {
       requests: 0,
       right: 0,
@@ -209,6 +210,12 @@ Deno.test({
       const seen = new Set(movedOk(key));
       assert.ok(seen.size > 1, `${key} read as nil but no generation moves it`);
     }
+    const drained = [...log.matchAll(/drained after a reload: (\d+) replies owed delivered/g)];
+    const owedAtSwap = drained.reduce((n, m) => n + Number(m[1]), 0);
+    console.log(
+      `drained connections of removed servers: ${drained.length}, ` +
+        `replies they owed at the swap, all delivered: ${owedAtSwap}`,
+    );
     console.log(
       `reload under load: ${tally.requests} requests (${CLIENTS} clients, ${PAIRS} SET/GET pairs ` +
         `per pipeline), ${RELOADS} reloads; right ${tally.right}, wrong ${tally.wrong}, ` +

@@ -3,10 +3,14 @@
  * real redis-server and memcached backends, their command-line tools, and
  * nutcracker (the reference the benchmark compares against). On Debian as
  * root the missing packages are installed with apt-get; elsewhere the
- * command to run is printed and the exit code is 1.
+ * command to run is printed and the exit code is 1. Then the Python
+ * virtual environment with redis-py that the RESP3 client tests use is made
+ * (`tests/_support/python_redis.ts`), with pip's configured index.
  *
  * @module
  */
+
+import { pythonWithRedisPy } from "../tests/_support/python_redis.ts";
 
 /** Program -> Debian package that provides it. */
 const NEEDED: Readonly<Record<string, string>> = {
@@ -17,6 +21,7 @@ const NEEDED: Readonly<Record<string, string>> = {
   "memccapable": "libmemcached-tools",
   "memcaslap": "libmemcached-tools",
   "nutcracker": "nutcracker",
+  "python3": "python3-venv",
 };
 
 function has(cmd: string): boolean {
@@ -40,9 +45,22 @@ async function run(cmd: string, args: string[]): Promise<boolean> {
   return code === 0;
 }
 
+/** Makes the redis-py environment; exits 1 with the reason when it cannot. */
+async function ensurePython(): Promise<void> {
+  try {
+    await pythonWithRedisPy();
+  } catch (err) {
+    console.error((err as Error).message);
+    Deno.exit(1);
+  }
+}
+
 if (import.meta.main) {
   const missing = [...new Set(Object.keys(NEEDED).filter((c) => !has(c)).map((c) => NEEDED[c]!))];
-  if (missing.length === 0) Deno.exit(0);
+  if (missing.length === 0) {
+    await ensurePython();
+    Deno.exit(0);
+  }
   const isRoot = Deno.uid?.() === 0;
   if (!isRoot || !has("apt-get")) {
     console.error(
@@ -63,4 +81,5 @@ if (import.meta.main) {
   for (const svc of ["redis-server", "memcached", "nutcracker"]) {
     await run("sh", ["-c", `service ${svc} stop >/dev/null 2>&1 || true`]);
   }
+  await ensurePython();
 }

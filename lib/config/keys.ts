@@ -9,14 +9,17 @@
  *
  * @module
  */
-import type { PoolConfig, ServerConfig } from "./types.ts";
+import type { PemFile, PoolConfig, SentinelConfig, ServerConfig } from "./types.ts";
 import { HASH_NAMES, type HashName } from "../hash/types.ts";
 import { DISTRIBUTION_NAMES, type DistributionName } from "../placement/types.ts";
 import { quote, ValueError } from "./errors.ts";
 import { INT_MAX, parseDecimal } from "./decimal.ts";
 import { closest } from "./suggest.ts";
 import { parseListen } from "./listen.ts";
+import { checkHost } from "./host.ts";
 import { compareServerNames, parseServer } from "./server.ts";
+import { checkSentinels, parseSentinel } from "./sentinel.ts";
+import { checkKeyPair, readCaBundle, readCertChain, readPrivateKey } from "./pem.ts";
 
 /** The pool fields that keys set (`name`, `line` and `listenSpec` come from the file itself). */
 export type PoolSettings = Omit<PoolConfig, "name" | "line" | "listenSpec">;
@@ -34,37 +37,54 @@ export interface ScalarKeyDef<T> {
   readonly allowed: string;
   /** One line for docs. */
   readonly description: string;
-  /** Reads the value's text. Throws {@link ValueError}. */
-  readonly parse: (text: string) => T;
+  /**
+   * Reads the value's text. `dir` is the directory of the configuration
+   * file, against which relative file paths are read. Throws {@link ValueError}.
+   */
+  readonly parse: (text: string, dir?: string) => T;
+}
+
+/** A key whose value is a YAML list of one-line items (`servers:`, `sentinels:`). */
+export interface ListKeyDef<T> {
+  readonly key: string;
+  readonly shape: "list";
+  readonly required: boolean;
+  readonly default: readonly T[];
+  readonly allowed: string;
+  readonly description: string;
+  /** What one item is called in messages: `server`, `sentinel`. */
+  readonly item: string;
+  /** An item as written, for hints, e.g. `127.0.0.1:6379:1`. */
+  readonly example: string;
+  /** Reads one list item. Throws {@link ValueError}. */
+  readonly parseItem: (text: string, line: number) => T;
+  /** Checks the whole list: the index of the first bad item and why, or null. */
+  readonly check: (items: readonly T[]) => { index: number; error: ValueError } | null;
+  /** The items in the order the pool keeps them. */
+  readonly order: (items: readonly T[]) => T[];
 }
 
 /** The `servers:` key: a YAML list of server lines. */
-export interface ServersKeyDef {
-  readonly key: "servers";
-  readonly shape: "list";
-  readonly required: true;
-  readonly default: readonly ServerConfig[];
-  readonly allowed: string;
-  readonly description: string;
-  /** Reads one list item. Throws {@link ValueError}. */
-  readonly parseItem: (text: string, line: number) => ServerConfig;
-  /** Checks the whole list: the index of the first bad item and why, or null. */
-  readonly check: (servers: readonly ServerConfig[]) => { index: number; error: ValueError } | null;
-  /** The servers in twemproxy's order (see `compareServerNames`). */
-  readonly order: (servers: readonly ServerConfig[]) => ServerConfig[];
-}
+export type ServersKeyDef = ListKeyDef<ServerConfig> & { readonly key: "servers" };
+
+/** The list-valued fields of {@link PoolSettings}. */
+type ListField = "servers" | "sentinels";
 
 /** The key table's type: one definition per {@link PoolSettings} field, typed by that field. */
 export type PoolKeyTable =
   & {
-    readonly [F in Exclude<keyof PoolSettings, "servers">]: ScalarKeyDef<PoolSettings[F]>;
+    readonly [F in Exclude<keyof PoolSettings, ListField>]: ScalarKeyDef<PoolSettings[F]>;
   }
-  & { readonly servers: ServersKeyDef };
+  & { readonly servers: ServersKeyDef; readonly sentinels: ListKeyDef<SentinelConfig> };
 
 /** One row of {@link POOL_KEYS}, with the {@link PoolSettings} field it sets. */
 export type KeyDef =
   & { readonly field: keyof PoolSettings }
-  & (ScalarKeyDef<PoolSettings[keyof PoolSettings]> | ServersKeyDef);
+  & (
+    | ScalarKeyDef<PoolSettings[keyof PoolSettings]>
+    | ServersKeyDef
+    | ListKeyDef<SentinelConfig>
+  );
 
 function number(
   key: string,
@@ -110,6 +130,22 @@ function bool(key: string, description: string): ScalarKeyDef<boolean> {
   };
 }
 
+function pem(
+  key: string,
+  read: (path: string, dir?: string) => PemFile,
+  description: string,
+): ScalarKeyDef<PemFile | null> {
+  return {
+    key,
+    shape: "scalar",
+    required: false,
+    default: null,
+    allowed: "the path of a PEM file (relative to the configuration file's directory)",
+    description,
+    parse: read,
+  };
+}
+
 function oneOf<T extends string>(kind: string, names: readonly T[], text: string): T {
   const found = names.find((n) => n === text);
   if (found !== undefined) return found;
@@ -139,9 +175,12 @@ const SERVERS: ServersKeyDef = {
   shape: "list",
   required: true,
   default: [],
-  allowed: "a list of host:port:weight [name] or /path/to.sock:weight [name] lines",
+  allowed: "a list of host:port:weight [name] or /path/to.sock:weight [name] lines " +
+    "(with sentinels: name:weight or host:port:weight name)",
   description: "the backends; the name (default host:port, or host for port 11211) is the " +
-    "stats key and the ketama input",
+    "stats key and the ketama input; with sentinels it is the master name",
+  item: "server",
+  example: "127.0.0.1:6379:1",
   parseItem: parseServer,
   check: (servers) => {
     const seen = new Map<string, ServerConfig>();
@@ -260,6 +299,68 @@ export const POOL_KEY_TABLE: PoolKeyTable = {
     "failures in a row that eject a server (with auto_eject_hosts)",
   ),
   servers: SERVERS,
+  tlsCert: pem(
+    "tls_cert",
+    readCertChain,
+    "certificate chain the pool shows its clients; with " +
+      "tls_key the pool listens with TLS",
+  ),
+  tlsKey: pem("tls_key", readPrivateKey, "private key of tls_cert"),
+  tlsCa: pem(
+    "tls_ca",
+    readCaBundle,
+    "CA certificates a client certificate must chain to; set, " +
+      "clients without a valid certificate are refused",
+  ),
+  serverTls: bool("server_tls", "connect to the servers with TLS"),
+  serverTlsCa: pem(
+    "server_tls_ca",
+    readCaBundle,
+    "CA certificates the servers' certificates " +
+      "are verified with (besides the system roots)",
+  ),
+  serverTlsCert: pem(
+    "server_tls_cert",
+    readCertChain,
+    "client certificate shown to the " +
+      "servers (mutual TLS), with server_tls_key",
+  ),
+  serverTlsKey: pem("server_tls_key", readPrivateKey, "private key of server_tls_cert"),
+  serverTlsName: {
+    key: "server_tls_name",
+    shape: "scalar",
+    required: false,
+    default: null,
+    allowed: "a host name",
+    description: "name the servers' certificates must carry; default: each server's host",
+    parse: (text) => {
+      checkHost(text, "redis.example.com");
+      return text;
+    },
+  },
+  sentinels: {
+    key: "sentinels",
+    shape: "list",
+    required: false,
+    default: [],
+    allowed: "a list of host:port lines",
+    description: "Redis Sentinels that say where the masters named in servers: are " +
+      "(redis pools only)",
+    item: "sentinel",
+    example: "127.0.0.1:26379",
+    parseItem: parseSentinel,
+    check: checkSentinels,
+    order: (sentinels) => [...sentinels],
+  },
+  sentinelAuth: {
+    key: "sentinel_auth",
+    shape: "scalar",
+    required: false,
+    default: null,
+    allowed: "a non-empty password",
+    description: "password nutmeg sends to the sentinels (AUTH)",
+    parse: (text) => text,
+  },
 };
 
 /** Every pool key, in the order twemproxy's README lists them, each with its field. */
@@ -278,7 +379,29 @@ export interface PoolRule {
   readonly check: (pool: PoolSettings) => ValueError | null;
 }
 
-/** The cross-key rules twemproxy enforces. */
+/** A rule: `key` is only allowed when `server_tls: true`. */
+function needsServerTls(key: string, field: keyof PoolSettings): PoolRule {
+  return {
+    key,
+    check: (p) =>
+      p[field] !== null && !p.serverTls
+        ? new ValueError(`${key} is set but server_tls is not true`, "add server_tls: true")
+        : null,
+  };
+}
+
+/** A rule: `key` (field `a`) needs `other` (field `b`). */
+function needs(key: string, a: keyof PoolSettings, other: string, b: keyof PoolSettings): PoolRule {
+  return {
+    key,
+    check: (p) =>
+      p[a] !== null && p[b] === null
+        ? new ValueError(`${key} is set without ${other}`, `add ${other}, or remove ${key}`)
+        : null,
+  };
+}
+
+/** The cross-key rules: twemproxy's, then those of the TLS and sentinel keys. */
 export const POOL_RULES: readonly PoolRule[] = [
   {
     key: "redis_auth",
@@ -289,5 +412,92 @@ export const POOL_RULES: readonly PoolRule[] = [
           "set redis: true, or remove redis_auth (memcached has no AUTH)",
         )
         : null,
+  },
+  needs("tls_cert", "tlsCert", "tls_key", "tlsKey"),
+  needs("tls_key", "tlsKey", "tls_cert", "tlsCert"),
+  needs("tls_ca", "tlsCa", "tls_cert", "tlsCert"),
+  {
+    key: "tls_key",
+    check: (p) =>
+      p.tlsCert !== null && p.tlsKey !== null ? checkKeyPair(p.tlsCert, p.tlsKey) : null,
+  },
+  {
+    key: "tls_cert",
+    check: (p) =>
+      p.tlsCert !== null && p.listen.transport === "unix"
+        ? new ValueError(
+          "a pool listening on a unix socket cannot use TLS",
+          "listen on host:port, or remove tls_cert and tls_key",
+        )
+        : null,
+  },
+  needsServerTls("server_tls_ca", "serverTlsCa"),
+  needsServerTls("server_tls_cert", "serverTlsCert"),
+  needsServerTls("server_tls_key", "serverTlsKey"),
+  needsServerTls("server_tls_name", "serverTlsName"),
+  needs("server_tls_cert", "serverTlsCert", "server_tls_key", "serverTlsKey"),
+  needs("server_tls_key", "serverTlsKey", "server_tls_cert", "serverTlsCert"),
+  {
+    key: "server_tls_key",
+    check: (p) =>
+      p.serverTlsCert !== null && p.serverTlsKey !== null
+        ? checkKeyPair(p.serverTlsCert, p.serverTlsKey)
+        : null,
+  },
+  {
+    key: "server_tls",
+    check: (p) => {
+      const unix = p.serverTls ? p.servers.find((s) => s.address?.transport === "unix") : undefined;
+      return unix === undefined ? null : new ValueError(
+        `server ${
+          quote(unix.spec)
+        } (line ${unix.line}) is a unix socket, which nutmeg cannot reach with TLS`,
+        "give the servers as host:port:weight, or set server_tls: false",
+      );
+    },
+  },
+  {
+    key: "sentinels",
+    check: (p) =>
+      p.sentinels.length > 0 && !p.redis
+        ? new ValueError(
+          "sentinels are only valid for a redis pool",
+          "set redis: true, or remove sentinels",
+        )
+        : null,
+  },
+  {
+    key: "sentinel_auth",
+    check: (p) =>
+      p.sentinelAuth !== null && p.sentinels.length === 0
+        ? new ValueError("sentinel_auth is set without sentinels", "add sentinels:, or remove it")
+        : null,
+  },
+  {
+    key: "servers",
+    check: (p) => {
+      if (p.sentinels.length === 0) {
+        const s = p.servers.find((s) => s.address === null);
+        return s === undefined ? null : new ValueError(
+          `server ${quote(s.spec)} (line ${s.line}) needs a host, a port and a weight`,
+          "write host:port:weight [name]; a name:weight line names a Redis master and is " +
+            "only for pools with sentinels:",
+        );
+      }
+      const unix = p.servers.find((s) => s.address?.transport === "unix");
+      if (unix !== undefined) {
+        return new ValueError(
+          `server ${
+            quote(unix.spec)
+          } (line ${unix.line}) is a unix socket; sentinels give host:port addresses`,
+          "write each master as name:weight, or host:port:weight name",
+        );
+      }
+      const unnamed = p.servers.find((s) => s.address !== null && !s.spec.includes(" "));
+      return unnamed === undefined ? null : new ValueError(
+        `server ${quote(unnamed.spec)} (line ${unnamed.line}) has no master name`,
+        "with sentinels each server line names a master: name:weight, or host:port:weight name",
+      );
+    },
   },
 ];

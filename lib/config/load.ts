@@ -24,23 +24,33 @@ import {
   type Scalar,
   type YAMLMap,
 } from "yaml";
-import type { Config, PoolConfig, ServerConfig } from "./types.ts";
+import type { Config, PoolConfig } from "./types.ts";
 import { ConfigError, quote, ValueError } from "./errors.ts";
-import { POOL_KEY_NAMES, POOL_KEYS, POOL_RULES, type PoolSettings } from "./keys.ts";
+import {
+  type ListKeyDef,
+  POOL_KEY_NAMES,
+  POOL_KEYS,
+  POOL_RULES,
+  type PoolSettings,
+} from "./keys.ts";
 import { closest } from "./suggest.ts";
 import { listenKey } from "./listen.ts";
+import { dirname } from "node:path";
 
 const POOL_EXAMPLE =
   "a pool name line 'alpha:' with indented 'listen: 127.0.0.1:22121' and 'servers:' lines below it, then '- 127.0.0.1:6379:1' items";
 
 /** A position and context for errors found while walking one file. */
 class Reporter {
+  /** The directory of the file, against which relative paths in values are read. */
+  readonly dir: string;
   readonly #file: string;
   readonly #lines: LineCounter;
   readonly #text: string;
 
   constructor(file: string, lines: LineCounter, text: string) {
     this.#file = file;
+    this.dir = dirname(file);
     this.#lines = lines;
     this.#text = text;
   }
@@ -437,51 +447,7 @@ function readPool(
     };
 
     if (def.shape === "list") {
-      if (node === null || (isScalar(node) && scalarText(node) === "")) {
-        throw report.error(
-          valueAt,
-          name,
-          key,
-          "the server list is empty",
-          "list at least one server below it, one per line, e.g. '    - 127.0.0.1:6379:1'",
-        );
-      }
-      if (!isSeq(node)) {
-        throw report.error(
-          valueAt,
-          name,
-          key,
-          "servers must be a list",
-          "write each server on its own line below servers:, starting with '- ', e.g. '    - 127.0.0.1:6379:1'",
-        );
-      }
-      const servers: ServerConfig[] = [];
-      const offsets: (number | undefined)[] = [];
-      for (const item of node.items as unknown[]) {
-        const itemAt = (item as Node | null)?.range?.[0] ?? valueAt;
-        if (!isScalar(item)) {
-          throw report.error(
-            itemAt,
-            name,
-            key,
-            "a server entry is not a single line of text",
-            `write ${def.allowed}`,
-          );
-        }
-        const text = scalarText(item);
-        if (text === "") {
-          throw report.error(itemAt, name, key, "a server entry is empty", `write ${def.allowed}`);
-        }
-        try {
-          servers.push(def.parseItem(text, report.line(itemAt)));
-        } catch (e) {
-          fail(e, itemAt);
-        }
-        offsets.push(itemAt);
-      }
-      const bad = def.check(servers);
-      if (bad !== null) fail(bad.error, offsets[bad.index]);
-      set.servers = def.order(servers);
+      set[def.field] = readList(def as ListKeyDef<unknown>, node, valueAt, name, report, fail);
       continue;
     }
 
@@ -505,7 +471,7 @@ function readPool(
       );
     }
     try {
-      set[def.field] = def.parse(text);
+      set[def.field] = def.parse(text, report.dir);
     } catch (e) {
       fail(e, valueAt);
     }
@@ -543,6 +509,63 @@ function readPool(
     }
   }
   return { name, line, listenSpec, ...settings };
+}
+
+/** Reads the items of a list key (`servers:`, `sentinels:`) in the order the pool keeps them. */
+function readList<T>(
+  def: ListKeyDef<T>,
+  node: Node | null,
+  valueAt: number | undefined,
+  pool: string,
+  report: Reporter,
+  fail: (e: unknown, offset: number | undefined) => never,
+): T[] {
+  const key = def.key;
+  if (node === null || (isScalar(node) && scalarText(node) === "")) {
+    throw report.error(
+      valueAt,
+      pool,
+      key,
+      `the ${def.item} list is empty`,
+      `list at least one ${def.item} below it, one per line, e.g. '    - ${def.example}'`,
+    );
+  }
+  if (!isSeq(node)) {
+    throw report.error(
+      valueAt,
+      pool,
+      key,
+      `${key} must be a list`,
+      `write each ${def.item} on its own line below ${key}:, starting with '- ', e.g. '    - ${def.example}'`,
+    );
+  }
+  const items: T[] = [];
+  const offsets: (number | undefined)[] = [];
+  for (const item of node.items as unknown[]) {
+    const itemAt = (item as Node | null)?.range?.[0] ?? valueAt;
+    if (!isScalar(item)) {
+      throw report.error(
+        itemAt,
+        pool,
+        key,
+        `a ${def.item} entry is not a single line of text`,
+        `write ${def.allowed}`,
+      );
+    }
+    const text = scalarText(item);
+    if (text === "") {
+      throw report.error(itemAt, pool, key, `a ${def.item} entry is empty`, `write ${def.allowed}`);
+    }
+    try {
+      items.push(def.parseItem(text, report.line(itemAt)));
+    } catch (e) {
+      fail(e, itemAt);
+    }
+    offsets.push(itemAt);
+  }
+  const bad = def.check(items);
+  if (bad !== null) fail(bad.error, offsets[bad.index]);
+  return def.order(items);
 }
 
 function checkListenClash(pools: readonly PoolConfig[], root: YAMLMap, report: Reporter): void {

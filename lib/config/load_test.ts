@@ -75,6 +75,16 @@ Deno.test("parseConfig() applies every default", () => {
       weight: 1,
       line: 4,
     }],
+    tlsCert: null,
+    tlsKey: null,
+    tlsCa: null,
+    serverTls: false,
+    serverTlsCa: null,
+    serverTlsCert: null,
+    serverTlsKey: null,
+    serverTlsName: null,
+    sentinels: [],
+    sentinelAuth: null,
   });
 });
 

@@ -20,7 +20,9 @@ const FORMAT_HINT = "write host:port:weight [name] (e.g. 127.0.0.1:6379:1 redis-
  * Parses one server line as twemproxy does, from the right: the name follows
  * the last space, the weight the last `:`, the port the `:` before it.
  * Without a name the server is named `host:port` as written (`host` alone for
- * port 11211); a unix server is named by its path followed by `:`, exactly
+ * port 11211); `name:weight` names a Redis master whose address comes from
+ * the pool's sentinels (address null; a pool rule refuses it without
+ * `sentinels:`); a unix server is named by its path followed by `:`, exactly
  * as twemproxy 0.5.0 names it (`/tmp/redis.sock:`). Throws {@link ValueError}.
  *
  * @example
@@ -48,6 +50,12 @@ export function parseServer(text: string, line: number): ServerConfig {
 
   const weightColon = rest.lastIndexOf(":");
   const portColon = weightColon < 0 ? -1 : rest.lastIndexOf(":", weightColon - 1);
+  const master = rest.slice(0, weightColon);
+  if (portColon < 0 && weightColon > 0 && name === null && !/^[0-9.]+$/.test(master)) {
+    // `name:weight`: a master whose address the pool's sentinels give.
+    const weight = parseWeight(rest.slice(weightColon + 1));
+    return { name: master, spec: text, address: null, weight, line };
+  }
   if (portColon < 0) {
     throw new ValueError(`${quote(text)} needs a host, a port and a weight`, FORMAT_HINT);
   }

@@ -27,6 +27,24 @@ export type Address =
     readonly mode: number | null;
   };
 
+/** A PEM file named by a TLS key, read and checked while loading (lib/config/pem.ts). */
+export interface PemFile {
+  /** The path as written. */
+  readonly path: string;
+  /** The file's text. */
+  readonly pem: string;
+}
+
+/** One `sentinels:` entry: a Redis Sentinel to ask where the masters are. */
+export interface SentinelConfig {
+  readonly host: string;
+  readonly port: number;
+  /** The entry as written, e.g. `127.0.0.1:26379`. */
+  readonly spec: string;
+  /** 1-based line in the file, for messages. */
+  readonly line: number;
+}
+
 /** One `servers:` entry. */
 export interface ServerConfig {
   /**
@@ -38,7 +56,13 @@ export interface ServerConfig {
   readonly name: string;
   /** The entry as written, e.g. `127.0.0.1:6379:1 alpha`. */
   readonly spec: string;
-  readonly address: Address;
+  /**
+   * Where the server is; null for a `name:weight` line, which names a
+   * master whose address the pool's sentinels give (only with `sentinels:`).
+   * With sentinels a written address is where nutmeg starts until a
+   * sentinel answers.
+   */
+  readonly address: Address | null;
   readonly weight: number;
   /** 1-based line in the file, for messages. */
   readonly line: number;
@@ -79,6 +103,25 @@ export interface PoolConfig {
    * one; names are distinct.
    */
   readonly servers: readonly ServerConfig[];
+  /** Client TLS: the pool's certificate chain (with `tlsKey`), or null for plain TCP. */
+  readonly tlsCert: PemFile | null;
+  /** Client TLS: the private key of `tlsCert`. */
+  readonly tlsKey: PemFile | null;
+  /** Client TLS: CAs a client certificate must chain to; null = no client certificate asked. */
+  readonly tlsCa: PemFile | null;
+  /** Connect to the servers with TLS. */
+  readonly serverTls: boolean;
+  /** CAs to verify the servers' certificates with (besides the built-in roots). */
+  readonly serverTlsCa: PemFile | null;
+  /** Client certificate shown to the servers (mutual TLS), with `serverTlsKey`. */
+  readonly serverTlsCert: PemFile | null;
+  readonly serverTlsKey: PemFile | null;
+  /** Name the servers' certificates are verified against; null = each server's host. */
+  readonly serverTlsName: string | null;
+  /** Redis Sentinels that say where the masters named in `servers:` are; empty = none. */
+  readonly sentinels: readonly SentinelConfig[];
+  /** Password sent to the sentinels (AUTH), or null. */
+  readonly sentinelAuth: string | null;
   /** 1-based line of the pool's name in the file. */
   readonly line: number;
 }

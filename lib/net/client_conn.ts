@@ -20,6 +20,7 @@ import {
   type Merger,
   NEED_MORE,
   type Protocol,
+  type ReplyFilter,
   type RequestParser,
   type RequestSink,
 } from "../proto/types.ts";
@@ -103,7 +104,11 @@ export class ClientConn implements ByteConsumer, RequestSink, ReplyTarget {
   /** Serves the connection until it closes. Never rejects. */
   serve(): Promise<void> {
     // No async wrapper: one promise chain less per (possibly idle) connection.
-    return this.#in.run(this).then(() => this.#eofSeen(), (err) => this.#fail(err));
+    // A TLS client that hangs up without close_notify has still just hung up.
+    return this.#in.run(this).then(
+      () => this.#eofSeen(),
+      (err) => err instanceof Deno.errors.UnexpectedEof ? this.#eofSeen() : this.#fail(err),
+    );
   }
 
   #eofSeen(): void {
@@ -157,6 +162,8 @@ export class ClientConn implements ByteConsumer, RequestSink, ReplyTarget {
       }
       input.want = 0;
       if (end === FRAMING_ERROR) {
+        const reason = parser.reason;
+        if (reason) this.#pool.log(LOG_INFO, `client ${this.#peer}: closing: ${reason}`);
         this.local(parser.error ?? this.#protocol.errorReply("Protocol error"));
         this.closeAfterReplies();
         input.start = input.end;
@@ -209,8 +216,9 @@ export class ClientConn implements ByteConsumer, RequestSink, ReplyTarget {
     keyStart: number,
     keyEnd: number,
     flags = 0,
+    filter?: ReplyFilter,
   ): void {
-    const req = Request.forward(this, flags, this.#now);
+    const req = Request.forward(this, flags, this.#now, filter);
     this.#queue.push(req);
     const server = this.#pool.serverOf(buf, keyStart, keyEnd);
     if (this.#pool.logLevel() >= LOG_VERB) {

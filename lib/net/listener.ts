@@ -1,6 +1,7 @@
 /**
- * Accepts connections on a pool's `listen` address (TCP, or a unix socket
- * with its permission bits) and hands each to the pool. Accept errors such
+ * Accepts connections on a pool's `listen` address (TCP, TLS over TCP, or a
+ * unix socket with its permission bits) and hands each to the pool; a TLS
+ * connection only once its handshake is done (lib/net/tls.ts). Accept errors such
  * as running out of file descriptors are logged and retried after a pause;
  * they never stop the proxy.
  *
@@ -8,7 +9,8 @@
  */
 import type { Address } from "../config/types.ts";
 import { reasonOf } from "./reason.ts";
-import { LOG_ERR, type LogFn } from "../log/levels.ts";
+import { LOG_ERR, LOG_WARN, type LogFn } from "../log/levels.ts";
+import { acceptTls, listenOn, type ListenTls } from "./tls.ts";
 
 /** How long to wait after a failed accept (e.g. EMFILE) before trying again. */
 const ACCEPT_RETRY_MS = 50;
@@ -18,7 +20,11 @@ export class Listener {
   readonly #address: Address;
   readonly #onConn: (conn: Deno.Conn) => void;
   readonly #log: LogFn;
+  readonly #tls: ListenTls | null;
+  /** TLS connections accepted whose handshake is not done yet. */
+  readonly #handshaking = new Map<Deno.TlsConn, Promise<void>>();
   #listener: Deno.Listener | null = null;
+  #listening: Promise<void> = Promise.resolve();
   #loop: Promise<void> | null = null;
   #closed = false;
 
@@ -26,10 +32,12 @@ export class Listener {
     address: Address,
     onConn: (conn: Deno.Conn) => void,
     log: LogFn,
+    tls: ListenTls | null = null,
   ) {
     this.#address = address;
     this.#onConn = onConn;
     this.#log = log;
+    this.#tls = tls;
   }
 
   /** The bound address (the real port when 0 was asked for). */
@@ -54,10 +62,16 @@ export class Listener {
     const a = this.#address;
     if (a.transport === "unix") {
       removeStaleSocket(a.path);
-      this.#listener = Deno.listen({ transport: "unix", path: a.path });
+      this.#listener = listenOn(a, null).listener;
       if (a.mode !== null) Deno.chmodSync(a.path, a.mode);
     } else {
-      this.#listener = Deno.listen({ hostname: a.host, port: a.port });
+      const opened = listenOn(a, this.#tls, (peer, reason) => {
+        if (!this.#closed) {
+          this.#log(LOG_WARN, `TLS handshake with client ${peer} failed: ${reason}`);
+        }
+      });
+      this.#listener = opened.listener;
+      this.#listening = opened.listening;
     }
   }
 
@@ -78,8 +92,37 @@ export class Listener {
         await new Promise((r) => setTimeout(r, ACCEPT_RETRY_MS));
         continue;
       }
-      this.#onConn(conn);
+      if (this.#tls === null) this.#onConn(conn);
+      else this.#secure(conn as Deno.TlsConn);
     }
+  }
+
+  /** Serves `conn` once its TLS handshake is done; logs and drops it otherwise. */
+  #secure(conn: Deno.TlsConn): void {
+    const addr = conn.remoteAddr;
+    const done = acceptTls(conn).then(
+      () => {
+        if (this.#closed) conn.close();
+        else this.#onConn(conn);
+      },
+      (err) => {
+        if (this.#closed) return;
+        this.#log(
+          LOG_WARN,
+          `TLS handshake with client ${addr.hostname}:${addr.port} failed: ${reasonOf(err)}`,
+        );
+      },
+    ).finally(() => this.#handshaking.delete(conn));
+    this.#handshaking.set(conn, done);
+  }
+
+  /**
+   * Resolves once the socket accepts connections (at once, except for a
+   * `tls_ca` listener, which node:tls binds a moment after {@link open});
+   * rejects when that bind failed.
+   */
+  ready(): Promise<void> {
+    return this.#listening;
   }
 
   /** Stops accepting and releases the socket (and the unix socket file). */
@@ -92,6 +135,15 @@ export class Listener {
       // already closed
     }
     await this.#loop;
+    const handshakes = [...this.#handshaking.values()];
+    for (const conn of this.#handshaking.keys()) {
+      try {
+        conn.close();
+      } catch {
+        // closed by the failed handshake
+      }
+    }
+    await Promise.all(handshakes);
     if (this.#address.transport === "unix") removeStaleSocket(this.#address.path);
   }
 }

@@ -12,6 +12,11 @@ import { TIMED_OUT } from "../proto/reasons.ts";
 
 export { CLOSED_BY_SERVER, NO_SERVER, TIMED_OUT } from "../proto/reasons.ts";
 
+/** Reason when a Sentinel-followed master's address is not known yet. */
+export const NO_ADDRESS = "Master address unknown: no sentinel has answered";
+/** Reason for requests in flight on a master the sentinels replaced. */
+export const MASTER_SWITCHED = "Master switched by sentinel; request not known to be done";
+
 /** The strerror-like reason for `err`. */
 export function reasonOf(err: unknown): string {
   if (err instanceof Deno.errors.ConnectionRefused) return "Connection refused";
@@ -23,6 +28,7 @@ export function reasonOf(err: unknown): string {
   if (err instanceof Deno.errors.PermissionDenied) return "Permission denied";
   if (err instanceof Deno.errors.AddrNotAvailable) return "Cannot assign requested address";
   if (err instanceof Deno.errors.NotConnected) return "Transport endpoint is not connected";
+  if (err instanceof Deno.errors.UnexpectedEof) return "Connection closed without TLS close_notify";
   if (err instanceof Error) {
     const m = /^(.*?) \(os error \d+\)/.exec(err.message);
     if (m?.[1]) return m[1];

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { Merger } from "../proto/types.ts";
+import type { Merger, ReplyFilter } from "../proto/types.ts";
 import { ForwardFlags } from "../proto/types.ts";
 
 /** The side of a client connection that requests report back to. */
@@ -43,6 +43,8 @@ export class Request {
   deadline = 0;
   /** When the proxy read the request (ms, performance.now() clock); 0 = internal or local. */
   readAt = 0;
+  /** With {@link ForwardFlags.Filtered}: whether the server's response reaches the client. */
+  filter: ReplyFilter | null = null;
 
   private constructor(
     target: ReplyTarget | null,
@@ -64,10 +66,24 @@ export class Request {
     return req;
   }
 
-  /** A request read at `readAt` and forwarded whole to one server ({@link ForwardFlags} `flags`). */
-  static forward(target: ReplyTarget, flags: number, readAt: number): Request {
-    const req = new Request(target, flags, null, 0);
+  /**
+   * A request read at `readAt` and forwarded whole to one server ({@link ForwardFlags}
+   * `flags`); with `filter`, the server's response reaches the client only when it keeps it.
+   */
+  static forward(
+    target: ReplyTarget,
+    flags: number,
+    readAt: number,
+    filter?: ReplyFilter,
+  ): Request {
+    const req = new Request(
+      target,
+      filter === undefined ? flags : flags | ForwardFlags.Filtered,
+      null,
+      0,
+    );
     req.readAt = readAt;
+    if (filter !== undefined) req.filter = filter;
     return req;
   }
 
@@ -108,11 +124,14 @@ export class Request {
     }
     const target = this.target;
     if (target === null) return;
-    if ((this.flags & ForwardFlags.Quiet) !== 0) target.complete(this, null);
-    else target.completeFrom(this, buf, start, end);
+    const flags = this.flags;
+    if (flags === 0) target.completeFrom(this, buf, start, end);
+    else if ((flags & ForwardFlags.Quiet) !== 0) target.complete(this, null);
+    else if (this.filter!(buf, start, end)) target.completeFrom(this, buf, start, end);
+    else target.complete(this, null);
   }
 
-  /** The request could not be served; `reply` is the protocol's error reply. */
+  /** The request could not be served; `reply` is the protocol's error reply (never filtered). */
   fail(reply: Uint8Array): void {
     const parent = this.parent;
     if (parent !== null) parent.#part(this.index, reply);

@@ -20,6 +20,7 @@ import { Fifo } from "./fifo.ts";
 import { type ByteConsumer, InStream } from "./in_stream.ts";
 import { OutStream } from "./out_stream.ts";
 import { CLOSED_BY_SERVER, reasonOf, TIMED_OUT } from "./reason.ts";
+import type { Connector } from "./tls.ts";
 import { Request } from "./request.ts";
 import { LOG_INFO, LOG_WARN, type LogFn } from "../log/levels.ts";
 
@@ -43,7 +44,8 @@ export interface ServerConnOptions {
   readonly timeout: number | null;
   /** Read chunk size (-m). */
   readonly chunk: number;
-  readonly keepalive: boolean;
+  /** Opens the socket: plain or TLS, with TCP options (lib/net/tls.ts). */
+  readonly connect: Connector;
   readonly poolStats: PoolStats;
   /** Request-to-response latency seen by the pool's clients. */
   readonly poolLatency: Histogram;
@@ -138,12 +140,21 @@ export class ServerConn implements ByteConsumer {
   drain(graceMs: number): Promise<void> {
     if (this.#closed) return Promise.resolve();
     const { promise, resolve } = Promise.withResolvers<void>();
-    const timer = setTimeout(
-      () => this.#close(`server removed by a reload; no reply within ${graceMs} ms`, false),
-      graceMs,
-    );
+    const owed = this.#inflight.length;
+    let late = false;
+    const timer = setTimeout(() => {
+      late = true;
+      this.#close(`server removed by a reload; no reply within ${graceMs} ms`, false);
+    }, graceMs);
     this.#onDrained = () => {
       clearTimeout(timer);
+      if (!late && owed > 0) {
+        this.#opts.log(
+          LOG_INFO,
+          `server '${this.#backend.name}' connection drained after a reload: ` +
+            `${owed} replies owed delivered`,
+        );
+      }
       resolve();
     };
     if (this.#inflight.length === 0) this.#close(DRAINED, false);
@@ -184,9 +195,7 @@ export class ServerConn implements ByteConsumer {
     const addr = this.#backend.address;
     let conn: Deno.Conn;
     try {
-      conn = addr.transport === "unix"
-        ? await Deno.connect({ transport: "unix", path: addr.path })
-        : await Deno.connect({ hostname: addr.host, port: addr.port });
+      conn = await this.#opts.connect(addr);
     } catch (err) {
       this.#close(reasonOf(err), true);
       return;
@@ -199,11 +208,6 @@ export class ServerConn implements ByteConsumer {
     this.#conn = conn;
     this.#connected = true;
     this.#backend.stats.server_connections++;
-    if (addr.transport === "tcp") {
-      const tcp = conn as Deno.TcpConn;
-      tcp.setNoDelay(true);
-      if (this.#opts.keepalive) tcp.setKeepAlive(true);
-    }
     this.#opts.log(LOG_INFO, `connected to server '${this.#backend.name}'`);
     this.#in = new InStream(conn, this.#opts.chunk);
     this.#out.attach(conn);
@@ -278,6 +282,13 @@ export class ServerConn implements ByteConsumer {
     const head = this.#inflight.peek();
     if (head === undefined || this.#closed) return;
     const now = performance.now();
+    if (head.deadline === 0) {
+      // Sent with no timeout (before a reload set one, or after one removed
+      // it): it never times out; look again later if requests now have one.
+      const timeout = this.#opts.timeout;
+      if (timeout !== null) this.#timer = setTimeout(this.#checkTimeout, timeout);
+      return;
+    }
     if (head.deadline <= now) {
       this.#backend.stats.server_timedout++;
       this.#close(TIMED_OUT, true);

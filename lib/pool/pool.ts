@@ -19,6 +19,7 @@ import { Histogram } from "../stats/histogram.ts";
 import { ClientConn, type ClientLimits, type ClientPool } from "../net/client_conn.ts";
 import type { Request } from "../net/request.ts";
 import type { ServerConnOptions } from "../net/server_conn.ts";
+import { connectorOf } from "../net/tls.ts";
 import { Server, type ServerOwner } from "./server.ts";
 import { LOG_INFO, LOG_NOTICE } from "../log/levels.ts";
 
@@ -95,7 +96,7 @@ export class Pool implements ClientPool, ServerOwner {
       protocol: env.protocol,
       timeout: config.timeout,
       chunk: env.chunk,
-      keepalive: config.tcpkeepalive,
+      connect: connectorOf(config),
       poolStats: this.stats,
       poolLatency: this.latency,
       log: (level, message) => env.log(level, `pool '${config.name}': ${message}`),
@@ -118,7 +119,10 @@ export class Pool implements ClientPool, ServerOwner {
   /** The server of this pool a successor keeps for `config` (same name and address), if any. */
   keptServer(config: Pick<ServerConfig, "name" | "address">): Server | undefined {
     const s = this.servers.find((s) => s.name === config.name);
-    return s !== undefined && sameAddress(s.address, config.address) ? s : undefined;
+    if (s === undefined) return undefined;
+    // A sentinel-followed master (no address written) is the same master by name.
+    if (config.address === null) return s;
+    return sameAddress(s.address, config.address) ? s : undefined;
   }
 
   /**
@@ -248,7 +252,8 @@ export class Pool implements ClientPool, ServerOwner {
       refuse(conn, this.protocol.errorReply("max number of clients reached"));
       return;
     }
-    if (conn.remoteAddr.transport === "tcp") (conn as Deno.TcpConn).setNoDelay(true);
+    // TLS connections have no setNoDelay (lib/net/tls.ts).
+    if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
     const client = new ClientConn(this, conn);
     this.log(LOG_INFO, `accepted client ${client.peer}`);
     this.clients.add(client);

@@ -16,6 +16,10 @@ import { newServerStats, type ServerStats } from "../stats/metrics.ts";
 import { Histogram } from "../stats/histogram.ts";
 import type { Request } from "../net/request.ts";
 import { type Backend, ServerConn, type ServerConnOptions } from "../net/server_conn.ts";
+import { NO_ADDRESS } from "../net/reason.ts";
+
+/** The address of a server whose master no sentinel has named yet (never connected to). */
+export const UNKNOWN_ADDRESS: Address = Object.freeze({ transport: "tcp", host: "", port: 0 });
 
 /** What a server needs of its pool. */
 export interface ServerOwner {
@@ -31,7 +35,6 @@ export interface ServerOwner {
 export class Server implements Backend {
   readonly index: number;
   readonly name: string;
-  readonly address: Address;
   readonly weight: number;
   readonly stats: ServerStats;
   readonly latency: Histogram;
@@ -44,6 +47,8 @@ export class Server implements Backend {
   readonly #sets: ((ServerConn | null)[] | undefined)[];
   /** Round-robin position in each set. */
   readonly #next: number[];
+  /** Where the server is; null while no sentinel has said where its master is. */
+  #address: Address | null;
 
   /**
    * `previous`: the same server (name and address) in the generation this
@@ -52,7 +57,7 @@ export class Server implements Backend {
   constructor(index: number, config: ServerConfig, owner: ServerOwner, previous?: Server) {
     this.index = index;
     this.name = config.name;
-    this.address = config.address;
+    this.#address = config.address;
     this.weight = config.weight;
     this.#owner = owner;
     this.stats = previous?.stats ?? newServerStats();
@@ -67,13 +72,32 @@ export class Server implements Backend {
     this.#next = new Array<number>(sets).fill(0);
   }
 
+  /**
+   * Where the server is. Before any sentinel answered for a `name:weight`
+   * master it is {@link UNKNOWN_ADDRESS} (see {@link addressKnown}).
+   */
+  get address(): Address {
+    return this.#address ?? UNKNOWN_ADDRESS;
+  }
+
+  /** False while a sentinel-followed master's address is not known. */
+  get addressKnown(): boolean {
+    return this.#address !== null;
+  }
+
   /** Queues `buf[start, end)` for `req` on one of the server's connections of set `set`. */
   send(req: Request, buf: Uint8Array, start: number, end: number, set = 0): void {
+    if (this.#address === null) {
+      this.#owner.connOptions.poolStats.forward_error++;
+      req.fail(this.#owner.connOptions.protocol.errorReply(NO_ADDRESS));
+      return;
+    }
     this.#pick(set).send(req, buf, start, end);
   }
 
   /** Opens every connection of set 0 now (preconnect). */
   preconnect(): void {
+    if (this.#address === null) return;
     const conns = this.#sets[0]!;
     for (let i = 0; i < conns.length; i++) {
       if (conns[i] === null) conns[i] = new ServerConn(this, this.#owner.connOptions, 0);

@@ -39,6 +39,8 @@ export interface RequestParser {
   readonly needed: number;
   /** After FRAMING_ERROR: the error reply to send before closing (empty: close without a reply). */
   readonly error: Uint8Array | null;
+  /** After FRAMING_ERROR: why, for the INFO log line (optional). */
+  readonly reason?: string | null;
 }
 
 /** Parses server responses, synchronously and incrementally. One per server connection. */
@@ -68,9 +70,27 @@ export const ForwardFlags = {
    * the stats.
    */
   Quiet: 1,
+  /**
+   * Set by the core when {@link RequestSink.forward} gets a
+   * {@link ReplyFilter}: the server's response reaches the client only when
+   * the filter keeps it (a forwarding failure always does). Protocols pass
+   * the filter, not this flag.
+   */
+  Filtered: 2,
 } as const;
 /** A combination of {@link ForwardFlags} values. */
 export type ForwardFlags = number;
+
+/**
+ * Decides whether the server's response `buf[start, end)` to one forwarded
+ * request reaches the client (true) or is dropped (false: the request ends
+ * with nothing sent, in its turn). For replies the client asked to be left
+ * out (memcached meta quiet mode, the `q` flag): the protocol forwards the
+ * request so that the server always answers, and drops the nominal answers
+ * here, so every forwarded request still gets exactly one response and the
+ * server connection stays in step. A forwarding failure is never filtered.
+ */
+export type ReplyFilter = (buf: Uint8Array, start: number, end: number) => boolean;
 
 /**
  * Merges the replies of a split request, in the order the parts were given
@@ -99,6 +119,8 @@ export interface RequestSink {
   /**
    * Forwards `buf[start, end)` (copied) to the server that owns the key
    * `buf[keyStart, keyEnd)` (hash_tag, hash and distribution applied).
+   * With `filter`, the server's response goes to the client only when the
+   * filter keeps it (see {@link ReplyFilter}).
    */
   forward(
     buf: Uint8Array,
@@ -107,6 +129,7 @@ export interface RequestSink {
     keyStart: number,
     keyEnd: number,
     flags?: ForwardFlags,
+    filter?: ReplyFilter,
   ): void;
   /** Server index owning the key `buf[keyStart, keyEnd)`, or -1 when no server is live. */
   serverOf(buf: Uint8Array, keyStart: number, keyEnd: number): number;

@@ -33,6 +33,7 @@ function show(v: unknown): string {
 
 function serverId(s: PoolConfig["servers"][number]): string {
   const a = s.address;
+  if (a === null) return `${s.name}@sentinels`;
   return `${s.name}@${a.transport === "unix" ? a.path : `${a.host}:${a.port}`}`;
 }
 

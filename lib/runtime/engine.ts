@@ -32,6 +32,16 @@ export type { LogFn };
 /** How long shutdown (and a reload's drains) wait for replies owed before closing. */
 export const SHUTDOWN_GRACE_MS = 3000;
 
+/** A reload bound and built but not in force yet ({@link Engine.prepare}). */
+export interface PreparedReload {
+  /** The generation that a commit puts in force. */
+  readonly generation: Generation;
+  /** Puts it in force; resolves once the swap is done (drains go on after). */
+  commit(): Promise<void>;
+  /** Releases what was bound; nothing changes. */
+  abort(): void;
+}
+
 /** Options of an {@link Engine}. */
 export interface EngineOptions {
   /** Read chunk size in bytes (-m). @default 16384 */
@@ -112,16 +122,57 @@ export class Engine {
     for (const pool of this.#current.pools) this.#started(pool);
   }
 
+  /** Resolves once every listener accepts (a `tls_ca` listener binds a moment after {@link open}). */
+  ready(): Promise<void> {
+    return this.#listeners.ready();
+  }
+
   /**
    * Swaps `config` in (see the module comment). Throws a ListenError, with
    * nothing changed, when a new listen address cannot be bound.
    */
   async reload(config: Config): Promise<void> {
+    await this.prepare(config).commit();
+  }
+
+  /**
+   * The first half of a reload: binds the new addresses of `config` (not
+   * accepting yet) and builds its generation, changing nothing in force.
+   * Throws a ListenError when an address cannot be bound. The result is
+   * committed (the swap) or aborted; with several workers the runtime
+   * prepares every worker's engine before committing any, so a reload is
+   * all or nothing for the process.
+   */
+  prepare(config: Config): PreparedReload {
     if (this.#state !== "open") throw new Error("Cannot reload: the engine is not open");
-    const before = new Set(this.#current.pools.map((p) => listenKey(p.config.listen)));
-    this.#listeners.bind(config.pools, config.file);
+    const binding = this.#listeners.prepare(config.pools, config.file);
     const previous = this.#current;
     const next = new Generation(config, this.#env, previous);
+    let done = false;
+    return {
+      generation: next,
+      commit: async () => {
+        if (done) throw new Error("Cannot commit: this reload was committed or aborted");
+        done = true;
+        if (this.#current !== previous || this.#state !== "open") {
+          binding.release();
+          for (const pool of next.pools) void pool.close();
+          throw new Error("Cannot commit: another configuration was swapped in meanwhile");
+        }
+        binding.commit();
+        await this.#swap(previous, next);
+      },
+      abort: () => {
+        if (done) return;
+        done = true;
+        binding.release();
+        for (const pool of next.pools) void pool.close();
+      },
+    };
+  }
+
+  async #swap(previous: Generation, next: Generation): Promise<void> {
+    const before = new Set(previous.pools.map((p) => listenKey(p.config.listen)));
     this.#current = next;
     const keys = new Set<string>();
     for (const pool of next.pools) {

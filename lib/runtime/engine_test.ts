@@ -9,7 +9,12 @@ import assert from "node:assert/strict";
 import { parseConfig } from "../config/load.ts";
 import { Engine } from "./engine.ts";
 import { ListenError } from "./listeners.ts";
-import { freePort, RawClient, startRedises } from "../../tests/_support/servers.ts";
+import {
+  freePort,
+  RawClient,
+  startMemcacheds,
+  startRedises,
+} from "../../tests/_support/servers.ts";
 import { cmd, decode, replies, type Reply, ReplyError } from "../../tests/_support/resp.ts";
 
 const enc = new TextEncoder();
@@ -211,6 +216,93 @@ Deno.test("reload() with new AUTH settings applies them to new clients; old ones
     const denied = await call(fresh, "GET", "k");
     assert.ok(denied instanceof ReplyError && denied.message.startsWith("NOAUTH"));
     assert.equal(engine.counters.curr_connections, 2);
+  } finally {
+    await engine.close();
+  }
+});
+
+Deno.test("reload() that removes the timeout: a slow request on a kept connection is not timed out", async () => {
+  await using b = await startRedises(1);
+  const server = `127.0.0.1:${b.ports[0]}:1 a`;
+  const port = freePort();
+  const engine = new Engine(
+    conf({ alpha: { port, servers: [server], extra: "  timeout: 300\n" } }),
+  );
+  engine.open();
+  try {
+    await using c = await RawClient.connect(port);
+    // Arms the connection's timeout timer (300 ms).
+    assert.equal(await call(c, "SET", "k", "v"), "OK");
+    await engine.reload(conf({ alpha: { port, servers: [server] } }));
+    const slow = "local t = redis.call('TIME') local s = t[1] * 1000000 + t[2] " +
+      "repeat t = redis.call('TIME') until t[1] * 1000000 + t[2] - s > 500000 return 'slow'";
+    assert.equal(await call(c, "EVAL", slow, "1", "k"), "slow");
+    assert.equal(engine.pool("alpha").servers[0]!.stats.server_timedout, 0);
+  } finally {
+    await engine.close();
+  }
+});
+
+Deno.test("reload() of a memcached pool keeps the client; keys go where the new generation says", async () => {
+  await using b = await startMemcacheds(2);
+  const [m0, m1] = b.ports as [number, number];
+  const port = freePort();
+  const mc = (servers: string[]) =>
+    parseConfig(
+      `mc:\n  listen: 127.0.0.1:${port}\n  servers:\n${
+        servers.map((s) => `    - ${s}\n`).join("")
+      }`,
+      "mc.yml",
+    );
+  const engine = new Engine(mc([`127.0.0.1:${m0}:1 m0`]));
+  engine.open();
+  try {
+    await using c = await RawClient.connect(port);
+    await c.send("set a 0 0 1\r\nx\r\n");
+    assert.equal(await c.readLine(), "STORED");
+    await engine.reload(mc([`127.0.0.1:${m0}:1 m0`, `127.0.0.1:${m1}:1 m1`]));
+    const pool = engine.pool("mc");
+    for (let i = 0; i < 40; i++) {
+      const key = `key:${i * 7919}`;
+      await c.send(`set ${key} 0 0 1\r\ny\r\n`);
+      assert.equal(await c.readLine(), "STORED");
+      const bytes = enc.encode(key);
+      const at = pool.serverOf(bytes, 0, bytes.length);
+      await using direct = await RawClient.connect(b.ports[at]!);
+      await direct.send(`get ${key}\r\n`);
+      assert.equal(await direct.readUntilText("END\r\n"), `VALUE ${key} 0 1\r\ny\r\nEND\r\n`);
+    }
+    assert.equal(pool.servers[0]!.stats.server_connections, 1);
+    assert.equal(engine.counters.total_connections, 1);
+  } finally {
+    await engine.close();
+  }
+});
+
+Deno.test("prepare() binds and builds without changing anything; abort() releases, a stale commit throws", async () => {
+  await using b = await startRedises(1);
+  const server = `127.0.0.1:${b.ports[0]}:1 a`;
+  const [pa, pb] = [freePort(), freePort()];
+  const engine = new Engine(conf({ alpha: { port: pa, servers: [server] } }));
+  engine.open();
+  try {
+    const two = conf({
+      alpha: { port: pa, servers: [server] },
+      beta: { port: pb, servers: [server] },
+    });
+    const first = engine.prepare(two);
+    assert.equal(engine.generation.number, 1);
+    assert.deepEqual(engine.pools.map((p) => p.name), ["alpha"]);
+    first.abort();
+    // Released: the address can be bound again.
+    engine.prepare(two).abort();
+    const a = engine.prepare(two);
+    const stale = engine.prepare(conf({ alpha: { port: pa, servers: [server] } }));
+    await a.commit();
+    assert.deepEqual(engine.pools.map((p) => p.name), ["alpha", "beta"]);
+    await assert.rejects(() => stale.commit(), /another configuration was swapped in/);
+    await using c = await RawClient.connect(pb);
+    assert.equal(await call(c, "SET", "k", "v"), "OK");
   } finally {
     await engine.close();
   }

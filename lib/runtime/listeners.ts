@@ -12,6 +12,7 @@ import type { PoolConfig } from "../config/types.ts";
 import { listenKey } from "../config/listen.ts";
 import { Listener } from "../net/listener.ts";
 import { reasonOf } from "../net/reason.ts";
+import { listenTlsOf } from "../net/tls.ts";
 import type { LogFn } from "../log/levels.ts";
 
 /** A listen address that cannot be bound; the message names pool, file, line and the fix. */
@@ -32,6 +33,16 @@ export class ListenError extends Error {
     this.pool = pc.name;
     this.listen = pc.listenSpec;
   }
+}
+
+/** Addresses bound by {@link ListenerTable.prepare}, not accepting yet. */
+export interface ListenerBinding {
+  /** Listen keys bound. */
+  readonly keys: readonly string[];
+  /** Hands the sockets to the table and starts accepting. */
+  commit(): void;
+  /** Releases the sockets. */
+  release(): void;
 }
 
 /** Every listener of one event loop, by listen key (lib/config/listen.ts). */
@@ -63,30 +74,68 @@ export class ListenerTable {
 
   /**
    * Binds every address of `pools` not bound yet and starts accepting on
-   * them. All or nothing: when one fails, those bound by this call are
-   * released before any accepted a client, and a {@link ListenError} is
-   * thrown. Returns the keys bound by this call.
+   * them (see {@link prepare}). Returns the keys bound by this call.
    */
   bind(pools: readonly PoolConfig[], file: string): string[] {
+    const binding = this.prepare(pools, file);
+    binding.commit();
+    return [...binding.keys];
+  }
+
+  /**
+   * Binds every address of `pools` not bound yet, without accepting on them.
+   * All or nothing: when one fails, those bound by this call are released
+   * and a {@link ListenError} is thrown. The binding is then committed (the
+   * table owns the sockets and they accept) or released.
+   */
+  prepare(pools: readonly PoolConfig[], file: string): ListenerBinding {
     const added: [string, Listener][] = [];
+    const release = () => {
+      // Never started: closing is synchronous.
+      for (const [, l] of added) void l.close();
+    };
     for (const pc of pools) {
       const key = listenKey(pc.listen);
       if (this.#open.has(key) || added.some(([k]) => k === key)) continue;
-      const listener = new Listener(pc.listen, (conn) => this.#onConn(key, conn), this.#log);
+      const listener = new Listener(
+        pc.listen,
+        (conn) => this.#onConn(key, conn),
+        this.#log,
+        listenTlsOf(pc),
+      );
       try {
         listener.bind();
       } catch (err) {
-        // Never started: closing is synchronous.
-        for (const [, l] of added) void l.close();
+        release();
         throw new ListenError(pc, file, err);
       }
       added.push([key, listener]);
     }
-    for (const [key, listener] of added) {
-      this.#open.set(key, listener);
-      listener.start();
-    }
-    return added.map(([k]) => k);
+    let done = false;
+    return {
+      keys: added.map(([k]) => k),
+      commit: () => {
+        if (done) return;
+        done = true;
+        for (const [key, listener] of added) {
+          this.#open.set(key, listener);
+          listener.start();
+        }
+      },
+      release: () => {
+        if (done) return;
+        done = true;
+        release();
+      },
+    };
+  }
+
+  /**
+   * Resolves once every listener accepts: at once, except for `tls_ca`
+   * listeners, which node:tls binds a moment after {@link bind}.
+   */
+  async ready(): Promise<void> {
+    await Promise.all([...this.#open.values()].map((l) => l.ready()));
   }
 
   /** Closes every listener whose key is not in `keep` (they stop accepting at once). */

@@ -6,6 +6,12 @@
  * @module
  */
 export { runProxy, Runtime, type RuntimeOptions } from "./runtime.ts";
-export { Engine, type EngineOptions, type LogFn, SHUTDOWN_GRACE_MS } from "./engine.ts";
+export {
+  Engine,
+  type EngineOptions,
+  type LogFn,
+  type PreparedReload,
+  SHUTDOWN_GRACE_MS,
+} from "./engine.ts";
 export { Generation, type GenerationEnv } from "./generation.ts";
-export { ListenError, ListenerTable } from "./listeners.ts";
+export { type ListenerBinding, ListenError, ListenerTable } from "./listeners.ts";

@@ -125,6 +125,7 @@ export class Runtime {
     this.engine.open();
     this.stats.aggregate();
     try {
+      await this.engine.ready();
       this.stats.open();
       if (this.#opts.watch === true) {
         this.#watcher = new ConfigWatcher(this.#opts.confFile, () => {

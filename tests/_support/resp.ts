@@ -12,8 +12,14 @@ export { concat };
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-/** A decoded RESP2 reply. */
-export type Reply = string | number | null | Uint8Array | ReplyError | Reply[];
+/**
+ * A decoded reply. RESP3's types come back in their nearest RESP2 form: a
+ * map as the flat array of keys and values, a set or push as an array, a
+ * double as a number, a big number as its text, a verbatim string as its
+ * text without the format, a blob error as an error; an attribute is
+ * skipped.
+ */
+export type Reply = string | number | boolean | null | Uint8Array | ReplyError | Reply[];
 
 /** An error reply (`-ERR ...`). */
 export class ReplyError {
@@ -49,16 +55,40 @@ export function decode(b: Uint8Array, pos = 0): [Reply, number] | null {
     case 45: // -
       return [new ReplyError(text), next];
     case 58: // :
+    case 44: // , double
       return [Number(text), next];
-    case 36: { // $
+    case 40: // ( big number
+      return [text, next];
+    case 95: // _ null
+      return [null, next];
+    case 35: // # boolean
+      return [text === "t", next];
+    case 36: // $
+    case 61: // = verbatim
+    case 33: { // ! blob error
       const n = Number(text);
       if (n < 0) return [null, next];
       if (b.length < next + n + 2) return null;
-      return [dec.decode(b.subarray(next, next + n)), next + n + 2];
+      const data = dec.decode(b.subarray(next, next + n));
+      const value = b[pos] === 33 ? new ReplyError(data) : b[pos] === 61 ? data.slice(4) : data;
+      return [value, next + n + 2];
     }
-    case 42: { // *
-      const n = Number(text);
+    case 124: { // | attribute: skipped, the value follows
+      let p = next;
+      for (let i = 0; i < 2 * Number(text); i++) {
+        const r = decode(b, p);
+        if (r === null) return null;
+        p = r[1];
+      }
+      return decode(b, p);
+    }
+    case 42: // *
+    case 126: // ~ set
+    case 62: // > push
+    case 37: { // % map
+      let n = Number(text);
       if (n < 0) return [null, next];
+      if (b[pos] === 37) n *= 2;
       const items: Reply[] = [];
       let p = next;
       for (let i = 0; i < n; i++) {

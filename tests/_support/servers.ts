@@ -293,3 +293,48 @@ export class RawClient implements AsyncDisposable {
     return this.close();
   }
 }
+
+/** TLS files for a backend: its certificate and key, and the CA its clients must chain to. */
+export interface BackendTls {
+  readonly cert: string;
+  readonly key: string;
+  /** Set: clients must show a certificate signed by this CA. */
+  readonly clientCa?: string;
+}
+
+/** Starts redis-server speaking only TLS on a free loopback port (`--tls-port`, plain port off). */
+export function startRedisTls(tls: BackendTls, extra: string[] = []): Promise<Backend> {
+  return spawnOnFreePort((port) =>
+    spawn("redis-server", [
+      "--port",
+      "0",
+      "--tls-port",
+      String(port),
+      "--bind",
+      "127.0.0.1",
+      "--save",
+      "",
+      "--appendonly",
+      "no",
+      "--protected-mode",
+      "no",
+      "--tls-cert-file",
+      tls.cert,
+      "--tls-key-file",
+      tls.key,
+      ...(tls.clientCa === undefined
+        ? ["--tls-auth-clients", "no"]
+        : ["--tls-ca-cert-file", tls.clientCa, "--tls-auth-clients", "yes"]),
+      ...extra,
+    ], port), undefined);
+}
+
+/** Starts memcached speaking only TLS (`-Z`) on a free loopback port. */
+export function startMemcachedTls(tls: BackendTls): Promise<Backend> {
+  const ssl = [`ssl_chain_cert=${tls.cert}`, `ssl_key=${tls.key}`];
+  if (tls.clientCa !== undefined) ssl.push(`ssl_ca_cert=${tls.clientCa}`, "ssl_verify_mode=2");
+  return spawnOnFreePort(
+    (port) => spawn("memcached", memcachedArgs(port, ["-Z", "-o", ssl.join(",")]), port),
+    undefined,
+  );
+}

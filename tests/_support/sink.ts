@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { Fragment, Merger, RequestSink } from "../../lib/proto/types.ts";
+import type { Fragment, Merger, ReplyFilter, RequestSink } from "../../lib/proto/types.ts";
 import { latin1 } from "./bytes.ts";
 
 /** A call the core received from handle(), with copies of its bytes. */
@@ -19,6 +19,8 @@ export type SinkCall =
     /** The server the sink's placement gives the key. */
     readonly server: number;
     readonly flags: number;
+    /** The reply filter, when the request has one. */
+    readonly filter?: ReplyFilter;
   }
   | { readonly type: "fanOut"; readonly fragments: readonly Fragment[]; readonly merge: Merger }
   | { readonly type: "broadcast"; readonly bytes: Uint8Array; readonly merge: Merger }
@@ -32,6 +34,7 @@ export type TextCall =
     readonly request: string;
     readonly key: string;
     readonly flags: number;
+    readonly filter?: ReplyFilter;
   }
   | {
     readonly type: "fanOut";
@@ -52,6 +55,7 @@ export function textOf(call: SinkCall): TextCall {
         request: latin1(call.bytes),
         key: latin1(call.key),
         flags: call.flags,
+        ...(call.filter === undefined ? {} : { filter: call.filter }),
       };
     case "fanOut":
       return {
@@ -114,9 +118,13 @@ export class RecordingSink implements RequestSink {
     keyStart: number,
     keyEnd: number,
     flags = 0,
+    filter?: ReplyFilter,
   ): void {
-    if (keyStart < start || keyEnd > end || keyStart > keyEnd) {
-      throw new RangeError(`key [${keyStart}, ${keyEnd}) outside request [${start}, ${end})`);
+    // The key may lie outside the request (a decoded base64 key after it).
+    if (keyStart < 0 || keyEnd > buf.length || keyStart > keyEnd || start > end) {
+      throw new RangeError(
+        `key [${keyStart}, ${keyEnd}) or request [${start}, ${end}) out of range`,
+      );
     }
     const key = buf.slice(keyStart, keyEnd);
     this.calls.push({
@@ -125,6 +133,7 @@ export class RecordingSink implements RequestSink {
       key,
       server: this.#route(key),
       flags,
+      ...(filter === undefined ? {} : { filter }),
     });
   }
 

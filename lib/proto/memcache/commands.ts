@@ -4,8 +4,9 @@
  * 1.6.18 accepts for each (outside these bounds memcached answers `ERROR`).
  *
  * Commands are matched on bytes, case-sensitively (`GET` is unknown, as in
- * memcached). Anything not in the table, meta commands (`mg`, `ms`, ...)
- * included, is answered `ERROR`.
+ * memcached). Anything not in the table is answered `ERROR`. The meta
+ * commands (`mg`, `ms`, `md`, `ma`, `mn`, `me`) check their own tokens, as
+ * memcached does, so their bounds here are open.
  *
  * @module
  */
@@ -36,6 +37,18 @@ export const Kind = {
   Stats: 10,
   /** `quit`: close once every reply owed is written. */
   Quit: 11,
+  /** `mg <key> <flags>*`: meta get. */
+  MetaGet: 12,
+  /** `ms <key> <datalen> <flags>*` + data block: meta set. */
+  MetaSet: 13,
+  /** `md <key> <flags>*`: meta delete. */
+  MetaDelete: 14,
+  /** `ma <key> <flags>*`: meta arithmetic. */
+  MetaArithmetic: 15,
+  /** `mn`: meta no-op, answered `MN` by the proxy once every earlier reply is out. */
+  MetaNoop: 16,
+  /** `me <key> [b]`: meta debug. */
+  MetaDebug: 17,
 } as const;
 /** One of {@link Kind}. */
 export type Kind = typeof Kind[keyof typeof Kind];
@@ -81,6 +94,12 @@ export const COMMANDS: readonly CommandSpec[] = [
   spec("version", Kind.Version, 0, Infinity),
   spec("stats", Kind.Stats, 0, Infinity),
   spec("quit", Kind.Quit, 0, Infinity),
+  spec("mg", Kind.MetaGet, 0, Infinity),
+  spec("ms", Kind.MetaSet, 0, Infinity),
+  spec("md", Kind.MetaDelete, 0, Infinity),
+  spec("ma", Kind.MetaArithmetic, 0, Infinity),
+  spec("mn", Kind.MetaNoop, 0, Infinity),
+  spec("me", Kind.MetaDebug, 0, Infinity),
 ];
 
 /** Longest command name in the table. */

@@ -9,9 +9,9 @@ Deno.test("findCommand() finds every command of the table by its bytes", () => {
   }
 });
 
-Deno.test("findCommand() knows no upper-case, meta, prefix or unknown command", () => {
+Deno.test("findCommand() knows no upper-case, prefix or unknown command", () => {
   for (
-    const name of ["GET", "Get", "mg", "ms", "mn", "me", "ge", "gett", "sets", "bget", "x", ""]
+    const name of ["GET", "Get", "MG", "mx", "mgx", "ge", "gett", "sets", "bget", "x", ""]
   ) {
     const b = bytesOf(name);
     assert.equal(findCommand(b, 0, b.length), null, name);
@@ -33,6 +33,12 @@ Deno.test("COMMANDS holds each supported command once", () => {
     "get",
     "gets",
     "incr",
+    "ma",
+    "md",
+    "me",
+    "mg",
+    "mn",
+    "ms",
     "prepend",
     "quit",
     "replace",

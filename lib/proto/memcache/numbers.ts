@@ -4,12 +4,14 @@
  * memcached 1.6.18 reads numbers with `strtoul`/`strtol` on 64-bit longs
  * (`safe_strtoul`, `safe_strtoull`, `safe_strtol` in util.c): an optional
  * sign, digits, a range check on 64 bits, and for unsigned fields a `-`
- * accepted only when the wrapped result stays below 2^63. The proxy accepts
- * exactly the tokens memcached accepts (except leading or trailing tab-like
- * whitespace inside a token, which it refuses) and forwards them untouched,
+ * accepted only when the wrapped result stays below 2^63; white space
+ * (tab, vertical tab, form feed, CR) before the number is skipped, and the
+ * number may be followed by white space and anything after it. The proxy
+ * accepts exactly the tokens memcached accepts and forwards them untouched,
  * so that the server reads the same value memcached would. The one number
- * the proxy itself relies on, the data block length, must mean the same to
- * both: there a value memcached would silently truncate is refused.
+ * the proxy itself relies on, the data block length, is read the way
+ * memcached reads it, truncation to 32 bits included
+ * ({@link dataLengthToken}), so both frame the data block alike.
  *
  * @module
  */
@@ -29,6 +31,29 @@ const I64_MIN_ABS = ascii("9223372036854775808");
 
 /** Largest data block length memcached accepts on a command line (INT_MAX - 2). */
 export const MAX_LENGTH_FIELD = 2147483645;
+
+/** C's `isspace` in the C locale. */
+function isSpace(c: number | undefined): boolean {
+  return c === 0x20 || (c !== undefined && c >= 0x09 && c <= 0x0d);
+}
+
+/** Start of what `strto*` reads in `buf[start, end)`: past leading white space. */
+function numberStart(buf: Uint8Array, start: number, end: number): number {
+  while (start < end && isSpace(buf[start])) start++;
+  return start;
+}
+
+/** End of the number starting at `start`: the first white space, or `end`. */
+function numberEnd(buf: Uint8Array, start: number, end: number): number {
+  for (let i = start; i < end; i++) if (isSpace(buf[i])) return i;
+  return end;
+}
+
+/** Whether `buf[start, end)` holds a `-`. */
+function hasMinus(buf: Uint8Array, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (buf[i] === MINUS) return true;
+  return false;
+}
 
 /**
  * Compares the digits `buf[start, end)` (leading zeros allowed) with the
@@ -71,10 +96,16 @@ function isZero(buf: Uint8Array, start: number, end: number): boolean {
  * console.assert(!isUnsignedToken(t("-1"), 0, 2));
  * ```
  */
-export function isUnsignedToken(buf: Uint8Array, start: number, end: number): boolean {
+export function isUnsignedToken(buf: Uint8Array, tokenStart: number, tokenEnd: number): boolean {
+  const start = numberStart(buf, tokenStart, tokenEnd);
+  const end = numberEnd(buf, start, tokenEnd);
   const sign = buf[start];
-  if (sign === PLUS) return compareDigits(buf, start + 1, end, U64_MAX) <= 0;
-  if (sign !== MINUS) return compareDigits(buf, start, end, U64_MAX) <= 0;
+  if (sign !== MINUS) {
+    const digits = sign === PLUS ? start + 1 : start;
+    if (compareDigits(buf, digits, end, U64_MAX) > 0) return false;
+    // At 2^63 and above, memcached refuses the token if it holds a `-` anywhere.
+    return compareDigits(buf, digits, end, I64_MAX) <= 0 || !hasMinus(buf, end, tokenEnd);
+  }
   // strtoul wraps a negative value: memcached refuses it when the result,
   // read as a signed long, is negative: -1 .. -2^63.
   if (isZero(buf, start + 1, end)) return true;
@@ -94,7 +125,9 @@ export function isUnsignedToken(buf: Uint8Array, start: number, end: number): bo
  * console.assert(!isSignedToken(t("9223372036854775808"), 0, 19));
  * ```
  */
-export function isSignedToken(buf: Uint8Array, start: number, end: number): boolean {
+export function isSignedToken(buf: Uint8Array, tokenStart: number, tokenEnd: number): boolean {
+  let start = numberStart(buf, tokenStart, tokenEnd);
+  const end = numberEnd(buf, start, tokenEnd);
   const sign = buf[start];
   if (sign === MINUS) return compareDigits(buf, start + 1, end, I64_MIN_ABS) <= 0;
   if (sign === PLUS) start++;
@@ -102,35 +135,38 @@ export function isSignedToken(buf: Uint8Array, start: number, end: number): bool
 }
 
 /**
- * The data block length in `buf[start, end)`, or -1 when memcached would
- * refuse it (`CLIENT_ERROR bad command line format`) or read it as another
- * value (it truncates numbers above 2^31 to 32 bits).
+ * The data block length in `buf[start, end)` as memcached 1.6.18 reads it
+ * (`safe_strtol` into a 32-bit int, then `0 <= length <= INT_MAX - 2`), or
+ * -1 when memcached refuses it (`CLIENT_ERROR bad command line format`,
+ * with no data block read). A value beyond 32 bits is truncated as
+ * memcached truncates it (`4294967297` is 1), so the proxy and the server
+ * frame the same data block.
  *
  * @example
  * ```ts
- * import { parseLengthToken } from "./numbers.ts";
+ * import { dataLengthToken } from "./numbers.ts";
  * const t = (s: string) => new TextEncoder().encode(s);
- * console.assert(parseLengthToken(t("+007"), 0, 4) === 7);
- * console.assert(parseLengthToken(t("-1"), 0, 2) === -1);
+ * console.assert(dataLengthToken(t("+007"), 0, 4) === 7);
+ * console.assert(dataLengthToken(t("-1"), 0, 2) === -1);
+ * console.assert(dataLengthToken(t("4294967297"), 0, 10) === 1);
  * ```
  */
-export function parseLengthToken(buf: Uint8Array, start: number, end: number): number {
+export function dataLengthToken(buf: Uint8Array, tokenStart: number, tokenEnd: number): number {
+  if (!isSignedToken(buf, tokenStart, tokenEnd)) return -1;
+  let start = numberStart(buf, tokenStart, tokenEnd);
+  const end = numberEnd(buf, start, tokenEnd);
   let negative = false;
   const sign = buf[start];
   if (sign === PLUS || sign === MINUS) {
     negative = sign === MINUS;
     start++;
   }
-  if (start >= end) return -1;
-  let n = 0;
-  for (let i = start; i < end; i++) {
-    const c = buf[i]!;
-    if (c < ZERO || c > NINE) return -1;
-    n = n * 10 + (c - ZERO);
-    if (n > MAX_LENGTH_FIELD) return -1;
-  }
-  if (negative && n !== 0) return -1;
-  return n;
+  // The low 32 bits of the 64-bit value, read as a signed int.
+  let low = 0;
+  for (let i = start; i < end; i++) low = (low * 10 + (buf[i]! - ZERO)) % 0x100000000;
+  if (negative) low = (0x100000000 - low) % 0x100000000;
+  const value = low >= 0x80000000 ? low - 0x100000000 : low;
+  return value < 0 || value > MAX_LENGTH_FIELD ? -1 : value;
 }
 
 /**

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { bytesOf } from "../../../tests/_support/bytes.ts";
-import { isSignedToken, isUnsignedToken, parseDecimal, parseLengthToken } from "./numbers.ts";
+import { dataLengthToken, isSignedToken, isUnsignedToken, parseDecimal } from "./numbers.ts";
 
 const check = (f: (b: Uint8Array, s: number, e: number) => unknown, s: string) => {
   const b = bytesOf(`#${s}#`); // offsets inside a bigger buffer
@@ -20,6 +20,11 @@ Deno.test("isUnsignedToken() accepts what memcached's safe_strtoul accepts", () 
     // strtoul wraps -m to 2^64 - m, which memcached keeps when below 2^63
     "-9223372036854775809",
     "-18446744073709551615",
+    // strtoul skips leading white space and stops at white space after the digits
+    "\t1",
+    "\v+1",
+    "1 ",
+    "1\tjunk",
   ];
   const no = [
     "",
@@ -31,9 +36,10 @@ Deno.test("isUnsignedToken() accepts what memcached's safe_strtoul accepts", () 
     "-9223372036854775808",
     "18446744073709551616",
     "-18446744073709551616",
-    "1 ",
-    "\t1",
+    "\t",
     "+-1",
+    // at 2^63 and above a `-` anywhere in the token is refused
+    "9223372036854775808\t-",
   ];
   for (const s of yes) assert.equal(check(isUnsignedToken, s), true, s);
   for (const s of no) assert.equal(check(isUnsignedToken, s), false, s);
@@ -46,7 +52,7 @@ Deno.test("isSignedToken() accepts what memcached's safe_strtol accepts", () => 
   for (const s of no) assert.equal(check(isSignedToken, s), false, s);
 });
 
-Deno.test("parseLengthToken() reads lengths memcached reads the same way", () => {
+Deno.test("dataLengthToken() reads lengths memcached reads the same way", () => {
   const cases: [string, number][] = [
     ["0", 0],
     ["-0", 0],
@@ -55,13 +61,18 @@ Deno.test("parseLengthToken() reads lengths memcached reads the same way", () =>
     ["1048576", 1048576],
     ["2147483645", 2147483645],
     ["2147483646", -1],
-    ["4294967297", -1],
+    // memcached reads the 64-bit value into a 32-bit int
+    ["4294967297", 1],
+    ["4294967296", 0],
+    ["2147483648", -1],
+    ["-4294967295", 1],
+    ["\t3\tx", 3],
     ["-1", -1],
     ["", -1],
     ["1x", -1],
     ["99999999999999999999999", -1],
   ];
-  for (const [s, n] of cases) assert.equal(check(parseLengthToken, s), n, s);
+  for (const [s, n] of cases) assert.equal(check(dataLengthToken, s), n, s);
 });
 
 Deno.test("parseDecimal() reads digits up to a cap", () => {

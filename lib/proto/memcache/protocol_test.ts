@@ -293,10 +293,26 @@ Deno.test("handle() answers version, stats and quit itself", () => {
     local("VERSION 9.9.9\r\n"),
     local("VERSION 9.9.9\r\n"),
   ]);
-  assert.deepEqual(handleAll("stats\r\n"), [
-    local("STAT uptime 42\r\nSTAT version 9.9.9\r\nSTAT curr_connections 3\r\nEND\r\n"),
+  const [stats] = handleAll("stats\r\n") as TextCall[];
+  assert.ok(stats?.type === "broadcast" && stats.request === "stats\r\n");
+  assert.equal(
+    latin1(
+      stats.merge([
+        bytesOf("STAT curr_items 2\r\nSTAT pid 7\r\nEND\r\n"),
+        bytesOf("SERVER_ERROR down\r\n"),
+      ]),
+    ),
+    "STAT curr_items 2\r\nSTAT pid 7\r\nSTAT uptime 42\r\nSTAT version 9.9.9\r\n" +
+      "STAT curr_connections 3\r\nSTAT nutmeg_servers 2\r\nSTAT nutmeg_servers_failed 1\r\nEND\r\n",
+  );
+  const [items] = handleAll("stats  items\r\n") as TextCall[];
+  assert.ok(items?.type === "broadcast" && items.request === "stats items\r\n");
+  assert.deepEqual(handleAll("stats conns\r\nstats bogus\r\n"), [
+    local(
+      "CLIENT_ERROR stats conns is per server and not served by the proxy: ask each server directly\r\n",
+    ),
+    local("ERROR\r\n"),
   ]);
-  assert.deepEqual(handleAll("stats items\r\n"), [local("ERROR\r\n")]);
   assert.deepEqual(handleAll("quit\r\n"), [{ type: "close" }]);
 });
 
@@ -317,24 +333,73 @@ Deno.test("handle() answers bad requests locally with memcached's errors", () =>
       local("CLIENT_ERROR bad command line format\r\n"),
       local("CLIENT_ERROR invalid exptime argument\r\n"),
       local("CLIENT_ERROR bad command line format.  Usage: delete <key> [noreply]\r\n"),
-      local("CLIENT_ERROR bad data chunk\r\n"),
+      fwd("set k 0 0 1\r\nabc", "k"),
       local("ERROR\r\n"),
-      local("ERROR\r\n"),
+      local("MN\r\n"),
     ],
   );
 });
 
 Deno.test("handle() never forwards after a framing error", () => {
-  assert.deepEqual(handleAll("get a\r\nset k 0 0 -1\r\nget b\r\n"), [
+  assert.deepEqual(handleAll("get a\r\nPOST / HTTP/1.1\r\nget b\r\n"), [
     fwd("get a\r\n", "a"),
-    "framing: CLIENT_ERROR bad command line format\r\n",
+    "framing: ",
   ]);
+});
+
+Deno.test("handle() forwards meta commands by key, the q flag cut out and its reply filtered", () => {
+  const calls = handleAll(
+    "mg k v\r\nmg k q v O1\r\nms k 2 q\r\nhi\r\nmd k q\r\nma k q v\r\nme k\r\nmn\r\n" +
+      "mg Zm9v b v\r\nmg Zm9 b q\r\nmg k q q\r\n",
+  ) as TextCall[];
+  assert.deepEqual(calls.map((c) => c.type === "forward" ? [c.request, c.key, c.flags] : c), [
+    ["mg k v\r\n", "k", 0],
+    ["mg k  v O1\r\n", "k", 0],
+    ["ms k 2 \r\nhi\r\n", "k", 0],
+    ["md k \r\n", "k", 0],
+    ["ma k  v\r\n", "k", 0],
+    ["me k\r\n", "k", 0],
+    { type: "local", reply: "MN\r\n" },
+    ["mg Zm9v b v\r\n", "foo", 0],
+    ["mg Zm9 b \r\n", "Zm9", 0],
+    ["mg k q q\r\n", "k", 0],
+  ]);
+  const keeps = (i: number, reply: string) => {
+    const call = calls[i]!;
+    assert.ok(call.type === "forward" && call.filter !== undefined);
+    const b = bytesOf(`#${reply}#`);
+    return call.filter(b, 1, b.length - 1);
+  };
+  // mg q: a miss is dropped; hits and errors are kept.
+  assert.equal(keeps(1, "EN\r\n"), false);
+  assert.equal(keeps(1, "EN O1\r\n"), false);
+  assert.equal(keeps(1, "VA 2 O1\r\nhi\r\n"), true);
+  assert.equal(keeps(1, "HD O1\r\n"), true);
+  assert.equal(keeps(1, "CLIENT_ERROR bad token in command line format\r\n"), true);
+  // ms q, md q: HD is dropped; NS, EX, NF and errors are kept.
+  for (const i of [2, 3]) {
+    assert.equal(keeps(i, "HD\r\n"), false);
+    assert.equal(keeps(i, "HD k Oa\r\n"), false);
+    for (const r of ["NS\r\n", "EX\r\n", "NF\r\n", "SERVER_ERROR x\r\n"]) {
+      assert.equal(keeps(i, r), true, r);
+    }
+  }
+  // ma q: HD and VA (success) are dropped.
+  assert.equal(keeps(4, "VA 1\r\n5\r\n"), false);
+  assert.equal(keeps(4, "HD\r\n"), false);
+  assert.equal(keeps(4, "NF\r\n"), true);
+  // Without q, or with q twice (an error is coming), no filter.
+  for (const i of [0, 5, 7, 9]) {
+    const call = calls[i]!;
+    assert.ok(call.type === "forward" && call.filter === undefined, String(i));
+  }
 });
 
 Deno.test("handle() makes the same calls for a pipeline split at every byte boundary", () => {
   const input = bytesOf(
     "get a1 b1 a2\r\nset k 0 0 5 noreply\r\nhello\r\nflush_all 1 noreply\r\nversion\r\n" +
-      "bogus\r\nset k x 0 1\r\nz\r\ngets a b\r\ndelete k 0\r\nquit\r\n",
+      "bogus\r\nset k x 0 1\r\nz\r\ngets a b\r\ndelete k 0\r\n" +
+      "mg Zm9v b q v\r\nms k 2 q T0\r\nhi\r\nmn\r\nquit\r\n",
   );
   const run = (cuts: number[], options: { move?: boolean; honourNeeded?: boolean }) => {
     const proto = protocol();
@@ -346,7 +411,7 @@ Deno.test("handle() makes the same calls for a pipeline split at every byte boun
     return JSON.stringify(sink.calls.map(textOf));
   };
   const expect = run(whole(input), {});
-  assert.equal(JSON.parse(expect).length, 9);
+  assert.equal(JSON.parse(expect).length, 13);
   for (const { label, result } of everySplit(input, run)) assert.equal(result, expect, label);
 });
 

@@ -33,6 +33,40 @@ export const LINE_TOO_LONG: Uint8Array = line("CLIENT_ERROR line too long");
 export const END: Uint8Array = line("END");
 /** Success of `flush_all` and `verbosity`. */
 export const OK: Uint8Array = line("OK");
+/** `mn`: meta no-op. */
+export const MN: Uint8Array = line("MN");
+/** `ms` with 20 tokens or more. */
+export const META_FLAGS_TOO_LONG: Uint8Array = line("CLIENT_ERROR options flags too long");
+
+/** Status `Not supported` of the binary protocol. */
+const BINARY_NOT_SUPPORTED = 0x0083;
+const BINARY_MESSAGE = encoder.encode(
+  "Not supported: nutmeg serves the memcached ASCII protocol only",
+);
+
+/**
+ * A binary protocol response (magic 0x81) with status `Not supported`, the
+ * request's `opcode` and `opaque` (4 bytes), and a message as its value.
+ *
+ * @example
+ * ```ts
+ * import { notSupportedBinary } from "./replies.ts";
+ * const r = notSupportedBinary(0x00, new Uint8Array([0, 0, 0, 7]));
+ * console.assert(r[0] === 0x81 && r[7] === 0x83 && r[15] === 7);
+ * ```
+ */
+export function notSupportedBinary(opcode: number, opaque: Uint8Array): Uint8Array {
+  const body = BINARY_MESSAGE.length;
+  const out = new Uint8Array(24 + body);
+  const view = new DataView(out.buffer);
+  out[0] = 0x81;
+  out[1] = opcode;
+  view.setUint16(6, BINARY_NOT_SUPPORTED);
+  view.setUint32(8, body);
+  out.set(opaque.subarray(0, 4), 12);
+  out.set(BINARY_MESSAGE, 24);
+  return out;
+}
 
 /** Text safe to put inside a reply line: CR and LF become spaces. */
 function oneLine(text: string): string {

@@ -11,29 +11,38 @@
  * block without looking at it), so a request split over many reads costs
  * linear time.
  *
- * Where the proxy deliberately differs from memcached (always towards
- * refusing input a server could read differently):
- * - a key holding a NUL byte is refused with `CLIENT_ERROR bad command line
- *   format` (memcached cuts the line there, so it would read another
- *   command); other control bytes are keys like any other, as in memcached
- *   (memcaslap's keys start with binary bytes);
- * - a storage command whose line is refused but whose length is valid has
- *   its data block swallowed (memcached would read the block as commands);
- * - an unusable data block length (negative, not a number, above 2^31-3, or
- *   one memcached would truncate) cannot be framed: the error is sent and
- *   the connection closed; a length above 1 GiB (memcached's item size
- *   ceiling) gets `SERVER_ERROR object too large for cache`, then closes;
+ * memcached ends a command line at its first NUL byte (it reads the line as
+ * a C string): so does the parser, and the forwarded bytes make the server
+ * cut the line at the same place.
+ *
+ * A storage line memcached refuses before reading its data block (bad key,
+ * flags, exptime, length or cas unique) has no data block: the bytes after
+ * the line are read as the next commands, as memcached reads them. A block
+ * too large for any memcached (above 1 GiB) is answered `SERVER_ERROR object
+ * too large for cache` and swallowed as it streams by, never held.
+ *
+ * Meta commands (`mg`, `ms`, `md`, `ma`, `me`, `mn`) are framed as memcached
+ * frames them: a line, and for `ms` a data block of `<datalen>` + 2 bytes
+ * once the line is good enough for memcached to read it (key, datalen, at
+ * most 19 tokens); the flags are the server's business. The parser notes
+ * the `q` (quiet) and `b` (base64 key) flags for the protocol.
+ *
+ * A request starting with byte 0x80 is the binary protocol, which the proxy
+ * does not serve: it gets a binary `Not supported` response, then the
+ * connection closes (with a reason for the log).
+ *
+ * Where the proxy deliberately differs from memcached:
  * - a line of more than 2048 bytes is refused and the connection closed
  *   whatever the read sizes (memcached does so only when 2048 bytes arrive
- *   without LF), except `get`/`gets` lines, capped at 16 MiB.
+ *   without LF), except `get`/`gets` lines, capped at 16 MiB;
+ * - the binary protocol, above.
  *
  * @module
  */
 import { FRAMING_ERROR, NEED_MORE, type RequestParser } from "../types.ts";
 import { type CommandSpec, findCommand, Kind } from "./commands.ts";
-import { isSignedToken, isUnsignedToken, parseLengthToken } from "./numbers.ts";
+import { dataLengthToken, isSignedToken, isUnsignedToken } from "./numbers.ts";
 import {
-  BAD_DATA_CHUNK,
   BAD_DELETE,
   BAD_DELTA,
   BAD_EXPTIME,
@@ -42,6 +51,9 @@ import {
   END,
   ERROR,
   LINE_TOO_LONG,
+  META_FLAGS_TOO_LONG,
+  MN,
+  notSupportedBinary,
   TOO_LARGE,
 } from "./replies.ts";
 
@@ -55,6 +67,14 @@ export const MAX_GET_LINE = 16 << 20;
 export const MAX_VALUE_LENGTH = 1 << 30;
 /** memcached tokenizes at most this many tokens of a line. */
 const MAX_TOKENS = 23;
+/** Meta commands with this many tokens or more are refused by memcached ("options flags too long"). */
+export const MAX_META_TOKENS = 20;
+/** First byte of a binary protocol request. */
+const BINARY_MAGIC = 0x80;
+/** Size of a binary protocol header. */
+const BINARY_HEADER = 24;
+const FLAG_Q = 0x71;
+const FLAG_B = 0x62;
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -66,6 +86,7 @@ const EARLY_FIRST = new Set([..."gsacidt"].map((c) => c.charCodeAt(0)));
 
 const PHASE_LINE = 0;
 const PHASE_DATA = 1;
+const PHASE_SWALLOW = 2;
 
 /**
  * Parses memcached ASCII requests. After `parse()` returns an offset, the
@@ -87,6 +108,7 @@ const NO_TOKENS = new Int32Array(0);
 export class MemcacheRequestParser implements RequestParser {
   #needed = 0;
   #error: Uint8Array | null = null;
+  #reason: string | null = null;
   #command: CommandSpec | null = null;
   #reply: Uint8Array | null = null;
   #noreply = false;
@@ -103,6 +125,12 @@ export class MemcacheRequestParser implements RequestParser {
   #scan = 0;
   /** Whether the current line was found to be a get/gets allowed to be long. */
   #longGet = false;
+  /** Bytes of a refused data block still to swallow. */
+  #swallow = 0;
+  /** Meta commands: token index of the one `q` flag, or -1 (none, or several). */
+  #quietToken = -1;
+  /** Meta commands: whether a `b` flag says the key is base64. */
+  #base64 = false;
 
   /** After NEED_MORE: at least this many bytes from `start` are needed. */
   get needed(): number {
@@ -112,6 +140,11 @@ export class MemcacheRequestParser implements RequestParser {
   /** After FRAMING_ERROR: the reply to send before closing (may be empty). */
   get error(): Uint8Array | null {
     return this.#error;
+  }
+
+  /** After FRAMING_ERROR: why the connection closes, for the log (null: no reason given). */
+  get reason(): string | null {
+    return this.#reason;
   }
 
   /** The command of the request just parsed; null when `reply` answers it. */
@@ -152,6 +185,20 @@ export class MemcacheRequestParser implements RequestParser {
     return this.#argToken;
   }
 
+  /**
+   * Meta commands: index of the token holding the request's only `q` flag,
+   * or -1. With two or more, memcached answers `CLIENT_ERROR duplicate
+   * flag` whatever the quiet mode says, so the request needs no filter.
+   */
+  get quietToken(): number {
+    return this.#quietToken;
+  }
+
+  /** Meta commands: whether the key is base64 (a `b` flag; `me`: the third token is `b`). */
+  get base64(): boolean {
+    return this.#base64;
+  }
+
   /** Offset of the data block from the request start; the request length when there is none. */
   get dataStart(): number {
     return this.#dataStart;
@@ -159,7 +206,10 @@ export class MemcacheRequestParser implements RequestParser {
 
   /** Looks for one request in `buf[start, end)`. */
   parse(buf: Uint8Array, start: number, end: number): number {
-    if (this.#phase === PHASE_DATA) return this.#data(buf, start, end);
+    if (this.#phase !== PHASE_LINE) {
+      return this.#phase === PHASE_DATA ? this.#data(start, end) : this.#swallowData(start, end);
+    }
+    if (buf[start] === BINARY_MAGIC && this.#scan === 0) return this.#binary(buf, start, end);
     let nl = -1;
     for (let i = start + this.#scan; i < end; i++) {
       if (buf[i] === LF) {
@@ -193,7 +243,36 @@ export class MemcacheRequestParser implements RequestParser {
     this.#scan = 0;
     this.#longGet = false;
     this.#needed = 0;
+    this.#swallow = 0;
     this.#error = null;
+    this.#reason = null;
+  }
+
+  /**
+   * A binary protocol request: once its 24-byte header is in, a binary
+   * response `Not supported` with the request's opcode and opaque, then
+   * close. memcached itself would serve it; the proxy serves ASCII only.
+   */
+  #binary(buf: Uint8Array, start: number, end: number): number {
+    if (end - start < BINARY_HEADER) {
+      this.#needed = BINARY_HEADER;
+      return NEED_MORE;
+    }
+    const reply = notSupportedBinary(buf[start + 1]!, buf.subarray(start + 12, start + 16));
+    const result = this.#framing(reply);
+    this.#reason = "binary protocol request (first byte 0x80): nutmeg serves the memcached " +
+      "ASCII protocol only; configure the client for ASCII (pylibmc: binary=False)";
+    return result;
+  }
+
+  /** Swallows a refused data block as it streams by (nothing is sent for it). */
+  #swallowData(start: number, end: number): number {
+    const take = Math.min(end - start, this.#swallow);
+    this.#swallow -= take;
+    if (this.#swallow === 0) this.#phase = PHASE_LINE;
+    this.#command = null;
+    this.#reply = EMPTY;
+    return start + take;
   }
 
   /**
@@ -224,18 +303,30 @@ export class MemcacheRequestParser implements RequestParser {
     return end;
   }
 
-  /** Splits `buf[start, contentEnd)` into tokens; returns their number. */
+  /**
+   * Splits `buf[start, contentEnd)` into tokens, up to its first NUL byte
+   * (where memcached's C string ends); returns their number.
+   */
   #tokenize(buf: Uint8Array, start: number, contentEnd: number): number {
     let t = this.#tokens;
     let n = 0;
     let i = start;
     while (i < contentEnd) {
-      if (buf[i] === SP) {
+      const c = buf[i];
+      if (c === SP) {
         i++;
         continue;
       }
+      if (c === 0) break;
       const s = i;
-      while (i < contentEnd && buf[i] !== SP) i++;
+      for (; i < contentEnd; i++) {
+        const d = buf[i];
+        if (d === SP) break;
+        if (d === 0) {
+          contentEnd = i;
+          break;
+        }
+      }
       if (2 * n + 2 > t.length) {
         const grown = new Int32Array(Math.max(64, t.length * 2));
         grown.set(t);
@@ -248,17 +339,10 @@ export class MemcacheRequestParser implements RequestParser {
     return n;
   }
 
-  /** Whether token `i` is a valid key: at most 250 bytes, no NUL byte. */
-  #isKey(buf: Uint8Array, start: number, i: number): boolean {
+  /** Whether token `i` is a valid key: at most 250 bytes (the tokenizer stops at NUL). */
+  #isKey(_buf: Uint8Array, _start: number, i: number): boolean {
     const t = this.#tokens;
-    const s = start + t[2 * i]!;
-    const e = start + t[2 * i + 1]!;
-    if (e - s > MAX_KEY_LENGTH) return false;
-    for (let j = s; j < e; j++) {
-      const c = buf[j]!;
-      if (c === 0) return false;
-    }
-    return true;
+    return t[2 * i + 1]! - t[2 * i]! <= MAX_KEY_LENGTH;
   }
 
   /** Whether token `i` is exactly `word`. */
@@ -287,6 +371,8 @@ export class MemcacheRequestParser implements RequestParser {
     this.#noreply = false;
     this.#firstKey = 1;
     this.#argToken = -1;
+    this.#quietToken = -1;
+    this.#base64 = false;
     this.#dataStart = lineEnd - start;
     const n = this.#tokenize(buf, start, contentEnd);
     this.#tokenCount = n;
@@ -361,12 +447,89 @@ export class MemcacheRequestParser implements RequestParser {
         return lineEnd;
       }
       case Kind.Stats:
-        // The proxy has only its own counters; memcached answers ERROR to
-        // the sub-commands it does not know, and the proxy knows none.
-        return args === 0 ? lineEnd : this.#local(ERROR, lineEnd);
+        // Plain or with a sub-command: the protocol decides (merged from every server).
+        return lineEnd;
+      case Kind.MetaNoop:
+        return this.#local(MN, lineEnd);
+      case Kind.MetaDebug:
+        // memcached: `me <key> [b]`, other tokens ignored.
+        if (args < 1 || !this.#isKey(buf, start, 1)) return this.#local(BAD_FORMAT, lineEnd);
+        this.#base64 = args >= 2 && t[5]! - t[4]! === 1 && buf[start + t[4]!] === FLAG_B;
+        return lineEnd;
+      case Kind.MetaGet:
+      case Kind.MetaDelete:
+      case Kind.MetaArithmetic:
+        if (args < 1) return this.#local(ERROR, lineEnd);
+        if (!this.#isKey(buf, start, 1)) return this.#local(BAD_FORMAT, lineEnd);
+        this.#metaFlags(buf, start, 2);
+        return lineEnd;
+      case Kind.MetaSet:
+        return this.#metaSet(buf, start, lineEnd, end);
       default:
         return lineEnd;
     }
+  }
+
+  /** Notes the `q` and `b` flags among tokens `from`..: a flag is a token's first byte. */
+  #metaFlags(buf: Uint8Array, start: number, from: number): void {
+    const t = this.#tokens;
+    const n = this.#tokenCount;
+    let quiet = -1;
+    let quiets = 0;
+    for (let i = from; i < n; i++) {
+      const c = buf[start + t[2 * i]!];
+      if (c === FLAG_Q) {
+        quiet = i;
+        quiets++;
+      } else if (c === FLAG_B) {
+        this.#base64 = true;
+      }
+    }
+    // Past 19 tokens memcached refuses the line whatever its flags: nothing to strip.
+    this.#quietToken = quiets === 1 && n < MAX_META_TOKENS ? quiet : -1;
+  }
+
+  /**
+   * `ms <key> <datalen> <flags>*`: memcached refuses a line without key or
+   * datalen, with a key over 250 bytes, 20 tokens or more, or a datalen it
+   * cannot read, before reading the data block (so there is none); any
+   * other error (flags) comes after the block is read or swallowed, from
+   * the server.
+   */
+  #metaSet(buf: Uint8Array, start: number, lineEnd: number, end: number): number {
+    const n = this.#tokenCount;
+    if (n < 2) return this.#local(ERROR, lineEnd);
+    if (!this.#isKey(buf, start, 1) || n === 2) return this.#local(BAD_FORMAT, lineEnd);
+    if (n >= MAX_META_TOKENS) return this.#local(META_FLAGS_TOO_LONG, lineEnd);
+    const t = this.#tokens;
+    const length = dataLengthToken(buf, start + t[4]!, start + t[5]!);
+    if (length < 0) return this.#local(BAD_FORMAT, lineEnd);
+    this.#metaFlags(buf, start, 3);
+    return this.#block(start, lineEnd, end, length, null);
+  }
+
+  /**
+   * Reads the data block of `length` bytes + CRLF after the line, or
+   * swallows it (replying `SERVER_ERROR object too large for cache`, or
+   * nothing for `noreply`) when it is above 1 GiB.
+   */
+  #block(
+    start: number,
+    lineEnd: number,
+    end: number,
+    length: number,
+    reply: Uint8Array | null,
+  ): number {
+    if (length > MAX_VALUE_LENGTH) {
+      this.#command = null;
+      this.#swallow = length + 2;
+      this.#phase = PHASE_SWALLOW;
+      return this.#local(this.#noreply ? EMPTY : TOO_LARGE, lineEnd);
+    }
+    this.#reply = reply;
+    this.#total = lineEnd - start + length + 2;
+    this.#phase = PHASE_DATA;
+    return this.#data(start, end);
   }
 
   /** An unknown command: `ERROR`, or a silent close for what looks like HTTP. */
@@ -393,30 +556,31 @@ export class MemcacheRequestParser implements RequestParser {
     return this.#local(ERROR, lineEnd);
   }
 
-  /** A storage command line: checks it, then waits for its data block. */
+  /**
+   * A storage command line: checks it as memcached does, then waits for its
+   * data block. A refused line has no data block (memcached reads what
+   * follows as commands).
+   */
   #storage(buf: Uint8Array, start: number, lineEnd: number, end: number, cas: boolean): number {
     const last = this.#tokenCount - 1;
     const noreply = this.#noreply = this.#is(buf, start, last, NOREPLY);
-    let error: Uint8Array | null = null;
+    const t = this.#tokens;
+    const length = dataLengthToken(buf, start + t[8]!, start + t[9]!);
     if (
       !this.#isKey(buf, start, 1) || !this.#unsigned(buf, start, 2) ||
-      !this.#signed(buf, start, 3) || (cas && !this.#unsigned(buf, start, 5))
+      !this.#signed(buf, start, 3) || length < 0 || (cas && !this.#unsigned(buf, start, 5))
     ) {
-      error = BAD_FORMAT;
+      return this.#local(noreply ? EMPTY : BAD_FORMAT, lineEnd);
     }
-    const t = this.#tokens;
-    const length = parseLengthToken(buf, start + t[8]!, start + t[9]!);
-    // Without a usable length the data block cannot be found: close.
-    if (length < 0) return this.#framing(BAD_FORMAT);
-    if (length > MAX_VALUE_LENGTH) return this.#framing(error ?? TOO_LARGE);
-    this.#reply = error === null ? null : noreply ? EMPTY : error;
-    this.#total = lineEnd - start + length + 2;
-    this.#phase = PHASE_DATA;
-    return this.#data(buf, start, end);
+    return this.#block(start, lineEnd, end, length, null);
   }
 
-  /** Waits for the data block; checks it ends in CRLF. */
-  #data(buf: Uint8Array, start: number, end: number): number {
+  /**
+   * Waits for the data block. Whether it ends in CRLF is the server's check:
+   * memcached reads the whole block either way, and its reply depends on
+   * more than the block (`ms` with a bad flag says so instead).
+   */
+  #data(start: number, end: number): number {
     const total = this.#total;
     if (end - start < total) {
       this.#needed = total;
@@ -424,10 +588,6 @@ export class MemcacheRequestParser implements RequestParser {
     }
     this.#phase = PHASE_LINE;
     this.#needed = 0;
-    const msgEnd = start + total;
-    if (this.#reply === null && (buf[msgEnd - 2] !== CR || buf[msgEnd - 1] !== LF)) {
-      this.#reply = this.#noreply ? EMPTY : BAD_DATA_CHUNK;
-    }
-    return msgEnd;
+    return start + total;
   }
 }

@@ -100,7 +100,7 @@ const FIXTURES: readonly { name: string; input: string; expect: string[] }[] = [
   },
   { name: "version", input: "version\r\n", expect: ["9:version"] },
   { name: "stats", input: "stats\r\n", expect: ["7:stats"] },
-  { name: "stats with an argument", input: "stats items\r\n", expect: ["13:reply ERROR"] },
+  { name: "stats with an argument", input: "stats items\r\n", expect: ["13:stats items"] },
   { name: "quit", input: "quit\r\n", expect: ["6:quit"] },
   {
     name: "pipelined requests",
@@ -111,12 +111,51 @@ const FIXTURES: readonly { name: string; input: string; expect: string[] }[] = [
   { name: "LF alone", input: "\n", expect: ["1:reply ERROR"] },
   { name: "unknown command", input: "foo bar\r\n", expect: ["9:reply ERROR"] },
   { name: "upper-case command", input: "GET k\r\n", expect: ["7:reply ERROR"] },
-  { name: "meta command", input: "mg k v\r\n", expect: ["8:reply ERROR"] },
+  { name: "meta get", input: "mg k v\r\n", expect: ["8:mg k v"] },
+  { name: "meta set with a data block", input: "ms k 2 T0\r\nhi\r\n", expect: ["15:ms k 2 T0 +4"] },
+  { name: "meta set of 0 bytes", input: "ms k 0\r\n\r\n", expect: ["10:ms k 0 +2"] },
   {
-    name: "meta set with a data block",
-    input: "ms k 2\r\nhi\r\n",
-    expect: ["8:reply ERROR", "4:reply ERROR"],
+    name: "meta set with a length memcached truncates",
+    input: "ms k 4294967298\r\nhi\r\n",
+    expect: ["21:ms k 4294967298 +4"],
   },
+  {
+    name: "meta set with a bad length has no data block",
+    input: "ms k x\r\nhi\r\n",
+    expect: ["8:reply CLIENT_ERROR bad command line format", "4:reply ERROR"],
+  },
+  {
+    name: "meta set without length",
+    input: "ms k\r\nhi\r\n",
+    expect: ["6:reply CLIENT_ERROR bad command line format", "4:reply ERROR"],
+  },
+  { name: "meta set without key", input: "ms\r\n", expect: ["4:reply ERROR"] },
+  {
+    name: "meta set with 20 tokens has no data block",
+    input: `ms k 2 ${"a b c d e f g h i j k l m n o p r".replace(/ /g, " ")}\r\nhi\r\n`,
+    expect: ["42:reply CLIENT_ERROR options flags too long", "4:reply ERROR"],
+  },
+  {
+    name: "meta set with a bad flag still has its data block (the server swallows it)",
+    input: "ms k 2 !\r\nhi\r\n",
+    expect: ["14:ms k 2 ! +4"],
+  },
+  { name: "meta delete", input: "md k q\r\n", expect: ["8:md k q"] },
+  { name: "meta arithmetic", input: "ma k D2 v\r\n", expect: ["11:ma k D2 v"] },
+  { name: "meta debug", input: "me k\r\n", expect: ["6:me k"] },
+  { name: "meta no-op", input: "mn\r\n", expect: ["4:reply MN"] },
+  { name: "meta get without key", input: "mg\r\n", expect: ["4:reply ERROR"] },
+  {
+    name: "meta debug without key",
+    input: "me\r\n",
+    expect: ["4:reply CLIENT_ERROR bad command line format"],
+  },
+  {
+    name: "meta get of a 251-byte key",
+    input: `mg ${"k".repeat(251)}\r\n`,
+    expect: ["256:reply CLIENT_ERROR bad command line format"],
+  },
+  { name: "unknown meta command", input: "mx k\r\n", expect: ["6:reply ERROR"] },
   { name: "get without key", input: "get\r\n", expect: ["5:reply ERROR"] },
   {
     name: "set with missing length (no data block expected)",
@@ -128,39 +167,62 @@ const FIXTURES: readonly { name: string; input: string; expect: string[] }[] = [
     input: `get ${"k".repeat(251)}\r\n`,
     expect: ["257:reply CLIENT_ERROR bad command line format"],
   },
+  { name: "a NUL ends the line, as in memcached", input: "get a\x00b c\r\n", expect: ["11:get a"] },
   {
-    name: "key with a control character",
-    input: "get a\x00b\r\n",
-    expect: ["9:reply CLIENT_ERROR bad command line format"],
+    name: "a NUL after a storage length",
+    input: "set k 0 0 1\x00x\r\na\r\n",
+    expect: ["18:set k 0 0 1 +3"],
   },
   {
-    name: "storage with bad flags swallows the data block",
+    name: "storage with bad flags has no data block (memcached reads it as a command)",
     input: "set k x 0 3\r\nabc\r\nversion\r\n",
-    expect: ["18:reply CLIENT_ERROR bad command line format", "9:version"],
+    expect: [
+      "13:reply CLIENT_ERROR bad command line format",
+      "5:reply ERROR",
+      "9:version",
+    ],
   },
   {
-    name: "storage with bad flags and noreply swallows quietly",
-    input: "set k x 0 3 noreply\r\nabc\r\n",
-    expect: ["26:reply (none)"],
+    name: "storage with bad flags and noreply: silent, then the block is a command",
+    input: "set k abc 0 3 noreply\r\nabc\r\n",
+    expect: ["23:reply (none)", "5:reply ERROR"],
   },
   {
-    name: "data block not ending in CRLF",
+    name: "cas with a negative cas unique",
+    input: "cas k 0 0 3 -1\r\nabc\r\n",
+    expect: ["16:reply CLIENT_ERROR bad command line format", "5:reply ERROR"],
+  },
+  {
+    name: "data block not ending in CRLF: framed, the server says so",
     input: "set k 0 0 1\r\nabc\r\n",
-    expect: ["16:reply CLIENT_ERROR bad data chunk", "2:reply ERROR"],
+    expect: ["16:set k 0 0 1 +3", "2:reply ERROR"],
   },
   {
-    name: "data block not ending in CRLF with noreply",
-    input: "set k 0 0 1 noreply\r\nabc\r\n",
-    expect: ["24:reply (none)", "2:reply ERROR"],
+    name: "negative length",
+    input: "set k 0 0 -1\r\nabc\r\n",
+    expect: ["14:reply CLIENT_ERROR bad command line format", "5:reply ERROR"],
   },
-  { name: "negative length", input: "set k 0 0 -1\r\nabc\r\n", expect: ["framing"] },
-  { name: "length not a number", input: "set k 0 0 1x\r\nabc\r\n", expect: ["framing"] },
   {
-    name: "length memcached would truncate",
+    name: "length not a number",
+    input: "set k 0 0 abc\r\nabc\r\n",
+    expect: ["15:reply CLIENT_ERROR bad command line format", "5:reply ERROR"],
+  },
+  {
+    name: "length memcached truncates to 32 bits",
     input: "set k 0 0 4294967297\r\na\r\n",
+    expect: ["25:set k 0 0 4294967297 +3"],
+  },
+  {
+    name: "length over 1 GiB: refused, its block swallowed as it comes",
+    input: "set k 0 0 1073741825\r\n",
+    expect: ["22:reply SERVER_ERROR object too large for cache"],
+  },
+  {
+    name: "binary protocol",
+    input:
+      "\x80\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00k",
     expect: ["framing"],
   },
-  { name: "length over 1 GiB", input: "set k 0 0 1073741825\r\n", expect: ["framing"] },
   { name: "HTTP request", input: "GET / HTTP/1.1\r\nHost: x\r\n\r\n", expect: ["framing"] },
   {
     name: "incomplete data block",
@@ -333,12 +395,6 @@ Deno.test("parse() caps get lines at 16 MiB", () => {
 
 Deno.test("parse() sets the reply sent before closing on framing errors", () => {
   const cases: [string, string][] = [
-    ["set k 0 0 -1\r\n", "CLIENT_ERROR bad command line format\r\n"],
-    ["set k 0 0 -1 noreply\r\n", "CLIENT_ERROR bad command line format\r\n"],
-    ["set k 0 0 abc\r\n", "CLIENT_ERROR bad command line format\r\n"],
-    ["set k 0 0 2147483646\r\n", "CLIENT_ERROR bad command line format\r\n"],
-    ["set k 0 0 1073741825\r\n", "SERVER_ERROR object too large for cache\r\n"],
-    ["set k x 0 1073741825\r\n", "CLIENT_ERROR bad command line format\r\n"],
     ["POST / HTTP/1.0\r\n", ""],
   ];
   for (const [input, error] of cases) {
@@ -346,6 +402,68 @@ Deno.test("parse() sets the reply sent before closing on framing errors", () => 
     const buf = bytesOf(input);
     assert.equal(p.parse(buf, 0, buf.length), -2, input);
     assert.equal(latin1(p.error!), error, input);
+  }
+});
+
+Deno.test("parse() swallows a block over 1 GiB as it streams by, then reads commands again", () => {
+  const p = new MemcacheRequestParser();
+  const line = bytesOf("set k 0 0 1073741825 noreply\r\n");
+  assert.equal(p.parse(line, 0, line.length), line.length);
+  assert.equal(latin1(p.reply!), "");
+  const chunk = new Uint8Array(1 << 20);
+  let left = 1073741825 + 2;
+  while (left > 0) {
+    const n = Math.min(left, chunk.length);
+    assert.equal(p.parse(chunk, 0, n), n);
+    assert.equal(p.reply?.length, 0);
+    left -= n;
+  }
+  const next = bytesOf("get a\r\n");
+  assert.equal(p.parse(next, 0, next.length), next.length);
+  assert.equal(p.command?.name, "get");
+});
+
+Deno.test("parse() answers a binary request with a binary error and a reason to log", () => {
+  const p = new MemcacheRequestParser();
+  const req = new Uint8Array(24);
+  req[0] = 0x80;
+  req[1] = 0x0a;
+  req.set([1, 2, 3, 4], 12);
+  assert.equal(p.parse(req, 0, 10), NEED_MORE);
+  assert.equal(p.needed, 24);
+  assert.equal(p.parse(req, 0, 24), -2);
+  const e = p.error!;
+  assert.deepEqual([e[0], e[1], e[6], e[7], e[12], e[13], e[14], e[15]], [
+    0x81,
+    0x0a,
+    0,
+    0x83,
+    1,
+    2,
+    3,
+    4,
+  ]);
+  assert.match(p.reason!, /binary protocol/);
+});
+
+Deno.test("parse() notes the quiet and base64 flags of meta commands", () => {
+  const cases: [string, number, boolean][] = [
+    ["mg k v\r\n", -1, false],
+    ["mg k v q\r\n", 3, false],
+    ["mg k qx b\r\n", 2, true],
+    ["mg k q q\r\n", -1, false],
+    ["ms k 2 q\r\nhi\r\n", 3, false],
+    ["md Zm9v b q\r\n", 3, true],
+    ["me Zm9v b\r\n", -1, true],
+    ["me Zm9v v b\r\n", -1, false],
+    [`mg k q ${"s v f t c k h l u O1 T30 N30 R30 P L D1 J1"}\r\n`, -1, false],
+  ];
+  for (const [input, quiet, base64] of cases) {
+    const p = new MemcacheRequestParser();
+    const buf = bytesOf(input);
+    assert.equal(p.parse(buf, 0, buf.length), buf.length, input);
+    assert.equal(p.quietToken, quiet, input);
+    assert.equal(p.base64, base64, input);
   }
 });
 

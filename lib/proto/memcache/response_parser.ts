@@ -7,8 +7,12 @@
  * `ERROR`, `CLIENT_ERROR ...`, `SERVER_ERROR ...`) or a list of
  * `VALUE <key> <flags> <bytes> [<cas>]` blocks, each followed by its
  * binary-safe data and CRLF, closed by `END` (an error line may close it
- * instead). Lines must end in CRLF. Anything else means the connection can
- * no longer be trusted: {@link FRAMING_ERROR}.
+ * instead); `stats` replies are `STAT ...` lines closed by `END`, and
+ * `stats cachedump` replies `ITEM ...` lines closed by `END`; `RESET`.
+ * Meta replies: `HD`, `EN`, `NF`, `NS`, `EX` (each alone or followed by
+ * flags), `MN`, `ME <key> ...`, and `VA <size> <flags>*` followed by its data
+ * block and CRLF (one item, no `END`). Lines must end in CRLF. Anything else
+ * means the connection can no longer be trusted: {@link FRAMING_ERROR}.
  *
  * @module
  */
@@ -38,6 +42,35 @@ const VERSION = ascii("VERSION");
 const ERROR = ascii("ERROR");
 const CLIENT_ERROR = ascii("CLIENT_ERROR");
 const SERVER_ERROR = ascii("SERVER_ERROR");
+const RESET = ascii("RESET");
+const STAT_SP = ascii("STAT ");
+const ITEM_SP = ascii("ITEM ");
+
+/** Whether `buf[start, end)` starts with `prefix`. */
+function startsWith(buf: Uint8Array, start: number, end: number, prefix: Uint8Array): boolean {
+  if (end - start < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (buf[start + i] !== prefix[i]) return false;
+  return true;
+}
+
+/** Whether `buf[start, end)` is the meta code `a b`, alone or followed by a space and flags. */
+function isMetaCode(buf: Uint8Array, start: number, end: number, a: number, b: number): boolean {
+  return buf[start] === a && buf[start + 1] === b &&
+    (end - start === 2 || (end - start > 2 && buf[start + 2] === SP));
+}
+
+/**
+ * The data length of a meta `VA <size> <flags>*` line `buf[start, end)`, or
+ * -1 when the line is not one.
+ */
+export function metaValueLength(buf: Uint8Array, start: number, end: number): number {
+  if (end - start < 4 || buf[start] !== 0x56 || buf[start + 1] !== 0x41 || buf[start + 2] !== SP) {
+    return -1;
+  }
+  let i = start + 3;
+  while (i < end && buf[i] !== SP) i++;
+  return parseDecimal(buf, start + 3, i, MAX_LENGTH_FIELD);
+}
 
 /** Whether `buf[start, end)` is exactly `word`. */
 function isWord(buf: Uint8Array, start: number, end: number, word: Uint8Array): boolean {
@@ -53,6 +86,11 @@ function startsWithWord(buf: Uint8Array, start: number, end: number, word: Uint8
   for (let i = 0; i < n; i++) if (buf[start + i] !== word[i]) return false;
   return true;
 }
+
+const LIST_NONE = 0;
+const LIST_VALUE = 1;
+const LIST_STAT = 2;
+const LIST_ITEM = 3;
 
 /** What a line outside a VALUE list is: 0 a reply, 1 an error reply, -1 garbage. */
 const LINE_REPLY = 0;
@@ -76,12 +114,27 @@ function classifyLine(buf: Uint8Array, start: number, end: number): number {
       if (isWord(buf, start, end, STORED)) return LINE_REPLY;
       return startsWithWord(buf, start, end, SERVER_ERROR) ? LINE_ERROR : LINE_GARBAGE;
     case 0x4e: // N
-      return isWord(buf, start, end, NOT_FOUND) || isWord(buf, start, end, NOT_STORED)
+      return isWord(buf, start, end, NOT_FOUND) || isWord(buf, start, end, NOT_STORED) ||
+          isMetaCode(buf, start, end, 0x4e, 0x46) || isMetaCode(buf, start, end, 0x4e, 0x53)
         ? LINE_REPLY
         : LINE_GARBAGE;
     case 0x45: // E
-      if (isWord(buf, start, end, END) || isWord(buf, start, end, EXISTS)) return LINE_REPLY;
+      if (
+        isWord(buf, start, end, END) || isWord(buf, start, end, EXISTS) ||
+        isMetaCode(buf, start, end, 0x45, 0x4e) || isMetaCode(buf, start, end, 0x45, 0x58)
+      ) {
+        return LINE_REPLY;
+      }
       return startsWithWord(buf, start, end, ERROR) ? LINE_ERROR : LINE_GARBAGE;
+    case 0x48: // H
+      return isMetaCode(buf, start, end, 0x48, 0x44) ? LINE_REPLY : LINE_GARBAGE;
+    case 0x4d: // M: MN, ME <key> ...
+      return (end - start === 2 && buf[start + 1] === 0x4e) ||
+          (end - start > 3 && buf[start + 1] === 0x45 && buf[start + 2] === SP)
+        ? LINE_REPLY
+        : LINE_GARBAGE;
+    case 0x52: // R
+      return isWord(buf, start, end, RESET) ? LINE_REPLY : LINE_GARBAGE;
     case 0x44: // D
       return isWord(buf, start, end, DELETED) ? LINE_REPLY : LINE_GARBAGE;
     case 0x54: // T
@@ -150,8 +203,10 @@ export class MemcacheResponseParser implements ResponseParser {
   #pos = 0;
   /** Bytes from the response start already searched for LF. */
   #scan = 0;
-  /** Inside a VALUE list. */
-  #values = false;
+  /** Inside a VALUE, STAT or ITEM list: the list's kind, or LIST_NONE. */
+  #list = LIST_NONE;
+  /** The data block waited for is a meta `VA` item's: the response ends with it. */
+  #metaValue = false;
   /** End (CRLF included) of the data block being waited for, or -1. */
   #dataEnd = -1;
 
@@ -171,12 +226,17 @@ export class MemcacheResponseParser implements ResponseParser {
       const dataEnd = this.#dataEnd;
       if (dataEnd >= 0) {
         if (end - start < dataEnd) {
-          // The block, then at least `END\r\n`.
-          this.#needed = dataEnd + 5;
+          // The block, then (but for a meta item) at least `END\r\n`.
+          this.#needed = this.#metaValue ? dataEnd : dataEnd + 5;
           return NEED_MORE;
         }
         if (buf[start + dataEnd - 2] !== CR || buf[start + dataEnd - 1] !== LF) {
           return this.#garbage();
+        }
+        if (this.#metaValue) {
+          this.#reset();
+          this.#isError = false;
+          return start + dataEnd;
         }
         this.#pos = this.#scan = dataEnd;
         this.#dataEnd = -1;
@@ -201,18 +261,34 @@ export class MemcacheResponseParser implements ResponseParser {
       const lineEnd = nl - 1;
       const next = nl + 1;
       this.#pos = this.#scan = next - start;
-      if (buf[lineStart] === 0x56) {
+      const list = this.#list;
+      const first = buf[lineStart];
+      if (first === 0x56) {
         const length = valueLength(buf, lineStart, lineEnd);
-        if (length >= 0) {
-          this.#values = true;
+        if (length >= 0 && (list === LIST_NONE || list === LIST_VALUE)) {
+          this.#list = LIST_VALUE;
           this.#dataEnd = next - start + length + 2;
           continue;
         }
+        const metaLength = list === LIST_NONE ? metaValueLength(buf, lineStart, lineEnd) : -1;
+        if (metaLength >= 0) {
+          this.#metaValue = true;
+          this.#dataEnd = next - start + metaLength + 2;
+          continue;
+        }
+      } else if (first === 0x53 && startsWith(buf, lineStart, lineEnd, STAT_SP)) {
+        if (list !== LIST_NONE && list !== LIST_STAT) return this.#garbage();
+        this.#list = LIST_STAT;
+        continue;
+      } else if (first === 0x49 && startsWith(buf, lineStart, lineEnd, ITEM_SP)) {
+        if (list !== LIST_NONE && list !== LIST_ITEM) return this.#garbage();
+        this.#list = LIST_ITEM;
+        continue;
       }
       const kind = classifyLine(buf, lineStart, lineEnd);
       if (kind === LINE_GARBAGE) return this.#garbage();
-      // In a VALUE list only END or an error line may follow a block.
-      if (this.#values && kind === LINE_REPLY && !isWord(buf, lineStart, lineEnd, END)) {
+      // In a list only END or an error line may follow its items.
+      if (list !== LIST_NONE && kind === LINE_REPLY && !isWord(buf, lineStart, lineEnd, END)) {
         return this.#garbage();
       }
       this.#reset();
@@ -224,7 +300,8 @@ export class MemcacheResponseParser implements ResponseParser {
   #reset(): void {
     this.#pos = 0;
     this.#scan = 0;
-    this.#values = false;
+    this.#list = LIST_NONE;
+    this.#metaValue = false;
     this.#dataEnd = -1;
     this.#needed = 0;
   }

@@ -1,11 +1,13 @@
 /**
  * What the proxy remembers about one Redis client connection: whether it
- * has authenticated, and the connection attributes Redis clients set
- * (CLIENT SETNAME, CLIENT SETINFO).
+ * has authenticated, the RESP version it speaks (which picks the server
+ * connections its requests travel on), and the connection attributes Redis
+ * clients set (CLIENT SETNAME, CLIENT SETINFO).
  *
  * @module
  */
 import type { ClientState } from "../types.ts";
+import type { RespVersion } from "./encode.ts";
 
 /** Per-client state of the Redis protocol. */
 export class RedisClientState implements ClientState {
@@ -36,6 +38,11 @@ export class RedisClientState implements ClientState {
     this.#authRequired = authRequired;
   }
 
+  /** The RESP version the client speaks (HELLO 3 switches to 3). */
+  get resp(): RespVersion {
+    return this.connSet === 1 ? 3 : 2;
+  }
+
   /** Whether the client may run commands (no password set, or AUTH done). */
   get authenticated(): boolean {
     return !this.#authRequired || this.#authenticated;
@@ -51,9 +58,10 @@ export class RedisClientState implements ClientState {
     this.#authenticated = true;
   }
 
-  /** Back to a fresh connection's state (RESET). */
+  /** Back to a fresh connection's state (RESET): RESP2, no name, not authenticated. */
   reset(): void {
     this.#authenticated = false;
+    this.connSet = 0;
     this.name = null;
     this.libName = null;
     this.libVer = null;

@@ -50,8 +50,6 @@ const DEVIATIONS: Record<string, (text: string, redis: string) => void> = {
     );
     assert.equal(text.slice(cut(text).length), redis.slice(cut(redis).length));
   },
-  // The proxy speaks RESP2 only: HELLO 3 fails before the AUTH check.
-  "noauth hello 3": (text) => assert.equal(text, "-NOPROTO unsupported protocol version\r\n"),
 };
 
 Deno.test("handle() answers client bytes exactly as redis-server 7.0.15 did", () => {

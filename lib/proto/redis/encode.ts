@@ -88,8 +88,14 @@ function oneLine(b: Uint8Array): Uint8Array {
   return out;
 }
 
+/** A client's RESP version: 2 until it sends HELLO 3. */
+export type RespVersion = 2 | 3;
+
 /**
- * Builds one RESP reply from parts, then writes it once.
+ * Builds one RESP reply from parts, then writes it once, in the client's
+ * RESP version: maps, sets, nulls and verbatim strings are RESP3's own
+ * types for a RESP3 client and their RESP2 forms (flat arrays, `$-1`, bulk
+ * strings) otherwise, as redis-server writes them.
  *
  * @example
  * ```ts
@@ -101,6 +107,13 @@ function oneLine(b: Uint8Array): Uint8Array {
 export class ReplyBuilder {
   #parts: Uint8Array[] = [];
   #size = 0;
+  /** The RESP version the reply is for. */
+  readonly resp: RespVersion;
+
+  /** A builder of a reply for a client speaking RESP `resp`. */
+  constructor(resp: RespVersion = 2) {
+    this.resp = resp;
+  }
 
   /** Appends raw bytes. */
   raw(b: Uint8Array): this {
@@ -124,9 +137,9 @@ export class ReplyBuilder {
     return this.#line(58, utf8.encode(String(n)));
   }
 
-  /** `$<len>` and the bytes, or `$-1` for null. */
+  /** `$<len>` and the bytes, or the null for null. */
   bulk(b: Bytes | null): this {
-    if (b === null) return this.raw(NULL_BULK);
+    if (b === null) return this.null();
     const data = toBytes(b);
     const out = new Uint8Array(bulkSize(data.length));
     writeBulk(out, 0, data, 0, data.length);
@@ -140,9 +153,40 @@ export class ReplyBuilder {
     return this.raw(out);
   }
 
-  /** A RESP2 map: `*<2n>`, then n keys and values follow. */
+  /** A map of n pairs: `%<n>` (RESP3) or `*<2n>` (RESP2); n keys and values follow. */
   map(n: number): this {
-    return this.array(2 * n);
+    if (this.resp === 2) return this.array(2 * n);
+    return this.#header(37, n);
+  }
+
+  /** A set: `~<n>` (RESP3) or `*<n>` (RESP2); n values follow. */
+  set(n: number): this {
+    return this.resp === 2 ? this.array(n) : this.#header(126, n);
+  }
+
+  /** The null: `_` (RESP3) or `$-1` (RESP2). */
+  null(): this {
+    return this.raw(this.resp === 2 ? NULL_BULK : NULL3);
+  }
+
+  /** A verbatim text (`=<len>\r\ntxt:...`, RESP3) or a bulk string (RESP2). */
+  verbatim(text: Bytes): this {
+    if (this.resp === 2) return this.bulk(text);
+    const data = toBytes(text);
+    const out = new Uint8Array(bulkSize(data.length + 4));
+    let pos = writeHeader(out, 0, 61, data.length + 4);
+    out.set(TXT, pos);
+    out.set(data, pos + 4);
+    pos += data.length + 4;
+    out[pos++] = 13;
+    out[pos] = 10;
+    return this.raw(out);
+  }
+
+  #header(type: number, n: number): this {
+    const out = new Uint8Array(headerSize(n));
+    writeHeader(out, 0, type, n);
+    return this.raw(out);
   }
 
   /** The reply. */
@@ -170,6 +214,9 @@ export class ReplyBuilder {
 
 /** `$-1\r\n`. */
 export const NULL_BULK: Uint8Array = utf8.encode("$-1\r\n");
+/** `_\r\n`: RESP3's null. */
+export const NULL3: Uint8Array = utf8.encode("_\r\n");
+const TXT = utf8.encode("txt:");
 /** `+OK\r\n`. */
 export const OK: Uint8Array = utf8.encode("+OK\r\n");
 /** An empty reply: nothing is written. */

@@ -2,7 +2,9 @@
  * Commands the proxy answers itself: PING, ECHO, QUIT, SELECT, AUTH,
  * HELLO, RESET, INFO, CLIENT SETNAME/GETNAME/ID/INFO/SETINFO and COMMAND
  * (COUNT, INFO, DOCS, LIST, bare). Replies follow redis-server 7.0's
- * texts; the proxy speaks RESP2 only (HELLO 3 gets Redis's NOPROTO error).
+ * texts and are written in the client's RESP version (HELLO 2 or 3), with
+ * the types redis-server uses for each (maps, sets, verbatim strings,
+ * nulls).
  *
  * @module
  */
@@ -14,7 +16,7 @@ import {
   type CommandSpec,
   equalsIgnoreCase,
 } from "./command_spec.ts";
-import { NULL_BULK, OK, ReplyBuilder } from "./encode.ts";
+import { OK, ReplyBuilder, type RespVersion } from "./encode.ts";
 import {
   AUTH_NOT_SET,
   BAD_CLIENT_NAME,
@@ -135,35 +137,35 @@ export class LocalCommands {
         sink.local(RESET);
         return;
       case "info":
-        sink.local(this.#info(args));
+        sink.local(this.#info(args, state.resp));
         return;
       case "client|setname":
         sink.local(this.#setName(args, 2, state) ?? OK);
         return;
       case "client|getname":
-        sink.local(state.name === null ? NULL_BULK : new ReplyBuilder().bulk(state.name).finish());
+        sink.local(new ReplyBuilder(state.resp).bulk(state.name).finish());
         return;
       case "client|id":
         sink.local(new ReplyBuilder().integer(state.id).finish());
         return;
       case "client|info":
-        sink.local(new ReplyBuilder().bulk(clientInfo(state)).finish());
+        sink.local(new ReplyBuilder(state.resp).verbatim(clientInfo(state)).finish());
         return;
       case "client|setinfo":
         sink.local(this.#setInfo(args, state));
         return;
       case "command":
       case "command|info":
-        sink.local(commandInfo(args, spec.name === "command" ? 1 : 2));
+        sink.local(commandInfo(args, spec.name === "command" ? 1 : 2, state.resp));
         return;
       case "command|count":
         sink.local(new ReplyBuilder().integer(supportedTop().length).finish());
         return;
       case "command|docs":
-        sink.local(commandDocs(args));
+        sink.local(commandDocs(args, state.resp));
         return;
       case "command|list":
-        sink.local(args.argc > 2 ? unsupported("command|list") : commandList());
+        sink.local(args.argc > 2 ? unsupported("command|list") : commandList(state.resp));
         return;
       default:
         sink.local(unsupported(spec.name));
@@ -200,14 +202,23 @@ export class LocalCommands {
     return OK;
   }
 
+  /**
+   * HELLO [2|3 [AUTH user pass] [SETNAME name]], as redis-server 7.0 runs
+   * it: the version is checked first, then the options in order (AUTH
+   * authenticates at once, a bad name fails), then the client must be
+   * authenticated; only then are the name and the RESP version set, and the
+   * reply is written in the new version. No version keeps the current one.
+   */
   #hello(args: ArgReader, state: RedisClientState): Uint8Array {
     const buf = args.argBuf;
+    let version: RespVersion = state.resp;
     if (args.argc >= 2) {
       const v = parseInteger(buf, args.argStart(1), args.argEnd(1));
       if (v === null) return HELLO_BAD_VERSION;
-      // The proxy speaks RESP2 only: HELLO 3 gets Redis's answer to an unknown version.
-      if (v !== 2) return NOPROTO;
+      if (v !== 2 && v !== 3) return NOPROTO;
+      version = v;
     }
+    let nameArg = -1;
     for (let j = 2; j < args.argc; j++) {
       const more = args.argc - 1 - j;
       const s = args.argStart(j);
@@ -217,18 +228,20 @@ export class LocalCommands {
         state.authenticate();
         j += 2;
       } else if (equalsIgnoreCase(buf, s, e, SETNAME) && more >= 1) {
-        const err = this.#setName(args, j + 1, state);
-        if (err !== null) return err;
+        if (!validAttr(buf, args.argStart(j + 1), args.argEnd(j + 1))) return BAD_CLIENT_NAME;
+        nameArg = j + 1;
         j++;
       } else {
         return errorWithArg("ERR Syntax error in HELLO option '", args, j, "'");
       }
     }
     if (!state.authenticated) return HELLO_NOAUTH;
-    return new ReplyBuilder().map(7)
+    if (nameArg >= 0) this.#setName(args, nameArg, state);
+    state.connSet = version - 2;
+    return new ReplyBuilder(version).map(7)
       .bulk("server").bulk("nutmeg")
       .bulk("version").bulk(this.#options.version)
-      .bulk("proto").integer(2)
+      .bulk("proto").integer(version)
       .bulk("id").integer(state.id)
       .bulk("mode").bulk("standalone")
       .bulk("role").bulk("master")
@@ -269,7 +282,7 @@ export class LocalCommands {
     return OK;
   }
 
-  #info(args: ArgReader): Uint8Array {
+  #info(args: ArgReader, resp: RespVersion): Uint8Array {
     const text = this.#options.info();
     const buf = args.argBuf;
     let all = args.argc === 1;
@@ -278,7 +291,7 @@ export class LocalCommands {
         if (equalsIgnoreCase(buf, args.argStart(i), args.argEnd(i), word)) all = true;
       }
     }
-    if (all) return new ReplyBuilder().bulk(text).finish();
+    if (all) return new ReplyBuilder(resp).verbatim(text).finish();
     const wanted = new Set<string>();
     for (let i = 1; i < args.argc; i++) {
       wanted.add(
@@ -295,7 +308,7 @@ export class LocalCommands {
         out += section;
       }
     }
-    return new ReplyBuilder().bulk(out).finish();
+    return new ReplyBuilder(resp).verbatim(out).finish();
   }
 }
 
@@ -307,7 +320,7 @@ function clientInfo(state: RedisClientState): Uint8Array {
   const d = new TextDecoder("latin1");
   const text = (b: Uint8Array | null) => (b === null ? "" : d.decode(b));
   return enc.encode(
-    `id=${state.id} name=${text(state.name)} db=0 user=default resp=2 lib-name=${
+    `id=${state.id} name=${text(state.name)} db=0 user=default resp=${state.resp} lib-name=${
       text(state.libName)
     } lib-ver=${text(state.libVer)}\n`,
   );
@@ -333,20 +346,21 @@ function servedByName(buf: Uint8Array, s: number, e: number): CommandSpec | null
 /** One COMMAND INFO entry (key specs and tips are not reported). */
 function infoEntry(b: ReplyBuilder, spec: CommandSpec): void {
   b.array(10).bulk(spec.name).integer(spec.arity);
-  b.array(spec.flags.length);
+  b.set(spec.flags.length);
   for (const f of spec.flags) b.simple(f);
   b.integer(spec.firstKey).integer(spec.lastKey).integer(spec.keyStep);
-  b.array(spec.acl.length);
+  b.set(spec.acl.length);
   for (const a of spec.acl) b.simple(a);
-  b.array(0).array(0);
+  // Tips and key specs (not reported), then the subcommands: sets in RESP3.
+  b.set(0).set(0);
   const subs = supportedSubs(spec);
-  b.array(subs.length);
+  b.set(subs.length);
   for (const s of subs) infoEntry(b, s);
 }
 
 /** COMMAND / COMMAND INFO [name...] (names from argument `from`). */
-function commandInfo(args: ArgReader, from: number): Uint8Array {
-  const b = new ReplyBuilder();
+function commandInfo(args: ArgReader, from: number, resp: RespVersion): Uint8Array {
+  const b = new ReplyBuilder(resp);
   if (args.argc <= from) {
     const all = supportedTop();
     b.array(all.length);
@@ -356,7 +370,7 @@ function commandInfo(args: ArgReader, from: number): Uint8Array {
   b.array(args.argc - from);
   for (let i = from; i < args.argc; i++) {
     const spec = servedByName(args.argBuf, args.argStart(i), args.argEnd(i));
-    if (spec === null) b.raw(NULL_BULK);
+    if (spec === null) b.null();
     else infoEntry(b, spec);
   }
   return b.finish();
@@ -380,7 +394,7 @@ function docsEntry(b: ReplyBuilder, spec: CommandSpec): void {
 }
 
 /** COMMAND DOCS [name...]: a map of name to docs; unknown names are left out. */
-function commandDocs(args: ArgReader): Uint8Array {
+function commandDocs(args: ArgReader, resp: RespVersion): Uint8Array {
   const specs: CommandSpec[] = [];
   if (args.argc <= 2) specs.push(...supportedTop());
   else {
@@ -389,7 +403,7 @@ function commandDocs(args: ArgReader): Uint8Array {
       if (spec !== null) specs.push(spec);
     }
   }
-  const b = new ReplyBuilder().map(specs.length);
+  const b = new ReplyBuilder(resp).map(specs.length);
   for (const s of specs) {
     b.bulk(s.name);
     docsEntry(b, s);
@@ -398,13 +412,13 @@ function commandDocs(args: ArgReader): Uint8Array {
 }
 
 /** COMMAND LIST: the names of the served commands and subcommands. */
-function commandList(): Uint8Array {
+function commandList(resp: RespVersion): Uint8Array {
   const names: string[] = [];
   for (const s of supportedTop()) {
     names.push(s.name);
     for (const sub of supportedSubs(s)) names.push(sub.name);
   }
-  const b = new ReplyBuilder().array(names.length);
+  const b = new ReplyBuilder(resp).array(names.length);
   for (const n of names) b.bulk(n);
   return b.finish();
 }

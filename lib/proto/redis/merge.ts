@@ -16,9 +16,12 @@ import { RESP_ARRAY, RESP_BULK } from "./type_bytes.ts";
 
 const MINUS = 45;
 
-/** The first error reply among the parts, or null. */
+/** `!`: RESP3's blob error. */
+const BLOB_ERROR = 33;
+
+/** The first error reply (`-...`, or RESP3's blob error `!...`) among the parts, or null. */
 function firstError(replies: readonly Uint8Array[]): Uint8Array | null {
-  for (const r of replies) if (r.length > 0 && r[0] === MINUS) return r;
+  for (const r of replies) if (r.length > 0 && (r[0] === MINUS || r[0] === BLOB_ERROR)) return r;
   return null;
 }
 
@@ -52,9 +55,12 @@ function readHeader(r: Uint8Array, pos: number, type: number, at: { end: number 
 }
 
 /**
- * The offset just past the whole RESP2 value starting at `pos` in `r`, or
- * -1 when it is malformed or runs past the end. Iterative: nesting depth
- * does not use the call stack.
+ * The offset just past the whole value starting at `pos` in `r`, or -1 when
+ * it is malformed or runs past the end. RESP2 and the RESP3 types a server
+ * sends a RESP3 connection (null, boolean, double, big number, verbatim
+ * string, blob error, map, set, push, attribute); streamed strings and
+ * aggregates, which redis-server never sends, are refused. Iterative:
+ * nesting depth does not use the call stack.
  */
 export function skipValue(r: Uint8Array, pos: number): number {
   let pending = 1;
@@ -62,19 +68,22 @@ export function skipValue(r: Uint8Array, pos: number): number {
   while (pending > 0) {
     if (pos >= r.length) return -1;
     const t = r[pos];
-    if (t === RESP_BULK || t === RESP_ARRAY) {
+    if (t === RESP_BULK || t === 61 || t === BLOB_ERROR) { // $ = !
       const n = readHeader(r, pos, t, at);
       if (Number.isNaN(n)) return -1;
       pos = at.end;
-      if (t === RESP_BULK) {
-        if (n >= 0) {
-          pos += n + 2;
-          if (pos > r.length || r[pos - 2] !== 13 || r[pos - 1] !== 10) return -1;
-        }
-      } else if (n > 0) {
-        pending += n;
-      }
-    } else if (t === 43 || t === 45 || t === 58) {
+      if (n >= 0) {
+        pos += n + 2;
+        if (pos > r.length || r[pos - 2] !== 13 || r[pos - 1] !== 10) return -1;
+      } else if (t !== RESP_BULK) return -1;
+    } else if (t === RESP_ARRAY || t === 126 || t === 62 || t === 37 || t === 124) { // * ~ > % |
+      const n = readHeader(r, pos, t, at);
+      if (Number.isNaN(n) || (n < 0 && t !== RESP_ARRAY)) return -1;
+      pos = at.end;
+      if (n > 0) pending += t === 37 || t === 124 ? 2 * n : n;
+      // An attribute is not a value: the value it annotates follows.
+      if (t === 124) pending++;
+    } else if (t === 43 || t === 45 || t === 58 || t === 95 || t === 35 || t === 44 || t === 40) {
       const cr = r.indexOf(13, pos + 1);
       if (cr < 0 || cr + 1 >= r.length || r[cr + 1] !== 10) return -1;
       pos = cr + 2;

@@ -292,11 +292,15 @@ Deno.test("handle() keeps CLIENT SETNAME, GETNAME, ID, INFO and SETINFO per clie
   assert.notEqual(p.newClientState().id, state.id);
 });
 
-Deno.test("handle() answers HELLO 2 with the proxy's description and refuses RESP3", () => {
+Deno.test("handle() answers HELLO 2 and HELLO 3 with the proxy's description, in the version asked for", () => {
   const p = protocol({ version: "1.2.3" });
   const state = p.newClientState();
-  const r = replay(p, state, bytesOf("HELLO 2 SETNAME me\r\nHELLO 3\r\nCLIENT GETNAME\r\n"));
-  const [hello, proto3, name] = only(r, "local").map((c) => c.reply);
+  const r = replay(
+    p,
+    state,
+    bytesOf("HELLO 2 SETNAME me\r\nHELLO 3\r\nCLIENT GETNAME\r\nHELLO\r\nHELLO 2\r\n"),
+  );
+  const [hello, proto3, name, again, back] = only(r, "local").map((c) => c.reply);
   assert.deepEqual(decodeAll(hello!), [
     "server",
     "nutmeg",
@@ -313,8 +317,42 @@ Deno.test("handle() answers HELLO 2 with the proxy's description and refuses RES
     "modules",
     [],
   ]);
-  assert.equal(latin1(proto3!), "-NOPROTO unsupported protocol version\r\n");
+  const map3 = `%7\r\n$6\r\nserver\r\n$6\r\nnutmeg\r\n$7\r\nversion\r\n$5\r\n1.2.3\r\n` +
+    `$5\r\nproto\r\n:3\r\n$2\r\nid\r\n:${state.id}\r\n$4\r\nmode\r\n$10\r\nstandalone\r\n` +
+    `$4\r\nrole\r\n$6\r\nmaster\r\n$7\r\nmodules\r\n*0\r\n`;
+  assert.equal(latin1(proto3!), map3);
   assert.equal(latin1(name!), "$2\r\nme\r\n");
+  // No version: the current one.
+  assert.equal(latin1(again!), map3);
+  assert.equal(latin1(back!).slice(0, 4), "*14\r");
+  assert.equal(state.connSet, 0);
+});
+
+Deno.test("handle() switches the connection set with HELLO 3 and back with HELLO 2 or RESET; local replies follow", () => {
+  const p = protocol();
+  const state = p.newClientState();
+  const r = replay(
+    p,
+    state,
+    bytesOf(
+      "HELLO 3\r\nCLIENT GETNAME\r\nCOMMAND INFO nosuch\r\nINFO\r\nHELLO 4\r\n" +
+        'HELLO 2 AUTH default x SETNAME "a b"\r\nCLIENT GETNAME\r\n',
+    ),
+  );
+  const replies = only(r, "local").map((c) => latin1(c.reply));
+  assert.equal(replies[1], "_\r\n");
+  assert.equal(replies[2], "*1\r\n_\r\n");
+  assert.match(replies[3]!, /^=\d+\r\ntxt:# Proxy\r\n/);
+  assert.equal(replies[4], "-NOPROTO unsupported protocol version\r\n");
+  assert.equal(
+    replies[5],
+    "-ERR Client names cannot contain spaces, newlines or special characters.\r\n",
+  );
+  // A failed HELLO leaves the protocol as it was.
+  assert.equal(replies[6], "_\r\n");
+  assert.equal(state.connSet, RESP3);
+  replay(p, state, bytesOf("RESET\r\n"));
+  assert.equal(state.connSet, RESP2);
 });
 
 Deno.test("handle() requires AUTH when a password is set, and allows only AUTH, HELLO, QUIT, RESET before", () => {
