@@ -288,7 +288,7 @@ export class Pool implements ClientPool, ServerOwner {
     this.stats.server_ejects++;
     this.log(
       LOG_NOTICE,
-      `server '${server.name}' ejected after ${server.failures} failures; ` +
+      `server ${server.label} ejected after ${server.failures} failures; ` +
         `retry in ${this.config.serverRetryTimeout} ms`,
     );
     this.#dist = this.#build();
@@ -302,7 +302,7 @@ export class Pool implements ClientPool, ServerOwner {
       if (s.retryAt === 0) return true;
       if (s.retryAt <= now) {
         s.retryAt = 0;
-        this.log(LOG_NOTICE, `server '${s.name}' back in the ring after retry timeout`);
+        this.log(LOG_NOTICE, `server ${s.label} back in the ring after retry timeout`);
         return true;
       }
       if (next === 0 || s.retryAt < next) next = s.retryAt;
