@@ -24,6 +24,20 @@ const NEEDED: Readonly<Record<string, string>> = {
   "python3": "python3-venv",
 };
 
+/** File -> Debian package that provides it (libraries the client tests load). */
+const NEEDED_FILES: Readonly<Record<string, string>> = {
+  // pylibmc for tests/memcache_clients_test.ts (Debian's python3, not a venv)
+  "/usr/lib/python3/dist-packages/pylibmc/__init__.py": "python3-pylibmc",
+};
+
+function hasFile(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return false;
+  }
+}
+
 function has(cmd: string): boolean {
   const path = Deno.env.get("PATH") ?? "/usr/bin:/bin";
   for (const dir of [...path.split(":"), "/usr/sbin", "/sbin"]) {
@@ -56,7 +70,12 @@ async function ensurePython(): Promise<void> {
 }
 
 if (import.meta.main) {
-  const missing = [...new Set(Object.keys(NEEDED).filter((c) => !has(c)).map((c) => NEEDED[c]!))];
+  const missing = [
+    ...new Set([
+      ...Object.keys(NEEDED).filter((c) => !has(c)).map((c) => NEEDED[c]!),
+      ...Object.keys(NEEDED_FILES).filter((f) => !hasFile(f)).map((f) => NEEDED_FILES[f]!),
+    ]),
+  ];
   if (missing.length === 0) {
     await ensurePython();
     Deno.exit(0);

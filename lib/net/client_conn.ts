@@ -268,7 +268,8 @@ export class ClientConn implements ByteConsumer, RequestSink, ReplyTarget {
         this.#pool.stats.forward_error++;
         child.fail(this.#protocol.errorReply(NO_SERVER));
       } else {
-        this.#pool.send(frag.server, child, frag.bytes, 0, frag.bytes.length, set);
+        const bytes = frag.bytes;
+        this.#pool.send(frag.server, child, bytes, frag.start ?? 0, frag.end ?? bytes.length, set);
       }
     }
   }

@@ -90,7 +90,8 @@ export class InStream {
       if (this.#cancelled) return;
       this.#prepare();
       const space = this.buf.length - this.end;
-      const n = await this.#source.read(this.buf.subarray(this.end));
+      // Most reads start on an empty buffer: read into it whole, no view to make.
+      const n = await this.#source.read(this.end === 0 ? this.buf : this.buf.subarray(this.end));
       if (n === null || this.#cancelled) return;
       this.end += n;
       // A full read suggests more is coming: read bigger next time (up to

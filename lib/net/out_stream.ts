@@ -15,6 +15,9 @@
  * @module
  */
 
+/** Appends up to this many bytes are copied byte by byte (no view to create). */
+const SMALL_COPY = 64;
+
 /** Smallest buffer allocated for output. */
 const MIN_CAPACITY = 4096;
 
@@ -75,8 +78,15 @@ export class OutStream {
     const n = end - start;
     if (n <= 0) return;
     this.#reserve(n);
-    this.#buf.set(start === 0 && end === src.length ? src : src.subarray(start, end), this.#len);
-    this.#len += n;
+    const buf = this.#buf;
+    const len = this.#len;
+    if (n <= SMALL_COPY) {
+      // A byte loop beats making a subarray view for set() on small replies.
+      for (let i = 0; i < n; i++) buf[len + i] = src[start + i]!;
+    } else {
+      buf.set(start === 0 && end === src.length ? src : src.subarray(start, end), len);
+    }
+    this.#len = len + n;
     this.#schedule();
   }
 

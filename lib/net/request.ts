@@ -9,6 +9,8 @@
 import type { Merger, ReplyFilter } from "../proto/types.ts";
 import { ForwardFlags } from "../proto/types.ts";
 
+const EMPTY = new Uint8Array(0);
+
 /** The side of a client connection that requests report back to. */
 export interface ReplyTarget {
   /** The request is done; `reply` (null = nothing to send) goes out in request order. */
@@ -119,7 +121,8 @@ export class Request {
   respond(buf: Uint8Array, start: number, end: number): void {
     const parent = this.parent;
     if (parent !== null) {
-      parent.#part(this.index, buf.slice(start, end));
+      if (parent.pending === 1) parent.#lastPart(this.index, buf, start, end);
+      else parent.#part(this.index, buf.slice(start, end));
       return;
     }
     const target = this.target;
@@ -142,5 +145,21 @@ export class Request {
     const parts = this.parts!;
     parts[index] = reply;
     if (--this.pending === 0) this.target?.complete(this, this.merge!(parts));
+  }
+
+  /**
+   * The last part to arrive is merged straight from the server's input
+   * buffer (no copy of it); a merged reply that is that very view is copied,
+   * as the buffer is reused once this returns.
+   */
+  #lastPart(index: number, buf: Uint8Array, start: number, end: number): void {
+    const parts = this.parts!;
+    const view = buf.subarray(start, end);
+    parts[index] = view;
+    this.pending = 0;
+    let reply = this.merge!(parts);
+    if (reply.buffer === buf.buffer) reply = reply.slice();
+    parts[index] = EMPTY;
+    this.target?.complete(this, reply);
   }
 }

@@ -20,7 +20,9 @@ import { ClientConn, type ClientLimits, type ClientPool } from "../net/client_co
 import type { Request } from "../net/request.ts";
 import type { ServerConnOptions } from "../net/server_conn.ts";
 import { connectorOf } from "../net/tls.ts";
-import { Server, type ServerOwner } from "./server.ts";
+import { addressText, sameAddress, Server, type ServerOwner } from "./server.ts";
+import { type MasterAddress, type MasterSource, SentinelWatcher } from "../sentinel/watcher.ts";
+import { MASTER_SWITCHED } from "../net/reason.ts";
 import { LOG_INFO, LOG_NOTICE } from "../log/levels.ts";
 
 /** Process-wide connection counters, shared by the pools of one worker. */
@@ -61,6 +63,7 @@ export class Pool implements ClientPool, ServerOwner {
   readonly serverConnections: number;
   readonly failureLimit: number;
   readonly autoEject: boolean;
+  readonly followed: boolean;
   readonly #env: PoolEnv;
   readonly #hasher: KeyHasher;
   #dist: Distribution;
@@ -72,6 +75,9 @@ export class Pool implements ClientPool, ServerOwner {
   readonly #idle: (() => void)[] = [];
   /** Superseded by a newer generation: ejections no longer matter. */
   #retired = false;
+  /** Follows the masters through the sentinels (pools with `sentinels:`). */
+  readonly #watcher: SentinelWatcher | null;
+  #watcherClosed: Promise<void> = Promise.resolve();
 
   /**
    * Builds the pool for `config`. With `previous` (the generation this one
@@ -92,6 +98,7 @@ export class Pool implements ClientPool, ServerOwner {
     this.serverConnections = config.serverConnections;
     this.failureLimit = config.serverFailureLimit;
     this.autoEject = config.autoEjectHosts;
+    this.followed = config.sentinels.length > 0;
     this.connOptions = {
       protocol: env.protocol,
       timeout: config.timeout,
@@ -104,6 +111,13 @@ export class Pool implements ClientPool, ServerOwner {
     this.servers = config.servers.map((s, i) => new Server(i, s, this, previous?.keptServer(s)));
     this.#hasher = new KeyHasher(HASHES[config.hash], config.hashTag);
     this.#dist = this.#build();
+    this.#watcher = config.sentinels.length === 0 ? null : new SentinelWatcher({
+      sentinels: config.sentinels,
+      auth: config.sentinelAuth,
+      masters: this.servers.map((s) => s.name),
+      onMaster: (name, at, source, via) => this.#onMaster(name, at, source, via),
+      log: (level, message) => this.log(level, message),
+    });
   }
 
   /** Number of servers. */
@@ -113,15 +127,52 @@ export class Pool implements ClientPool, ServerOwner {
 
   /** Opens server connections now when the pool asks for preconnect. */
   start(): void {
+    this.#watcher?.start();
     if (this.config.preconnect) { for (const s of this.servers) s.preconnect(); }
+  }
+
+  /**
+   * Settles once the pool knows where its servers are: at once, or for a
+   * pool with sentinels after the first round of asking them (whatever its
+   * outcome; see lib/sentinel/watcher.ts).
+   */
+  ready(): Promise<void> {
+    return this.#watcher?.firstRound ?? Promise.resolve();
+  }
+
+  /** A sentinel says where master `name` is: a switch when it is elsewhere than we thought. */
+  #onMaster(name: string, at: MasterAddress, source: MasterSource, via: string): void {
+    const server = this.servers.find((s) => s.name === name);
+    if (server === undefined || this.#retired) return;
+    const before = server.addressKnown ? addressText(server.address) : null;
+    const address: Address = { transport: "tcp", host: at.host, port: at.port };
+    if (!server.moveTo(address, MASTER_SWITCHED)) return;
+    if (before === null) {
+      this.log(
+        LOG_NOTICE,
+        `server '${name}': sentinel ${via} says the master is at ${addressText(address)}`,
+      );
+    } else {
+      this.log(
+        LOG_NOTICE,
+        `server '${name}' switched from ${before} to ${addressText(address)} ` +
+          `(${source === "asked" ? "asked" : "+switch-master from"} sentinel ${via}; ` +
+          `switch ${server.switches})`,
+      );
+    }
+    if (server.retryAt !== 0) {
+      // Ejected at its old address: the new one gets a fresh start.
+      server.retryAt = 0;
+      this.#dist = this.#build();
+    }
   }
 
   /** The server of this pool a successor keeps for `config` (same name and address), if any. */
   keptServer(config: Pick<ServerConfig, "name" | "address">): Server | undefined {
     const s = this.servers.find((s) => s.name === config.name);
     if (s === undefined) return undefined;
-    // A sentinel-followed master (no address written) is the same master by name.
-    if (config.address === null) return s;
+    // A sentinel-followed master is the same master by name, wherever it moved.
+    if (config.address === null || this.#watcher !== null) return s;
     return sameAddress(s.address, config.address) ? s : undefined;
   }
 
@@ -157,10 +208,11 @@ export class Pool implements ClientPool, ServerOwner {
       this.#serving.add(p);
       p.finally(() => this.#serving.delete(p));
     }
-    return Promise.all(draining).then(() => {});
+    return Promise.all([...draining, previous.#watcherClosed]).then(() => {});
   }
 
   #retire(): void {
+    if (!this.#retired && this.#watcher !== null) this.#watcherClosed = this.#watcher.close();
     this.#retired = true;
     if (this.#rebuildTimer !== null) clearTimeout(this.#rebuildTimer);
     this.#rebuildTimer = null;
@@ -216,7 +268,7 @@ export class Pool implements ClientPool, ServerOwner {
     for (const s of this.servers) s.close(SHUTTING_DOWN);
     if (this.#rebuildTimer !== null) clearTimeout(this.#rebuildTimer);
     this.#rebuildTimer = null;
-    await Promise.all(this.#serving);
+    await Promise.all([...this.#serving, this.#watcherClosed]);
   }
 
   /** The log level in force. */
@@ -321,11 +373,6 @@ export class Pool implements ClientPool, ServerOwner {
       live,
     );
   }
-}
-
-function sameAddress(a: Address, b: Address): boolean {
-  if (a.transport === "unix") return b.transport === "unix" && a.path === b.path;
-  return b.transport === "tcp" && a.host === b.host && a.port === b.port;
 }
 
 /** Writes `reply` to a connection we will not serve, then closes it. */

@@ -21,6 +21,18 @@ import { NO_ADDRESS } from "../net/reason.ts";
 /** The address of a server whose master no sentinel has named yet (never connected to). */
 export const UNKNOWN_ADDRESS: Address = Object.freeze({ transport: "tcp", host: "", port: 0 });
 
+/** Whether two addresses are the same socket address as written. */
+export function sameAddress(a: Address, b: Address): boolean {
+  if (a.transport === "unix") return b.transport === "unix" && a.path === b.path;
+  return b.transport === "tcp" && a.host === b.host && a.port === b.port;
+}
+
+/** An address in words: `host:port` (`[v6]:port`) or the socket path. */
+export function addressText(a: Address): string {
+  if (a.transport === "unix") return a.path;
+  return a.host.includes(":") ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
+}
+
 /** What a server needs of its pool. */
 export interface ServerOwner {
   readonly connOptions: ServerConnOptions;
@@ -29,6 +41,8 @@ export interface ServerOwner {
   failed(server: Server): void;
   readonly failureLimit: number;
   readonly autoEject: boolean;
+  /** Whether sentinels say where this pool's servers are. */
+  readonly followed: boolean;
 }
 
 /** One backend server. */
@@ -49,6 +63,8 @@ export class Server implements Backend {
   readonly #next: number[];
   /** Where the server is; null while no sentinel has said where its master is. */
   #address: Address | null;
+  /** Times a sentinel moved this server to another address (`server_switches`). */
+  switches = 0;
 
   /**
    * `previous`: the same server (name and address) in the generation this
@@ -57,7 +73,8 @@ export class Server implements Backend {
   constructor(index: number, config: ServerConfig, owner: ServerOwner, previous?: Server) {
     this.index = index;
     this.name = config.name;
-    this.#address = config.address;
+    // A kept server keeps the address a sentinel may have moved it to.
+    this.#address = previous !== undefined ? previous.#address : config.address;
     this.weight = config.weight;
     this.#owner = owner;
     this.stats = previous?.stats ?? newServerStats();
@@ -65,6 +82,7 @@ export class Server implements Backend {
     if (previous !== undefined) {
       this.failures = previous.failures;
       this.retryAt = previous.retryAt;
+      this.switches = previous.switches;
     }
     const sets = Math.max(1, owner.connOptions.protocol.connSets);
     this.#sets = new Array(sets).fill(undefined);
@@ -90,6 +108,18 @@ export class Server implements Backend {
     return this.#address !== null;
   }
 
+  /**
+   * The stats fields of a sentinel-followed server (its current address and
+   * `server_switches`), or null for others, whose stats stay twemproxy's.
+   */
+  extraStats(): Readonly<Record<string, string | number>> | null {
+    if (!this.#owner.followed) return null;
+    return {
+      address: this.#address === null ? "unknown" : addressText(this.#address),
+      server_switches: this.switches,
+    };
+  }
+
   /** Queues `buf[start, end)` for `req` on one of the server's connections of set `set`. */
   send(req: Request, buf: Uint8Array, start: number, end: number, set = 0): void {
     if (this.#address === null) {
@@ -98,6 +128,24 @@ export class Server implements Backend {
       return;
     }
     this.#pick(set).send(req, buf, start, end);
+  }
+
+  /**
+   * Points the server at `address` (a sentinel moved its master): every
+   * connection to the old address closes, failing the requests in flight
+   * there with `reason` (their outcome on the old master is unknown), and
+   * the next requests connect to the new address. Returns false when the
+   * server is already there. The first address of a `name:weight` master is
+   * not a switch.
+   */
+  moveTo(address: Address, reason: string): boolean {
+    const old = this.#address;
+    if (old !== null && sameAddress(old, address)) return false;
+    this.#address = address;
+    if (old !== null) this.switches++;
+    this.failures = 0;
+    this.close(reason);
+    return true;
   }
 
   /** Opens every connection of set 0 now (preconnect). */

@@ -100,12 +100,20 @@ export type ReplyFilter = (buf: Uint8Array, start: number, end: number) => boole
  */
 export type Merger = (replies: readonly Uint8Array[]) => Uint8Array;
 
-/** One part of a split request: the bytes to send and the server to send them to. */
+/**
+ * One part of a split request: the bytes to send and the server to send them to.
+ * The request is `bytes[start, end)` (by default all of `bytes`), so that the
+ * parts of one split can be written back to back into one reused buffer.
+ */
 export interface Fragment {
   /** Server index in the pool, from {@link RequestSink.serverOf}. */
   readonly server: number;
-  /** The whole request to send to that server. */
+  /** Holds the whole request to send to that server. */
   readonly bytes: Uint8Array;
+  /** Where the request starts in `bytes` (default 0). */
+  readonly start?: number;
+  /** Where it ends in `bytes` (default `bytes.length`). */
+  readonly end?: number;
 }
 
 /**
@@ -134,8 +142,9 @@ export interface RequestSink {
   /** Server index owning the key `buf[keyStart, keyEnd)`, or -1 when no server is live. */
   serverOf(buf: Uint8Array, keyStart: number, keyEnd: number): number;
   /**
-   * Sends each fragment to its server (the bytes are copied); `merge` builds
-   * the reply once all answered (at once when there are no fragments).
+   * Sends each fragment to its server (the bytes are copied before this
+   * returns, so the caller may reuse the fragments and their buffer); `merge`
+   * builds the reply once all answered (at once when there are no fragments).
    */
   fanOut(fragments: readonly Fragment[], merge: Merger): void;
   /** Sends `bytes` to every server of the pool; `merge` gets one reply per server in pool order. */

@@ -122,9 +122,13 @@ export class Engine {
     for (const pool of this.#current.pools) this.#started(pool);
   }
 
-  /** Resolves once every listener accepts (a `tls_ca` listener binds a moment after {@link open}). */
-  ready(): Promise<void> {
-    return this.#listeners.ready();
+  /**
+   * Resolves once every listener accepts (a `tls_ca` listener binds a
+   * moment after {@link open}) and every pool with sentinels has asked them
+   * once where its masters are.
+   */
+  async ready(): Promise<void> {
+    await Promise.all([this.#listeners.ready(), ...this.#current.pools.map((p) => p.ready())]);
   }
 
   /**

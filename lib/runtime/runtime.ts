@@ -78,7 +78,9 @@ export class Runtime {
   };
   /** The sha256 of the last file refused (or the error when it could not be read), so --watch reports a broken edit once. */
   #lastRefused = "";
-  #reloads: Promise<unknown> = Promise.resolve();
+  /** Settles once {@link start} has finished; reloads asked for earlier wait for it. */
+  readonly #started = Promise.withResolvers<void>();
+  #reloads: Promise<unknown> = this.#started.promise;
   #watcher: ConfigWatcher | null = null;
 
   /** Builds the runtime for the first configuration `config`; nothing is bound yet. */
@@ -119,6 +121,14 @@ export class Runtime {
    * with `watch` (throws, with nothing left open, when one cannot be).
    */
   async start(): Promise<void> {
+    try {
+      await this.#start();
+    } finally {
+      this.#started.resolve();
+    }
+  }
+
+  async #start(): Promise<void> {
     if (this.#opts.configBytes !== undefined) {
       this.#config.config_sha256 = await sha256Hex(this.#opts.configBytes);
     }
@@ -294,9 +304,11 @@ export async function runProxy(
   onReady?: () => void,
 ): Promise<number> {
   const runtime = new Runtime(config, options);
-  await runtime.start();
+  // Signals first: a SIGTERM (or SIGUSR2) that comes while the listeners
+  // are being opened is acted on once they are, instead of killing.
   const dispose = runtime.installSignals();
   try {
+    await runtime.start();
     onReady?.();
     await runtime.stopRequested;
   } finally {

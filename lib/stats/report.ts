@@ -22,6 +22,20 @@ export interface ConfigStats {
   readonly config_loaded_at: number;
 }
 
+/**
+ * Fields a server adds after twemproxy's counters, or null for none: a
+ * sentinel-followed server gives its current `address` and `server_switches`.
+ */
+export type ExtraServerStats = Readonly<Record<string, string | number>> | null;
+
+/** A server as a report sees it. */
+export interface StatsServerSource {
+  readonly name: string;
+  readonly stats: ServerStats;
+  /** Fields beyond twemproxy's (only where they apply, so twemproxy's layout stays as it is). */
+  extraStats?(): ExtraServerStats;
+}
+
 /** What a report is built from: a proxy's pools and connection counters. */
 export interface StatsSource {
   readonly startedAt: number;
@@ -31,7 +45,7 @@ export interface StatsSource {
   readonly pools: readonly {
     readonly name: string;
     readonly stats: PoolStats;
-    readonly servers: readonly { readonly name: string; readonly stats: ServerStats }[];
+    readonly servers: readonly StatsServerSource[];
   }[];
 }
 
@@ -48,7 +62,11 @@ export interface StatsSnapshot {
   readonly pools: readonly {
     readonly name: string;
     readonly stats: PoolStats;
-    readonly servers: readonly { readonly name: string; readonly stats: ServerStats }[];
+    readonly servers: readonly {
+      readonly name: string;
+      readonly stats: ServerStats;
+      readonly extra?: ExtraServerStats;
+    }[];
   }[];
 }
 
@@ -67,7 +85,12 @@ export function snapshot(src: StatsSource, version: string, source: string): Sta
     pools: src.pools.map((p) => ({
       name: p.name,
       stats: { ...p.stats },
-      servers: p.servers.map((s) => ({ name: s.name, stats: { ...s.stats } })),
+      servers: p.servers.map((s) => {
+        const extra = s.extraStats?.() ?? null;
+        return extra === null
+          ? { name: s.name, stats: { ...s.stats } }
+          : { name: s.name, stats: { ...s.stats }, extra: { ...extra } };
+      }),
     })),
   };
 }
@@ -98,6 +121,7 @@ export function toJson(s: StatsSnapshot): string {
     const fields = POOL_METRICS.map((m) => `"${m.name}":${p.stats[m.name]}`);
     for (const srv of p.servers) {
       const sf = SERVER_METRICS.map((m) => `"${m.name}":${srv.stats[m.name]}`);
+      for (const [k, v] of Object.entries(srv.extra ?? {})) sf.push(`"${k}":${JSON.stringify(v)}`);
       fields.push(`${JSON.stringify(srv.name)}: {${sf.join(", ")}}`);
     }
     parts.push(`${JSON.stringify(p.name)}: {${fields.join(", ")}}`);

@@ -33,6 +33,11 @@ export interface StartOptions {
   readonly flags?: readonly string[];
   /** Do not wait for the listen port (to catch the first milliseconds). */
   readonly noWait?: boolean;
+  /**
+   * Start through the README's `./denow` (which installs the pinned Deno on
+   * first use, then execs it) instead of this test's own Deno.
+   */
+  readonly viaDenow?: boolean;
 }
 
 /**
@@ -55,7 +60,8 @@ export async function startNutmeg(
   const logFile = `${dir}/nutmeg.log`;
   await Deno.writeTextFile(conf, text);
   const statsPort = freePort();
-  const child = new Deno.Command(Deno.execPath(), {
+  const via = options.viaDenow === true;
+  const child = new Deno.Command(via ? `${ROOT}denow` : Deno.execPath(), {
     args: [
       "run",
       "-A",
@@ -110,7 +116,7 @@ export async function startNutmeg(
   if (options.noWait !== true && ports.length > 0) {
     try {
       await Promise.race([
-        waitForPort(ports[0]!, 15_000),
+        waitForPort(ports[0]!, via ? 60_000 : 15_000),
         status.then((s) => {
           throw new Error(`nutmeg exited with ${s.code} before listening`);
         }),

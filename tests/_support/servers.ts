@@ -338,3 +338,41 @@ export function startMemcachedTls(tls: BackendTls): Promise<Backend> {
     undefined,
   );
 }
+
+/**
+ * Starts a Redis Sentinel (`redis-server <conf> --sentinel`) on `port` (a
+ * free one when not given) watching each of `masters` (name -> port on
+ * 127.0.0.1) with quorum 2 and a 1 s down-after. Its configuration file,
+ * which a sentinel rewrites, lives in a temporary directory removed at stop.
+ */
+export async function startSentinel(
+  masters: Readonly<Record<string, number>>,
+  port?: number,
+  extra: readonly string[] = [],
+): Promise<Backend> {
+  const dir = await Deno.makeTempDir({ prefix: "nutmeg-sentinel-" });
+  try {
+    const backend = await spawnOnFreePort((port) => {
+      const conf = `${dir}/sentinel-${port}.conf`;
+      const lines = [`port ${port}`, "bind 127.0.0.1", "protected-mode no", ...extra];
+      for (const [name, masterPort] of Object.entries(masters)) {
+        lines.push(
+          `sentinel monitor ${name} 127.0.0.1 ${masterPort} 2`,
+          `sentinel down-after-milliseconds ${name} 1000`,
+          `sentinel failover-timeout ${name} 10000`,
+          `sentinel parallel-syncs ${name} 1`,
+        );
+      }
+      Deno.writeTextFileSync(conf, lines.join("\n") + "\n");
+      return spawn("redis-server", [conf, "--sentinel"], port);
+    }, port);
+    const stop = async () => {
+      await backend.stop();
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    };
+    return { ...backend, stop, [Symbol.asyncDispose]: stop };
+  } catch (err) {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+    throw err;
+  }
+}

@@ -144,7 +144,11 @@ export class RecordingSink implements RequestSink {
   fanOut(fragments: readonly Fragment[], merge: Merger): void {
     this.calls.push({
       type: "fanOut",
-      fragments: fragments.map((f) => ({ ...f, bytes: f.bytes.slice() })),
+      // Copied now: the protocol may reuse the fragments and their buffer.
+      fragments: fragments.map((f) => ({
+        server: f.server,
+        bytes: f.bytes.slice(f.start ?? 0, f.end ?? f.bytes.length),
+      })),
       merge,
     });
   }

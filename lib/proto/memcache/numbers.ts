@@ -49,6 +49,20 @@ function numberEnd(buf: Uint8Array, start: number, end: number): number {
   return end;
 }
 
+/**
+ * The common case, checked first: `buf[start, end)` is 1 to `max` plain
+ * digits. Returns their count, or -1.
+ */
+function plainDigits(buf: Uint8Array, start: number, end: number, max: number): number {
+  const n = end - start;
+  if (n < 1 || n > max) return -1;
+  for (let i = start; i < end; i++) {
+    const c = buf[i]!;
+    if (c < ZERO || c > NINE) return -1;
+  }
+  return n;
+}
+
 /** Whether `buf[start, end)` holds a `-`. */
 function hasMinus(buf: Uint8Array, start: number, end: number): boolean {
   for (let i = start; i < end; i++) if (buf[i] === MINUS) return true;
@@ -97,6 +111,8 @@ function isZero(buf: Uint8Array, start: number, end: number): boolean {
  * ```
  */
 export function isUnsignedToken(buf: Uint8Array, tokenStart: number, tokenEnd: number): boolean {
+  // Up to 19 digits is below 2^64.
+  if (plainDigits(buf, tokenStart, tokenEnd, 19) > 0) return true;
   const start = numberStart(buf, tokenStart, tokenEnd);
   const end = numberEnd(buf, start, tokenEnd);
   const sign = buf[start];
@@ -126,6 +142,8 @@ export function isUnsignedToken(buf: Uint8Array, tokenStart: number, tokenEnd: n
  * ```
  */
 export function isSignedToken(buf: Uint8Array, tokenStart: number, tokenEnd: number): boolean {
+  // Up to 18 digits is below 2^63.
+  if (plainDigits(buf, tokenStart, tokenEnd, 18) > 0) return true;
   let start = numberStart(buf, tokenStart, tokenEnd);
   const end = numberEnd(buf, start, tokenEnd);
   const sign = buf[start];
@@ -152,6 +170,12 @@ export function isSignedToken(buf: Uint8Array, tokenStart: number, tokenEnd: num
  * ```
  */
 export function dataLengthToken(buf: Uint8Array, tokenStart: number, tokenEnd: number): number {
+  if (plainDigits(buf, tokenStart, tokenEnd, 9) > 0) {
+    // Up to 9 digits: below INT_MAX - 2, read as it is.
+    let n = 0;
+    for (let i = tokenStart; i < tokenEnd; i++) n = n * 10 + (buf[i]! - ZERO);
+    return n;
+  }
   if (!isSignedToken(buf, tokenStart, tokenEnd)) return -1;
   let start = numberStart(buf, tokenStart, tokenEnd);
   const end = numberEnd(buf, start, tokenEnd);

@@ -311,22 +311,27 @@ export class MemcacheRequestParser implements RequestParser {
     let t = this.#tokens;
     let n = 0;
     let i = start;
-    while (i < contentEnd) {
-      const c = buf[i];
-      if (c === SP) {
+    let end = contentEnd;
+    while (i < end) {
+      if (buf[i] === SP) {
         i++;
         continue;
       }
-      if (c === 0) break;
       const s = i;
-      for (; i < contentEnd; i++) {
-        const d = buf[i];
-        if (d === SP) break;
-        if (d === 0) {
-          contentEnd = i;
+      // One comparison per byte: NUL and space are both <= SP.
+      while (i < end) {
+        const d = buf[i]!;
+        if (d > SP) {
+          i++;
+        } else if (d === SP) {
           break;
+        } else if (d === 0) {
+          end = i;
+        } else {
+          i++;
         }
       }
+      if (i === s) break; // a NUL where a token would start
       if (2 * n + 2 > t.length) {
         const grown = new Int32Array(Math.max(64, t.length * 2));
         grown.set(t);

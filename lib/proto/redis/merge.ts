@@ -54,6 +54,9 @@ function readHeader(r: Uint8Array, pos: number, type: number, at: { end: number 
   return neg ? -n : n;
 }
 
+/** skipValue's scratch (it calls nothing that could use it meanwhile). */
+const SKIP_AT = { end: 0 };
+
 /**
  * The offset just past the whole value starting at `pos` in `r`, or -1 when
  * it is malformed or runs past the end. RESP2 and the RESP3 types a server
@@ -64,7 +67,7 @@ function readHeader(r: Uint8Array, pos: number, type: number, at: { end: number 
  */
 export function skipValue(r: Uint8Array, pos: number): number {
   let pending = 1;
-  const at = { end: 0 };
+  const at = SKIP_AT;
   while (pending > 0) {
     if (pos >= r.length) return -1;
     const t = r[pos];
@@ -101,12 +104,15 @@ export function skipValue(r: Uint8Array, pos: number): number {
  * `keysOfPart[p]` the number of keys part p was sent. The reply is the
  * array of every key's value in the request's key order.
  */
-export function mergeMget(partOfKey: Int32Array, keysOfPart: Int32Array): Merger {
+export function mergeMget(
+  partOfKey: ArrayLike<number>,
+  keysOfPart: ArrayLike<number>,
+): Merger {
   return (replies) => {
     const err = firstError(replies);
     if (err !== null) return err;
     const nkeys = partOfKey.length;
-    const cursor = new Float64Array(replies.length);
+    const cursor = new Array<number>(replies.length);
     const at = { end: 0 };
     let total = headerSize(nkeys);
     for (let p = 0; p < replies.length; p++) {
@@ -123,9 +129,12 @@ export function mergeMget(partOfKey: Int32Array, keysOfPart: Int32Array): Merger
       const r = replies[p]!;
       const s = cursor[p]!;
       const e = skipValue(r, s);
-      if (e < 0 || pos + (e - s) > total) return unexpected("mget");
-      out.set(r.subarray(s, e), pos);
-      pos += e - s;
+      const n = e - s;
+      if (e < 0 || pos + n > total) return unexpected("mget");
+      // Values are mostly small: a byte loop, not a subarray view per key.
+      if (n <= 64) { for (let j = 0; j < n; j++) out[pos + j] = r[s + j]!; }
+      else out.set(r.subarray(s, e), pos);
+      pos += n;
       cursor[p] = e;
     }
     if (pos !== total) return unexpected("mget");
