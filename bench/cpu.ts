@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { childPids } from "./procs.ts";
 
 let ticksPerSecond = 100;
 
@@ -32,19 +33,6 @@ export function parseStatTicks(text: string): number | null {
   const utime = Number(fields[11]);
   const stime = Number(fields[12]);
   return Number.isFinite(utime) && Number.isFinite(stime) ? utime + stime : null;
-}
-
-function childPids(pid: number): number[] {
-  const out: number[] = [];
-  try {
-    for (const task of Deno.readDirSync(`/proc/${pid}/task`)) {
-      const text = Deno.readTextFileSync(`/proc/${pid}/task/${task.name}/children`).trim();
-      if (text) out.push(...text.split(/\s+/).map(Number));
-    }
-  } catch {
-    // gone
-  }
-  return out;
 }
 
 /** CPU seconds (user+sys) used so far by `pid` and its live descendants, or null when gone. */

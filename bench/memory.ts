@@ -6,7 +6,7 @@
  * @module
  */
 import { closeQuietly, connect, readExactly, writeAll } from "./net.ts";
-import { sleep } from "./procs.ts";
+import { childPids, sleep } from "./procs.ts";
 
 /** A `kB` field (VmRSS, VmHWM) of /proc/PID/status, or null when the process is gone. */
 export function statusKb(pid: number, field: "VmRSS" | "VmHWM"): number | null {
@@ -17,20 +17,6 @@ export function statusKb(pid: number, field: "VmRSS" | "VmHWM"): number | null {
   } catch {
     return null;
   }
-}
-
-/** Child pids of `pid` (all its threads), from /proc/PID/task/TID/children. */
-function childPids(pid: number): number[] {
-  const out: number[] = [];
-  try {
-    for (const task of Deno.readDirSync(`/proc/${pid}/task`)) {
-      const text = Deno.readTextFileSync(`/proc/${pid}/task/${task.name}/children`).trim();
-      if (text) out.push(...text.split(/\s+/).map(Number));
-    }
-  } catch {
-    // gone, or no such file on this kernel
-  }
-  return out;
 }
 
 /** VmRSS (kB) of `pid` plus all its descendants, or null when `pid` is gone. */

@@ -204,6 +204,20 @@ export function waitForProc(port: number, ms: number, proc: Proc): Promise<void>
   );
 }
 
+/** Child pids of `pid` (all its threads), from /proc/PID/task/TID/children. */
+export function childPids(pid: number): number[] {
+  const out: number[] = [];
+  try {
+    for (const task of Deno.readDirSync(`/proc/${pid}/task`)) {
+      const text = Deno.readTextFileSync(`/proc/${pid}/task/${task.name}/children`).trim();
+      if (text) out.push(...text.split(/\s+/).map(Number));
+    }
+  } catch {
+    // gone, or no such file on this kernel
+  }
+  return out;
+}
+
 /** Soft and hard open-file limits of this process (from /proc/self/limits), or null. */
 export function fileLimit(): { soft: number; hard: number } | null {
   try {

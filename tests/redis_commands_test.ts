@@ -218,7 +218,7 @@ const SAMPLES: Record<string, string> = {
   "object|idletime": "set {T}a v; object idletime {T}a; object idletime {T}nope",
   "object|refcount": "set {T}a v; object refcount {T}a",
   persist: "set {T}a v ex 100; persist {T}a; ttl {T}a; persist {T}a",
-  pexpire: "set {T}a v; pexpire {T}a 100000; pexpire {T}nope 1; pexpire {T}a 1000 lt; " +
+  pexpire: "set {T}a v; pexpire {T}a 100000; pexpire {T}nope 1; pexpire {T}a 50000 lt; " +
     "pexpiretime {T}nope",
   pexpireat: "set {T}a v; pexpireat {T}a 33177117420000; pexpiretime {T}a; expiretime {T}a; " +
     "pexpireat {T}a 1 nx; pexpireat {T}a 1 xx; exists {T}a",
@@ -396,6 +396,7 @@ const SAMPLES: Record<string, string> = {
   "script|flush": `script load "return 1"; script flush; script exists ${SHA_ONE}; ` +
     "script flush async; script flush sync; script flush now",
   "script|load": 'script load "return 1"; script load "return 1"; script load "return +"',
+  info: "set {T}a 1; set {U}b 2; pexpire {V}c 1; info keyspace; info nosuch",
 };
 
 /** A raw reply with the elements of every array of bulk strings sorted. */
@@ -411,7 +412,7 @@ function unordered(reply: string): string {
       pos += n + 2;
       return out;
     }
-    if (head[0] !== "*" || n < 0) return head;
+    if ((head[0] !== "*" && head[0] !== "~") || n < 0) return head;
     const items = Array.from({ length: n }, value);
     if (items.every((i) => i.startsWith("$"))) items.sort();
     return head + items.join("");
@@ -435,6 +436,8 @@ const NORMALIZE: Record<string, (reply: string) => string> = {
   "object|idletime": (r) => r.replace(/^:\d+\r\n$/, ":<seconds>\r\n"),
   "memory|usage": (r) => r.replace(/^:\d+\r\n$/, ":<bytes>\r\n"),
   "xinfo|consumers": (r) => r.replace(/(\$4\r\nidle\r\n):\d+/g, "$1:<ms>"),
+  // The keys left by every sample so far, summed over the servers; TTLs tick.
+  info: (r) => r.replace(/avg_ttl=\d+/g, "avg_ttl=<ms>").replace(/^([$=])\d+/, "$1<len>"),
 };
 
 /** Splits a sample into commands of words (see {@link SAMPLES}). */
@@ -485,8 +488,17 @@ type Mode = "resp" | "inline" | "pipeline";
  * Runs commands on `port` and returns the raw replies: one at a time
  * (`resp`, `inline`) or all in one write (`pipeline`).
  */
-async function runOn(port: number, cmds: string[][], mode: Mode): Promise<string[]> {
+async function runOn(
+  port: number,
+  cmds: string[][],
+  mode: Mode,
+  resp: 2 | 3 = 2,
+): Promise<string[]> {
   await using c = await RawClient.connect(port);
+  if (resp === 3) {
+    const hello = await call(c, "hello", "3");
+    assert.match(hello, /^%7\r\n/, `HELLO 3 on port ${port}`);
+  }
   if (mode === "pipeline") {
     return await exchange(c, concat(cmds.map(request)), cmds.length, 60_000);
   }
@@ -619,73 +631,84 @@ function parseBulkArray(reply: string): string[] {
   return out;
 }
 
-Deno.test("every served command replies through a 3-server pool byte for byte as straight from redis", async () => {
-  await using env = await setUp();
-  const { backends, direct, proxy } = env;
-  for (const port of [...backends.ports, direct.port]) {
-    await using c = await RawClient.connect(port);
-    assert.equal(await call(c, "function", "load", LIBRARY), bulk("nutlib"));
-  }
-  const ports = backends.ports;
-  const differences: string[] = [];
-  const names = Object.keys(SAMPLES);
-  for (const mode of ["resp", "inline", "pipeline"] as const) {
-    const batches: { name: string; cmds: string[][] }[] = [];
-    for (const [i, name] of names.entries()) {
-      // {T}, {U}, {V} on three different servers; {T} moves round the servers.
-      const tags = {
-        T: tagOn(proxy, ports[i % 3]!, `t${mode}${i}.`),
-        U: tagOn(proxy, ports[(i + 1) % 3]!, `u${mode}${i}.`),
-        V: tagOn(proxy, ports[(i + 2) % 3]!, `v${mode}${i}.`),
-      };
-      let cmds = parseSample(SAMPLES[name]!, tags);
-      if (mode === "pipeline") {
-        // $DUMP needs the previous reply: not in the pipeline.
-        if (cmds.some((c) => c.includes("$DUMP"))) continue;
-        // Upper case names and keywords (and some values: the same both ways).
-        cmds = cmds.map((c) => c.map((w) => /^[a-z]+$/.test(w) ? w.toUpperCase() : w));
+for (const resp of [2, 3] as const) {
+  Deno.test(
+    `every served command replies through a 3-server pool byte for byte as straight from redis${
+      resp === 3 ? ", with HELLO 3 on both sides" : ""
+    }`,
+    async () => {
+      await using env = await setUp();
+      const { backends, direct, proxy } = env;
+      for (const port of [...backends.ports, direct.port]) {
+        await using c = await RawClient.connect(port);
+        assert.equal(await call(c, "function", "load", LIBRARY), bulk("nutlib"));
       }
-      batches.push({ name, cmds });
-    }
-    const compare = (name: string, cmds: string[][], via: string[], straight: string[]) => {
-      const norm = NORMALIZE[name] ?? ((r: string) => r);
-      for (const [j, args] of cmds.entries()) {
-        const a = norm(via[j]!);
-        const b = norm(straight[j]!);
-        if (a !== b) {
-          differences.push(
-            `${mode} ${name}: ${args.join(" ")}\n  proxy  ${JSON.stringify(a)}\n  direct ${
-              JSON.stringify(b)
-            }`,
-          );
+      const ports = backends.ports;
+      const differences: string[] = [];
+      const names = Object.keys(SAMPLES);
+      // RESP3: one at a time and pipelined (inline requests are no different in RESP3).
+      const modes = resp === 2
+        ? ["resp", "inline", "pipeline"] as const
+        : ["resp", "pipeline"] as const;
+      for (const mode of modes) {
+        const batches: { name: string; cmds: string[][] }[] = [];
+        for (const [i, name] of names.entries()) {
+          // {T}, {U}, {V} on three different servers; {T} moves round the servers.
+          const tags = {
+            T: tagOn(proxy, ports[i % 3]!, `t${mode}${i}.`),
+            U: tagOn(proxy, ports[(i + 1) % 3]!, `u${mode}${i}.`),
+            V: tagOn(proxy, ports[(i + 2) % 3]!, `v${mode}${i}.`),
+          };
+          let cmds = parseSample(SAMPLES[name]!, tags);
+          if (mode === "pipeline") {
+            // $DUMP needs the previous reply: not in the pipeline.
+            if (cmds.some((c) => c.includes("$DUMP"))) continue;
+            // Upper case names and keywords (and some values: the same both ways).
+            cmds = cmds.map((c) => c.map((w) => /^[a-z]+$/.test(w) ? w.toUpperCase() : w));
+          }
+          batches.push({ name, cmds });
         }
-        if (/^-ERR (unsupported|keys in)/.test(a)) {
-          differences.push(`${mode} ${name}: refused ${a}`);
+        const compare = (name: string, cmds: string[][], via: string[], straight: string[]) => {
+          const norm = NORMALIZE[name] ?? ((r: string) => r);
+          for (const [j, args] of cmds.entries()) {
+            const a = norm(via[j]!);
+            const b = norm(straight[j]!);
+            if (a !== b) {
+              differences.push(
+                `${mode} ${name}: ${args.join(" ")}\n  proxy  ${JSON.stringify(a)}\n  direct ${
+                  JSON.stringify(b)
+                }`,
+              );
+            }
+            if (/^-ERR (unsupported|keys in)/.test(a)) {
+              differences.push(`${mode} ${name}: refused ${a}`);
+            }
+          }
+        };
+        if (mode === "pipeline") {
+          const all = batches.flatMap((b) => b.cmds);
+          const via = await runOn(proxy.port, all, "pipeline", resp);
+          const straight = await runOn(direct.port, all, "resp", resp);
+          let at = 0;
+          for (const b of batches) {
+            compare(b.name, b.cmds, via.slice(at), straight.slice(at));
+            at += b.cmds.length;
+          }
+        } else {
+          for (const b of batches) {
+            compare(
+              b.name,
+              b.cmds,
+              await runOn(proxy.port, b.cmds, mode, resp),
+              await runOn(direct.port, b.cmds, "resp", resp),
+            );
+          }
         }
       }
-    };
-    if (mode === "pipeline") {
-      const all = batches.flatMap((b) => b.cmds);
-      const via = await runOn(proxy.port, all, "pipeline");
-      const straight = await runOn(direct.port, all, "resp");
-      let at = 0;
-      for (const b of batches) {
-        compare(b.name, b.cmds, via.slice(at), straight.slice(at));
-        at += b.cmds.length;
-      }
-    } else {
-      for (const b of batches) {
-        compare(
-          b.name,
-          b.cmds,
-          await runOn(proxy.port, b.cmds, mode),
-          await runOn(direct.port, b.cmds, "resp"),
-        );
-      }
-    }
-  }
-  assert.deepEqual(differences, []);
-});
+      assert.deepEqual(differences, []);
+    },
+  );
+}
 
 Deno.test("local commands reply as redis-server does, where the proxy has nothing of its own to say", async () => {
   await using env = await setUp();
@@ -696,6 +719,7 @@ Deno.test("local commands reply as redis-server does, where the proxy has nothin
     'echo ""',
     "select 0",
     "client getname",
+    "command info nosuch",
     "client setname nut",
     "client getname",
     'client setname ""',
@@ -715,12 +739,15 @@ Deno.test("local commands reply as redis-server does, where the proxy has nothin
     "reset",
   ];
   const cmds = same.map((s) => parseSample(s, { T: "", U: "", V: "" })[0]!);
-  const via = await runOn(env.proxy.port, cmds, "resp");
-  const straight = await runOn(env.direct.port, cmds, "resp");
-  assert.deepEqual(
-    cmds.map((c, i) => `${c.join(" ")} -> ${via[i]}`),
-    cmds.map((c, i) => `${c.join(" ")} -> ${straight[i]}`),
-  );
+  for (const resp of [2, 3] as const) {
+    // RESP3: from HELLO 3 on; RESET at the end goes back to RESP2 on both.
+    const via = await runOn(env.proxy.port, cmds, "resp", resp);
+    const straight = await runOn(env.direct.port, cmds, "resp", resp);
+    assert.deepEqual(
+      cmds.map((c, i) => `RESP${resp} ${c.join(" ")} -> ${via[i]}`),
+      cmds.map((c, i) => `RESP${resp} ${c.join(" ")} -> ${straight[i]}`),
+    );
+  }
   // Where the proxy has its own answer.
   await using c = await RawClient.connect(env.proxy.port);
   const hello = await call(c, "hello", "2");

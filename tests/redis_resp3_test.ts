@@ -91,3 +91,54 @@ Deno.test("node-redis 5 with RESP: 3: maps, sets, doubles, MGET over 3 servers, 
   const served = proxy.proxy.pools[0]!.servers.map((s) => s.stats.server_connections);
   assert.ok(served.every((n) => n >= 1), `server connections ${served}`);
 });
+
+Deno.test("INFO merges every server's (keys, memory, clients, commands summed) and redis-cli --stat reads the pool", async () => {
+  await using backends = await startRedises(3);
+  await using proxy = startProxy(pool(backends.ports));
+  const keys = keyPerServer(proxy, "st:k");
+  const client = createClient({ socket: { host: "127.0.0.1", port: proxy.port } });
+  client.on("error", () => {});
+  await client.connect();
+  let info: string;
+  try {
+    await client.mSet(keys.map((k) => [k, "v"] as [string, string]));
+    info = await client.info();
+  } finally {
+    client.destroy();
+  }
+  assert.match(info, /^# Server\r\nredis_version:7\.0\.\d+\r\n/);
+  assert.match(info, /\r\ndb0:keys=3,expires=0,avg_ttl=0\r\n/);
+  const field = (name: string) => Number(new RegExp(`\\r\\n${name}:(\\d+)\\r\\n`).exec(info)![1]);
+  assert.ok(field("connected_clients") >= 3, "one server connection to each of 3 servers at least");
+  assert.ok(field("used_memory") > 3 * 500_000, `used_memory ${field("used_memory")}`);
+  assert.ok(field("total_commands_processed") >= 3);
+  assert.match(info, /\r\n# Proxy\r\nnutmeg_version:[^\r]+\r\npool:alpha\r\nservers:3\r\n/);
+  assert.match(info, /\r\nservers_answering:3\r\n$/);
+
+  // redis-cli --stat: one line a tick; its columns come from INFO.
+  const child = new Deno.Command("redis-cli", {
+    args: ["-p", String(proxy.port), "--stat", "-i", "0.1"],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const reader = child.stdout.getReader();
+  let out = "";
+  try {
+    while ((out.match(/\n/g) ?? []).length < 4) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      out += new TextDecoder().decode(value);
+    }
+  } finally {
+    child.kill("SIGKILL");
+    reader.releaseLock();
+    await child.stdout.cancel();
+    await child.stderr.cancel();
+    await child.status;
+  }
+  assert.ok(!out.includes("-9223372036854775808"), out);
+  const row = out.split("\n").find((l) => /^\d/.test(l));
+  assert.ok(row !== undefined, out);
+  assert.match(row, /^3\s+\d+(\.\d+)?[KMG]\s+\d+\s+0\s+\d+/, out);
+});

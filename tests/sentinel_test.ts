@@ -22,16 +22,17 @@ const enc = new TextEncoder();
 async function engineWithLog(yaml: string) {
   const port = freePort();
   const lines: string[] = [];
-  const engine = new Engine(
-    parseConfig(yaml.replace("listen: AUTO", `listen: 127.0.0.1:${port}`), "test.yml"),
-    { log: (_level, message) => lines.push(message) },
-  );
+  const text = yaml.replace("listen: AUTO", `listen: 127.0.0.1:${port}`);
+  const engine = new Engine(parseConfig(text, "test.yml"), {
+    log: (_level, message) => lines.push(message),
+  });
   engine.open();
   await engine.ready();
   return {
     engine,
     lines,
     port,
+    text,
     async logged(re: RegExp, ms = 20_000): Promise<string> {
       const until = Date.now() + ms;
       while (Date.now() < until) {
@@ -242,4 +243,17 @@ Deno.test("sentinel: with no sentinel reachable the proxy starts, errors for unp
   assert.equal(await c.readLine(), "+OK");
   assert.equal(await ask(master.port, "GET", "k"), "v");
   assert.ok(s.port > 0);
+
+  // A reload keeps the followed address and hands the subscription on.
+  const before = p.lines.filter((l) => /subscribed to \+switch-master/.test(l)).length;
+  await p.engine.reload(parseConfig(p.text, "test.yml"));
+  const server = p.engine.pools[0]!.servers[0]!;
+  assert.equal(server.address.transport === "tcp" && server.address.port, master.port);
+  await until(
+    "the new generation to subscribe",
+    () => p.lines.filter((l) => /subscribed to \+switch-master/.test(l)).length > before,
+  );
+  await c.send(cmd("GET", "k"));
+  assert.equal(await c.readLine(), "$1");
+  assert.equal(await c.readLine(), "v");
 });

@@ -19,6 +19,22 @@ import { freePort } from "../tests/_support/ports.ts";
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+/** twemproxy's hash names, in its order (kept here so the generators do not import lib/). */
+export const HASH_NAMES = [
+  "one_at_a_time",
+  "md5",
+  "crc16",
+  "crc32",
+  "crc32a",
+  "fnv1_64",
+  "fnv1a_64",
+  "fnv1_32",
+  "fnv1a_32",
+  "hsieh",
+  "murmur",
+  "jenkins",
+] as const;
+
 /** Lower-case hex of `bytes`. */
 export function toHex(bytes: Uint8Array): string {
   let s = "";

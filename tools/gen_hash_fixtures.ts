@@ -20,28 +20,13 @@ import {
   compareNames,
   FakeBackends,
   formatFiles,
+  HASH_NAMES,
   Nutcracker,
   Prng,
   RespClient,
   toHex,
   utf8,
 } from "./gen_fixtures_support.ts";
-
-/** The hash names, in twemproxy's order (kept here so the generator does not import lib/). */
-const HASH_NAMES = [
-  "one_at_a_time",
-  "md5",
-  "crc16",
-  "crc32",
-  "crc32a",
-  "fnv1_64",
-  "fnv1a_64",
-  "fnv1_32",
-  "fnv1a_32",
-  "hsieh",
-  "murmur",
-  "jenkins",
-] as const;
 
 /** Moduli for the CRT (pairwise coprime, product > 2^32). */
 const MODULI = [251, 241, 239, 233, 229] as const;

@@ -19,6 +19,7 @@
 import {
   FakeBackends,
   formatFiles,
+  HASH_NAMES,
   Nutcracker,
   type PoolSpec,
   Prng,
@@ -28,20 +29,6 @@ import {
   utf8,
 } from "./gen_fixtures_support.ts";
 
-const HASH_NAMES = [
-  "one_at_a_time",
-  "md5",
-  "crc16",
-  "crc32",
-  "crc32a",
-  "fnv1_64",
-  "fnv1a_64",
-  "fnv1_32",
-  "fnv1a_32",
-  "hsieh",
-  "murmur",
-  "jenkins",
-] as const;
 const DISTS = ["ketama", "modula"] as const;
 /** One character per key: the server's index in config order. */
 const DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz";

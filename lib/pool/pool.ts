@@ -19,7 +19,7 @@ import { Histogram } from "../stats/histogram.ts";
 import { ClientConn, type ClientLimits, type ClientPool } from "../net/client_conn.ts";
 import type { Request } from "../net/request.ts";
 import type { ServerConnOptions } from "../net/server_conn.ts";
-import { connectorOf } from "../net/tls.ts";
+import { type Connector, connectorOf } from "../net/tls.ts";
 import { addressText, sameAddress, Server, type ServerOwner } from "./server.ts";
 import { type MasterAddress, type MasterSource, SentinelWatcher } from "../sentinel/watcher.ts";
 import { MASTER_SWITCHED } from "../net/reason.ts";
@@ -41,6 +41,8 @@ export interface PoolEnv {
   log(level: number, message: string): void;
   /** The log level in force (checked before building per-request messages). */
   logLevel(): number;
+  /** Opens server connections instead of the pool's own connector (the core unit tests). */
+  readonly connect?: Connector;
 }
 
 /** The reason in the error reply to requests still owed at shutdown. */
@@ -103,7 +105,7 @@ export class Pool implements ClientPool, ServerOwner {
       protocol: env.protocol,
       timeout: config.timeout,
       chunk: env.chunk,
-      connect: connectorOf(config),
+      connect: env.connect ?? connectorOf(config),
       poolStats: this.stats,
       poolLatency: this.latency,
       log: (level, message) => env.log(level, `pool '${config.name}': ${message}`),

@@ -38,3 +38,10 @@ Deno.test("decodeReply() reads the replies sentinels send, and waits for whole o
   assert.throws(() => decodeReply(enc.encode("?x\r\n"), 0), /not a RESP reply/);
   assert.equal(describe(new ReplyError("ERR x")), "-ERR x");
 });
+
+Deno.test("configEpoch() reads config-epoch from a SENTINEL master reply", async () => {
+  const { configEpoch } = await import("./watcher.ts");
+  assert.equal(configEpoch(["name", "m", "ip", "127.0.0.1", "config-epoch", "7"]), 7);
+  assert.equal(configEpoch(["name", "m"]), null);
+  assert.equal(configEpoch(new ReplyError("ERR x")), null);
+});

@@ -6,7 +6,9 @@
  * and it holds a subscription to `+switch-master` on one sentinel (moving to
  * the next when that one fails), so a failover reaches the pool within a
  * moment of the sentinels deciding it. Every answer goes to `onMaster`; the
- * pool decides whether it is a switch.
+ * pool decides whether it is a switch. Each master's config epoch
+ * (`SENTINEL master`) is tracked, so a sentinel that has not yet heard of a
+ * failover cannot move a master back to its old address.
  *
  * When no sentinel answers, the watcher keeps trying every `retryMs` and
  * says so in the log; the pool keeps serving from the addresses it has (a
@@ -67,6 +69,8 @@ export class SentinelWatcher {
   #askAgain = false;
   #loops: Promise<void>[] = [];
   readonly #first = Promise.withResolvers<void>();
+  /** The highest config epoch seen per master (`SENTINEL master`): older answers are stale. */
+  readonly #epochs = new Map<string, number>();
   /** Whether the last round reached no sentinel (logged once per outage). */
   #unreachable = false;
 
@@ -130,6 +134,16 @@ export class SentinelWatcher {
           if (Array.isArray(reply) && reply.length === 2) {
             const [host, port] = reply;
             if (typeof host === "string" && typeof port === "string" && /^\d+$/.test(port)) {
+              const epoch = configEpoch(await client.command("SENTINEL", "master", name));
+              const known = this.#epochs.get(name) ?? -1;
+              if (epoch !== null && epoch < known) {
+                // A sentinel that has not heard of the last failover yet.
+                failures.push(
+                  `${s.spec} is behind on '${name}' (config epoch ${epoch} < ${known})`,
+                );
+                continue;
+              }
+              if (epoch !== null) this.#epochs.set(name, epoch);
               left.delete(name);
               this.#askFrom = index;
               this.#o.onMaster(name, { host, port: Number(port) }, "asked", client.peer);
@@ -170,13 +184,14 @@ export class SentinelWatcher {
   async #subscribeLoop(): Promise<void> {
     const sentinels = this.#o.sentinels;
     while (!this.#closed) {
-      const s = sentinels[this.#subscribeNext % sentinels.length]!;
+      const index = this.#subscribeNext % sentinels.length;
+      const s = sentinels[index]!;
       this.#subscribeNext++;
       let client: SentinelClient | null = null;
       try {
         client = await this.#connect(s);
         await client.subscribe("+switch-master", (_channel, message) => {
-          this.#switched(message, client!.peer);
+          this.#switched(message, client!.peer, index);
         });
         this.#o.log(LOG_INFO, `subscribed to +switch-master on sentinel ${s.spec}`);
         // Switches while we were not subscribed: ask now.
@@ -208,13 +223,21 @@ export class SentinelWatcher {
   }
 
   /** `+switch-master` says `<name> <old-ip> <old-port> <new-ip> <new-port>`. */
-  #switched(message: string, via: string): void {
+  #switched(message: string, via: string, index: number): void {
     const [name, , , host, port] = message.split(" ");
     if (name === undefined || !this.#masters.has(name)) return;
     if (host === undefined || port === undefined || !/^\d+$/.test(port)) {
       this.#o.log(LOG_WARN, `sentinel ${via} sent an unreadable +switch-master '${message}'`);
       return;
     }
+    // A failover raises the config epoch: answers from sentinels still at
+    // the old one are ignored, and the sentinel that announced the switch
+    // is asked first, at once, for the new epoch.
+    const known = this.#epochs.get(name);
+    if (known !== undefined) this.#epochs.set(name, known + 1);
+    this.#askFrom = index;
+    this.#askAgain = true;
+    this.#wake();
     this.#o.onMaster(name, { host, port: Number(port) }, "+switch-master", via);
   }
 
@@ -263,4 +286,15 @@ export class SentinelWatcher {
   #wakeSubscribe(): void {
     this.#wakeSub?.();
   }
+}
+
+/** `config-epoch` from a `SENTINEL master <name>` reply (a flat field/value list), or null. */
+export function configEpoch(reply: unknown): number | null {
+  if (!Array.isArray(reply)) return null;
+  for (let i = 0; i + 1 < reply.length; i += 2) {
+    if (reply[i] === "config-epoch" && /^\d+$/.test(String(reply[i + 1]))) {
+      return Number(reply[i + 1]);
+    }
+  }
+  return null;
 }

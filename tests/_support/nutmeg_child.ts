@@ -6,9 +6,8 @@
  *
  * @module
  */
-import { freePort, waitForPort } from "./ports.ts";
-
-const ROOT = new URL("../../", import.meta.url).pathname;
+import { concat } from "./bytes.ts";
+import { startNutmeg } from "./nutmeg_process.ts";
 
 /** The stats JSON of a running nutmeg (twemproxy's fields plus nutmeg's). */
 // deno-lint-ignore no-explicit-any
@@ -52,62 +51,24 @@ export async function readStats(port: number): Promise<StatsJson> {
   } finally {
     conn.close();
   }
-  const text = new TextDecoder().decode(
-    chunks.reduce((a, b) => {
-      const out = new Uint8Array(a.length + b.length);
-      out.set(a);
-      out.set(b, a.length);
-      return out;
-    }, new Uint8Array(0)),
-  );
-  return JSON.parse(text);
+  return JSON.parse(new TextDecoder().decode(concat(chunks)));
 }
 
 /**
  * Writes `yaml` to a fresh directory and runs `deno run -A main.ts -c it`
- * with a stats port, `-i 100`, a log file at `-v verbosity` and `flags`;
- * waits until the stats port answers.
+ * with a stats port, `-i 100`, a log file at `-v verbosity` and `flags`
+ * ({@link startNutmeg}); waits until the stats port answers.
  */
 export async function startNutmegChild(
   yaml: string,
   flags: readonly string[] = [],
   verbosity = 5,
 ): Promise<NutmegChild> {
-  const dir = await Deno.makeTempDir({ prefix: "nutmeg-reload-" });
-  const conf = `${dir}/nutmeg.yml`;
-  const logFile = `${dir}/nutmeg.log`;
-  await Deno.writeTextFile(conf, yaml);
-  const statsPort = freePort();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      "main.ts",
-      "-c",
-      conf,
-      "-s",
-      String(statsPort),
-      "-a",
-      "127.0.0.1",
-      "-i",
-      "100",
-      "-o",
-      logFile,
-      "-v",
-      String(verbosity),
-      ...flags,
-    ],
-    cwd: ROOT,
-    stdin: "null",
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-  let ended = false;
-  const status = child.status.then((s) => {
-    ended = true;
-    return s;
+  const proc = await startNutmeg(yaml, {
+    flags: ["-i", "100", "-v", String(verbosity), ...flags],
+    waitForStats: true,
   });
-  const stats = () => readStats(statsPort);
+  const stats = () => readStats(proc.statsPort);
   const waitStats = async (check: (s: StatsJson) => boolean, what: string) => {
     for (let i = 0; i < 1000; i++) {
       const s = await stats();
@@ -116,53 +77,25 @@ export async function startNutmegChild(
     }
     throw new Error(`Cannot see ${what} in the stats after 1000 polls`);
   };
-  const proc: NutmegChild = {
-    child,
-    pid: child.pid,
-    conf,
-    statsPort,
-    write: (text) => Deno.writeTextFile(conf, text),
-    log: async () => {
-      try {
-        return await Deno.readTextFile(logFile);
-      } catch {
-        return "";
-      }
-    },
+  return {
+    child: proc.child,
+    pid: proc.pid,
+    conf: proc.conf,
+    statsPort: proc.statsPort,
+    write: (text) => Deno.writeTextFile(proc.conf, text),
+    log: proc.log,
     stats,
     waitStats,
     async reload() {
       const before = await stats();
       const done = before.reloads + before.reload_errors;
-      child.kill("SIGUSR2");
+      proc.child.kill("SIGUSR2");
       return await waitStats((s) => s.reloads + s.reload_errors > done, "the reload");
     },
     async stop() {
-      if (!ended) child.kill("SIGTERM");
-      return await status;
+      if (proc.running()) proc.child.kill("SIGTERM");
+      return await proc.status;
     },
-    async [Symbol.asyncDispose]() {
-      if (!ended) {
-        try {
-          child.kill("SIGKILL");
-        } catch {
-          // already gone
-        }
-      }
-      await status;
-      await Deno.remove(dir, { recursive: true });
-    },
+    [Symbol.asyncDispose]: () => proc[Symbol.asyncDispose](),
   };
-  try {
-    await Promise.race([
-      waitForPort(statsPort, 20_000),
-      status.then((s) => {
-        throw new Error(`nutmeg exited with ${s.code} before listening`);
-      }),
-    ]);
-  } catch (e) {
-    await proc[Symbol.asyncDispose]();
-    throw e;
-  }
-  return proc;
 }

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { freePort, waitForPort } from "./servers.ts";
+import { freePort, waitForPort } from "./ports.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 
@@ -17,6 +17,8 @@ export interface NutmegProcess extends AsyncDisposable {
   readonly port: number;
   /** The stats port. */
   readonly statsPort: number;
+  /** The configuration file it reads (-c). */
+  readonly conf: string;
   /** The log file (-o). */
   readonly logFile: string;
   /** The log so far. */
@@ -38,12 +40,14 @@ export interface StartOptions {
    * first use, then execs it) instead of this test's own Deno.
    */
   readonly viaDenow?: boolean;
+  /** Wait for the stats port instead of the first pool's listen port. */
+  readonly waitForStats?: boolean;
 }
 
 /**
  * Runs `deno run -A main.ts -c <yaml> -s <free port> -o <log>` where each
  * `listen: AUTO` in `yaml` becomes a free loopback port, and waits until the
- * first pool accepts connections.
+ * first pool (or with `waitForStats` the stats port) accepts connections.
  */
 export async function startNutmeg(
   yaml: string,
@@ -91,6 +95,7 @@ export async function startNutmeg(
     pid: child.pid,
     port: ports[0] ?? 0,
     statsPort,
+    conf,
     logFile,
     status,
     running: () => !ended,
@@ -113,10 +118,11 @@ export async function startNutmeg(
       await Deno.remove(dir, { recursive: true });
     },
   };
-  if (options.noWait !== true && ports.length > 0) {
+  const waitOn = options.waitForStats === true ? statsPort : ports[0];
+  if (options.noWait !== true && waitOn !== undefined) {
     try {
       await Promise.race([
-        waitForPort(ports[0]!, via ? 60_000 : 15_000),
+        waitForPort(waitOn, via ? 60_000 : 20_000),
         status.then((s) => {
           throw new Error(`nutmeg exited with ${s.code} before listening`);
         }),

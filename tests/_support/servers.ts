@@ -77,7 +77,10 @@ async function spawn(cmd: string, args: string[], port: number): Promise<Backend
   };
 }
 
-/** redis-server's arguments for 127.0.0.1:`port`, with no persistence (tests and the benchmark). */
+/**
+ * redis-server's arguments for 127.0.0.1:`port` (0: no plain port, for a
+ * TLS-only server), with no persistence (tests and the benchmark).
+ */
 export function redisArgs(port: number, extra: readonly string[] = []): string[] {
   return [
     "--port",
@@ -305,28 +308,22 @@ export interface BackendTls {
 /** Starts redis-server speaking only TLS on a free loopback port (`--tls-port`, plain port off). */
 export function startRedisTls(tls: BackendTls, extra: string[] = []): Promise<Backend> {
   return spawnOnFreePort((port) =>
-    spawn("redis-server", [
-      "--port",
-      "0",
-      "--tls-port",
-      String(port),
-      "--bind",
-      "127.0.0.1",
-      "--save",
-      "",
-      "--appendonly",
-      "no",
-      "--protected-mode",
-      "no",
-      "--tls-cert-file",
-      tls.cert,
-      "--tls-key-file",
-      tls.key,
-      ...(tls.clientCa === undefined
-        ? ["--tls-auth-clients", "no"]
-        : ["--tls-ca-cert-file", tls.clientCa, "--tls-auth-clients", "yes"]),
-      ...extra,
-    ], port), undefined);
+    spawn(
+      "redis-server",
+      redisArgs(0, [
+        "--tls-port",
+        String(port),
+        "--tls-cert-file",
+        tls.cert,
+        "--tls-key-file",
+        tls.key,
+        ...(tls.clientCa === undefined
+          ? ["--tls-auth-clients", "no"]
+          : ["--tls-ca-cert-file", tls.clientCa, "--tls-auth-clients", "yes"]),
+        ...extra,
+      ]),
+      port,
+    ), undefined);
 }
 
 /** Starts memcached speaking only TLS (`-Z`) on a free loopback port. */

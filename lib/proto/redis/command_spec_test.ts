@@ -18,7 +18,6 @@ const LOCAL_HANDLERS = new Set([
   "auth",
   "hello",
   "reset",
-  "info",
   "client|setname",
   "client|getname",
   "client|id",
@@ -117,7 +116,9 @@ Deno.test("COMMANDS rows have consistent arity, kind and key specs", () => {
         assert.ok(s.subcommands!.all.length > 0, s.name);
         break;
       case "broadcast":
-        assert.ok(["dbsize", "script|load", "script|exists", "script|flush"].includes(s.name));
+        assert.ok(
+          ["dbsize", "script|load", "script|exists", "script|flush", "info"].includes(s.name),
+        );
         break;
       case "unsupported":
         break;

@@ -1,6 +1,6 @@
 /**
  * Commands the proxy answers itself: PING, ECHO, QUIT, SELECT, AUTH,
- * HELLO, RESET, INFO, CLIENT SETNAME/GETNAME/ID/INFO/SETINFO and COMMAND
+ * HELLO, RESET, CLIENT SETNAME/GETNAME/ID/INFO/SETINFO and COMMAND
  * (COUNT, INFO, DOCS, LIST, bare). Replies follow redis-server 7.0's
  * texts and are written in the client's RESP version (HELLO 2 or 3), with
  * the types redis-server uses for each (maps, sets, verbatim strings,
@@ -53,7 +53,6 @@ const AUTH = w("auth");
 const SETNAME = w("setname");
 const LIB_NAME = w("lib-name");
 const LIB_VER = w("lib-ver");
-const INFO_ALL = [w("all"), w("everything"), w("default")];
 
 /**
  * Whether `a[as, ae)` equals `b`, in time that depends on `b`'s length
@@ -135,9 +134,6 @@ export class LocalCommands {
       case "reset":
         state.reset();
         sink.local(RESET);
-        return;
-      case "info":
-        sink.local(this.#info(args, state.resp));
         return;
       case "client|setname":
         sink.local(this.#setName(args, 2, state) ?? OK);
@@ -280,35 +276,6 @@ export class LocalCommands {
     if (isName) state.libName = value;
     else state.libVer = value;
     return OK;
-  }
-
-  #info(args: ArgReader, resp: RespVersion): Uint8Array {
-    const text = this.#options.info();
-    const buf = args.argBuf;
-    let all = args.argc === 1;
-    for (let i = 1; i < args.argc && !all; i++) {
-      for (const word of INFO_ALL) {
-        if (equalsIgnoreCase(buf, args.argStart(i), args.argEnd(i), word)) all = true;
-      }
-    }
-    if (all) return new ReplyBuilder(resp).verbatim(text).finish();
-    const wanted = new Set<string>();
-    for (let i = 1; i < args.argc; i++) {
-      wanted.add(
-        new TextDecoder().decode(buf.subarray(args.argStart(i), args.argEnd(i))).toLowerCase(),
-      );
-    }
-    // Keep the sections ("# Name" and the lines up to the next header) asked for.
-    const sections = text.split(/(?=^# )/m);
-    let out = "";
-    for (const section of sections) {
-      const m = /^# ([^\r\n]*)/.exec(section);
-      if (m !== null && wanted.has(m[1]!.trim().toLowerCase())) {
-        if (out !== "" && !out.endsWith("\r\n\r\n")) out += "\r\n";
-        out += section;
-      }
-    }
-    return new ReplyBuilder(resp).verbatim(out).finish();
   }
 }
 

@@ -235,7 +235,7 @@ export function mergeAllOnes(command: string): Merger {
  * The merger the policy names for `command`'s replies. `mget` needs the
  * keys' layout over the parts: {@link mergeMget} builds it per request.
  */
-export function mergerFor(name: Exclude<MergerName, "mget">, command: string): Merger {
+export function mergerFor(name: Exclude<MergerName, "mget" | "info">, command: string): Merger {
   switch (name) {
     case "sum":
       return mergeSum(command);

@@ -9,9 +9,10 @@
  * RESP3.
  *
  * Behaviour the core relies on:
- * - Clients speak RESP2 through the proxy: HELLO 3 gets Redis's
- *   `-NOPROTO unsupported protocol version` (clients such as go-redis fall
- *   back to RESP2 on it).
+ * - Clients speak RESP2 until HELLO 3; from then on their requests go to
+ *   the RESP3 connection set ({@link RESP3}: server connections whose
+ *   handshake ends with HELLO 3), and the proxy's own replies are RESP3.
+ *   HELLO 2 and RESET go back to RESP2.
  * - AUTH answers as Redis 7 does (`-WRONGPASS ...`, `-NOAUTH
  *   Authentication required.`), not twemproxy's `-ERR invalid password`;
  *   only AUTH, HELLO, QUIT and RESET run before it.
@@ -33,7 +34,7 @@
  *   version: "0.1.0",
  *   info: () => "# Proxy\r\nversion:0.1.0\r\n",
  * });
- * redis.handshake(); // [] : no AUTH, db 0
+ * redis.handshake(0); // [] : no AUTH, db 0
  * ```
  *
  * @module
@@ -48,7 +49,7 @@ export type {
   RequestSink,
   ResponseParser,
 } from "../types.ts";
-export { RedisProtocol, type RedisProtocolOptions } from "./protocol.ts";
+export { RedisProtocol, type RedisProtocolOptions, RESP2, RESP3 } from "./protocol.ts";
 export { RedisClientState } from "./client_state.ts";
 export { RedisRequestParser } from "./request_parser.ts";
 export { RedisResponseParser } from "./response_parser.ts";

@@ -33,9 +33,10 @@ export type ServeKind = "forward" | "together" | "split" | "broadcast" | "local"
  * How the parts' replies of a split or broadcast command become one reply
  * (see `merge.ts`): `mget` values in key order, `sum` of integers, `allOk`
  * (+OK when every part said so), `same` (every part the same reply),
- * `allOnes` (arrays of 0/1, 1 where every part has 1).
+ * `allOnes` (arrays of 0/1, 1 where every part has 1), `info` (INFO texts
+ * merged, the proxy's section beside them: `info_merge.ts`).
  */
-export type MergerName = "mget" | "sum" | "allOk" | "same" | "allOnes";
+export type MergerName = "mget" | "sum" | "allOk" | "same" | "allOnes" | "info";
 
 /** The policy of one command. */
 export interface CommandPolicy {
@@ -132,9 +133,10 @@ export const POLICY: Readonly<Record<string, CommandPolicy>> = {
   "script|load": { kind: "broadcast", merge: "same" },
   "script|exists": { kind: "broadcast", merge: "allOnes" },
   "script|flush": { kind: "broadcast", merge: "allOk" },
+  info: { kind: "broadcast", merge: "info" },
 
   // Answered by the proxy (local.ts).
-  ping: LOCAL, echo: LOCAL, quit: LOCAL, select: LOCAL, auth: LOCAL, hello: LOCAL, info: LOCAL,
+  ping: LOCAL, echo: LOCAL, quit: LOCAL, select: LOCAL, auth: LOCAL, hello: LOCAL,
   reset: LOCAL,
   "client|setname": LOCAL, "client|getname": LOCAL, "client|id": LOCAL, "client|info": LOCAL,
   "client|setinfo": LOCAL,

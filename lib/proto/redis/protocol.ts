@@ -43,6 +43,7 @@ import {
 } from "./errors.ts";
 import { LocalCommands, parseInteger } from "./local.ts";
 import { mergerFor } from "./merge.ts";
+import { mergeInfo } from "./info_merge.ts";
 import { RedisRequestParser } from "./request_parser.ts";
 import { RedisResponseParser } from "./response_parser.ts";
 import { Splitter } from "./split.ts";
@@ -255,7 +256,7 @@ export class RedisProtocol implements Protocol {
       case "container": // COMMAND without a subcommand
         return this.#local.run(spec, args, state, sink);
       case "broadcast":
-        return this.#broadcast(spec, parser, args, buf, start, end, sink);
+        return this.#broadcast(spec, parser, args, state, buf, start, end, sink);
       default:
         return sink.local(unsupported(spec.name, spec.why));
     }
@@ -355,6 +356,7 @@ export class RedisProtocol implements Protocol {
     spec: CommandSpec,
     parser: RedisRequestParser,
     args: Args,
+    state: RedisClientState,
     buf: Uint8Array,
     start: number,
     end: number,
@@ -362,11 +364,33 @@ export class RedisProtocol implements Protocol {
   ): void {
     const bytes = parser.inline ? encodeArgs(args, 0).bytes : buf.slice(start, end);
     const how = spec.merge;
+    if (how === "info") {
+      const merge = mergeInfo(this.#options.info, wantsProxySection(args), state.resp);
+      return sink.broadcast(bytes, merge);
+    }
     if (how === null || how === "mget") {
       throw new TypeError(`Cannot broadcast '${spec.name}': policy.ts names no merger for it`);
     }
     sink.broadcast(bytes, mergerFor(how, spec.name));
   }
+}
+
+const PROXY_SECTION = [
+  new TextEncoder().encode("proxy"),
+  new TextEncoder().encode("all"),
+  new TextEncoder().encode("everything"),
+  new TextEncoder().encode("default"),
+];
+
+/** Whether INFO's arguments ask for the proxy's section: none, `proxy`, or all of them. */
+function wantsProxySection(args: ArgReader): boolean {
+  if (args.argc === 1) return true;
+  for (let i = 1; i < args.argc; i++) {
+    for (const w of PROXY_SECTION) {
+      if (equalsIgnoreCase(args.argBuf, args.argStart(i), args.argEnd(i), w)) return true;
+    }
+  }
+  return false;
 }
 
 /** The arguments as a RESP request, and where argument `key` starts in it. */

@@ -335,14 +335,14 @@ Deno.test("handle() switches the connection set with HELLO 3 and back with HELLO
     p,
     state,
     bytesOf(
-      "HELLO 3\r\nCLIENT GETNAME\r\nCOMMAND INFO nosuch\r\nINFO\r\nHELLO 4\r\n" +
+      "HELLO 3\r\nCLIENT GETNAME\r\nCOMMAND INFO nosuch\r\nCLIENT INFO\r\nHELLO 4\r\n" +
         'HELLO 2 AUTH default x SETNAME "a b"\r\nCLIENT GETNAME\r\n',
     ),
   );
   const replies = only(r, "local").map((c) => latin1(c.reply));
   assert.equal(replies[1], "_\r\n");
   assert.equal(replies[2], "*1\r\n_\r\n");
-  assert.match(replies[3]!, /^=\d+\r\ntxt:# Proxy\r\n/);
+  assert.match(replies[3]!, /^=\d+\r\ntxt:id=\d+ .* resp=3 /);
   assert.equal(replies[4], "-NOPROTO unsupported protocol version\r\n");
   assert.equal(
     replies[5],
@@ -478,14 +478,40 @@ Deno.test("handle() answers COMMAND COUNT, INFO, DOCS and LIST for the served co
   assert.equal(allDocs.length, 2 * count);
 });
 
-Deno.test("handle() answers INFO with the proxy's sections", () => {
+Deno.test("handle() broadcasts INFO and merges the servers' texts, the proxy's section beside them", () => {
   const p = protocol();
+  const info = (text: string) => bytesOf(`$${text.length}\r\n${text}\r\n`);
+  const a = "# Server\r\nredis_version:7.0.15\r\nprocess_id:10\r\nuptime_in_seconds:50\r\n\r\n" +
+    "# Clients\r\nconnected_clients:2\r\n\r\n# Memory\r\nused_memory:1024\r\n" +
+    "used_memory_human:1.00K\r\nmem_fragmentation_ratio:2.00\r\n\r\n" +
+    "# Stats\r\ntotal_commands_processed:10\r\n\r\n# Keyspace\r\ndb0:keys=3,expires=1,avg_ttl=100\r\n";
+  const b = "# Server\r\nredis_version:7.0.15\r\nprocess_id:11\r\nuptime_in_seconds:20\r\n\r\n" +
+    "# Clients\r\nconnected_clients:3\r\n\r\n# Memory\r\nused_memory:2048\r\n" +
+    "used_memory_human:2.00K\r\nmem_fragmentation_ratio:1.00\r\n\r\n" +
+    "# Stats\r\ntotal_commands_processed:5\r\n\r\n# Keyspace\r\ndb0:keys=4,expires=3,avg_ttl=200\r\n";
+  const [all] = only(run(p, "INFO\r\n"), "broadcast");
+  assert.equal(latin1(all!.bytes), resp("INFO"));
+  const merged = latin1(all!.merge([info(a), info(b), bytesOf("-ERR Connection refused\r\n")]));
+  const text = "# Server\r\nredis_version:7.0.15\r\nprocess_id:10\r\nuptime_in_seconds:20\r\n\r\n" +
+    "# Clients\r\nconnected_clients:5\r\n\r\n# Memory\r\nused_memory:3072\r\n" +
+    "used_memory_human:3.00K\r\nmem_fragmentation_ratio:1.50\r\n\r\n" +
+    "# Stats\r\ntotal_commands_processed:15\r\n\r\n# Keyspace\r\ndb0:keys=7,expires=4,avg_ttl=175\r\n" +
+    "\r\n# Proxy\r\nversion:0.1.0\r\n\r\n# Pools\r\npools:1\r\nservers_answering:2\r\n";
+  assert.equal(merged, `$${text.length}\r\n${text}\r\n`);
+  // A section asked for: the servers' only.
+  const [keyspace] = only(run(p, "INFO keyspace\r\n"), "broadcast");
+  const ks = "# Keyspace\r\ndb0:keys=1,expires=0,avg_ttl=0\r\n";
   assert.equal(
-    run(p, "INFO\r\n").text,
-    "$44\r\n# Proxy\r\nversion:0.1.0\r\n\r\n# Pools\r\npools:1\r\n\r\n",
+    latin1(keyspace!.merge([info(ks), info(ks)])),
+    latin1(info(
+      "# Keyspace\r\ndb0:keys=2,expires=0,avg_ttl=0\r\n",
+    )),
   );
-  assert.equal(run(p, "INFO pools\r\n").text, "$18\r\n# Pools\r\npools:1\r\n\r\n");
-  assert.equal(run(p, "INFO keyspace\r\n").text, "$0\r\n\r\n");
+  // RESP3: verbatim, as redis-server writes INFO.
+  const state = p.newClientState();
+  const r3 = replay(p, state, bytesOf("HELLO 3\r\nINFO proxy\r\n"));
+  const [proxyOnly] = only(r3, "broadcast");
+  assert.match(latin1(proxyOnly!.merge([])), /^=\d+\r\ntxt:# Proxy\r\n/);
 });
 
 Deno.test("handle() broadcasts DBSIZE and SCRIPT LOAD/EXISTS/FLUSH and merges the replies", () => {

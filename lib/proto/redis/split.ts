@@ -53,7 +53,9 @@ export class Splitter {
   split(spec: CommandSpec, args: ArgReader, step: number, sink: RequestSink): boolean {
     const name = spec.name;
     const how = spec.merge;
-    if (how === null) throw new TypeError(`Cannot split '${name}': policy.ts names no merger`);
+    if (how === null || how === "info") {
+      throw new TypeError(`Cannot split '${name}': policy.ts names no merger for split parts`);
+    }
     const buf = args.argBuf;
     const nkeys = Math.floor((args.argc - 1) / step);
     if (this.#serverOfKey.length < nkeys) this.#serverOfKey = new Int32Array(nkeys * 2);
@@ -158,7 +160,7 @@ export class Splitter {
   }
 
   /** The merger of a command other than MGET (they keep no per-request state): made once. */
-  #merger(how: Exclude<NonNullable<CommandSpec["merge"]>, "mget">, name: string): Merger {
+  #merger(how: Exclude<NonNullable<CommandSpec["merge"]>, "mget" | "info">, name: string): Merger {
     let merge = this.#mergers.get(name);
     if (merge === undefined) {
       merge = mergerFor(how, name);
