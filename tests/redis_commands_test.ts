@@ -397,6 +397,12 @@ const SAMPLES: Record<string, string> = {
     "script flush async; script flush sync; script flush now",
   "script|load": 'script load "return 1"; script load "return 1"; script load "return +"',
   info: "set {T}a 1; set {U}b 2; pexpire {V}c 1; info keyspace; info nosuch",
+  "pubsub|channels": "pubsub channels; pubsub channels a*",
+  "pubsub|shardchannels": "pubsub shardchannels; pubsub shardchannels a*",
+  "pubsub|numsub": "pubsub numsub; pubsub numsub {T}a {U}b {T}a",
+  "pubsub|shardnumsub": "pubsub shardnumsub {T}a {U}b",
+  "pubsub|numpat": "pubsub numpat",
+  "pubsub|help": "pubsub help",
 };
 
 /** A raw reply with the elements of every array of bulk strings sorted. */

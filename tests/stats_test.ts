@@ -75,7 +75,9 @@ Deno.test("stats port: twemproxy's fields and exact counters after a known workl
     assert.equal(pool.fragments, 2);
     const s0 = pool.s0 as Record<string, number>;
     const s1 = pool.s1 as Record<string, number>;
-    assert.deepEqual(Object.keys(s0), NUTCRACKER_SERVER);
+    // twemproxy's fields in its order, then nutmeg's own.
+    assert.deepEqual(Object.keys(s0), [...NUTCRACKER_SERVER, "dedicated_connections"]);
+    assert.equal(s0.dedicated_connections, 0);
     assert.equal(s0.requests + s1.requests, 12);
     assert.equal(s0.responses + s1.responses, 12);
     assert.equal(s0.server_connections + s1.server_connections, 2);

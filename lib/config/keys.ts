@@ -282,6 +282,13 @@ export const POOL_KEY_TABLE: PoolKeyTable = {
   },
   redisDb: number("redis_db", 0, 0, "database number SELECTed on each server connection"),
   serverConnections: number("server_connections", 1, 1, "connections to each server"),
+  dedicatedConnections: number(
+    "dedicated_connections",
+    1024,
+    0,
+    "most connections to each server dedicated to one client (redis: blocking commands, " +
+      "transactions, pub/sub); 0 = none allowed",
+  ),
   autoEjectHosts: bool(
     "auto_eject_hosts",
     "take a server out after server_failure_limit failures in a row",

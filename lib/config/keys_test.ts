@@ -17,6 +17,7 @@ Deno.test("POOL_KEYS lists every twemproxy pool key once, in README order", () =
     "redis_auth",
     "redis_db",
     "server_connections",
+    "dedicated_connections", // nutmeg's own, beside server_connections
     "auto_eject_hosts",
     "server_retry_timeout",
     "server_failure_limit",
@@ -52,6 +53,7 @@ Deno.test("POOL_KEY_TABLE holds twemproxy's defaults", () => {
     redis_auth: null,
     redis_db: 0,
     server_connections: 1,
+    dedicated_connections: 1024,
     auto_eject_hosts: false,
     server_retry_timeout: 30000,
     server_failure_limit: 2,

@@ -65,6 +65,7 @@ Deno.test("parseConfig() applies every default", () => {
     redisAuth: null,
     redisDb: 0,
     serverConnections: 1,
+    dedicatedConnections: 1024,
     autoEjectHosts: false,
     serverRetryTimeout: 30000,
     serverFailureLimit: 2,

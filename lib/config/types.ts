@@ -92,6 +92,11 @@ export interface PoolConfig {
   readonly redisAuth: string | null;
   readonly redisDb: number;
   readonly serverConnections: number;
+  /**
+   * Most server connections dedicated to one client (Redis blocking
+   * commands, transactions, subscriptions) per server at a time.
+   */
+  readonly dedicatedConnections: number;
   readonly autoEjectHosts: boolean;
   /** Milliseconds. */
   readonly serverRetryTimeout: number;

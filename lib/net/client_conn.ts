@@ -14,16 +14,20 @@ import type { PoolStats } from "../stats/metrics.ts";
 import type { Histogram } from "../stats/histogram.ts";
 import {
   type ClientState,
+  type DedicatedLink,
+  type DeferredReply,
   ForwardFlags,
   type Fragment,
   FRAMING_ERROR,
   type Merger,
   NEED_MORE,
   type Protocol,
+  type PushHandler,
   type ReplyFilter,
   type RequestParser,
   type RequestSink,
 } from "../proto/types.ts";
+import type { Link, LinkOwner } from "./dedicated_link.ts";
 import { Fifo } from "./fifo.ts";
 import { type ByteConsumer, InStream } from "./in_stream.ts";
 import { OutStream } from "./out_stream.ts";
@@ -59,6 +63,17 @@ export interface ClientPool {
    * connection of connection set `set` ({@link ClientState.connSet}).
    */
   send(index: number, req: Request, buf: Uint8Array, start: number, end: number, set: number): void;
+  /**
+   * Opens a connection to server `index` of connection set `set` dedicated
+   * to `owner` (see {@link RequestSink.dedicate}), or returns why not.
+   */
+  dedicate(
+    index: number,
+    set: number,
+    owner: LinkOwner,
+    pushes: PushHandler | null,
+    lost: (reason: string) => void,
+  ): Link | string;
   /** The connection is gone. */
   clientClosed(client: ClientConn): void;
   log(level: number, message: string): void;
@@ -67,7 +82,7 @@ export interface ClientPool {
 }
 
 /** A client connection of a pool. */
-export class ClientConn implements ByteConsumer, RequestSink, ReplyTarget {
+export class ClientConn implements ByteConsumer, RequestSink, ReplyTarget, LinkOwner {
   #pool: ClientPool;
   readonly #conn: Deno.Conn;
   readonly #protocol: Protocol;
@@ -81,6 +96,15 @@ export class ClientConn implements ByteConsumer, RequestSink, ReplyTarget {
   #openGate: (() => void) | null = null;
   /** QUIT or a framing error: no more requests; close once replies are out. */
   #closing = false;
+  /**
+   * No request is handled now: closing, closed, or held (a blocking
+   * command is in flight). One flag, so the request loop checks one field.
+   */
+  #halted = false;
+  /** The blocking command the client's next requests wait for, or null. */
+  #held: Request | null = null;
+  /** The client's dedicated server connections (made on first use). */
+  #links: Set<Link> | null = null;
   /** performance.now() when the current chunk was read: one clock read per chunk. */
   #now = 0;
   #closed = false;
@@ -114,7 +138,14 @@ export class ClientConn implements ByteConsumer, RequestSink, ReplyTarget {
   #eofSeen(): void {
     if (this.#closed) return;
     this.#pool.stats.client_eof++;
+    if (this.#links !== null && this.#links.size > 0) {
+      // As redis-server: a client that hangs up while blocked or
+      // subscribed is gone, and so is its dedicated connection.
+      this.close();
+      return;
+    }
     this.#closing = true;
+    this.#halted = true;
     this.#maybeClose();
   }
 
@@ -145,7 +176,13 @@ export class ClientConn implements ByteConsumer, RequestSink, ReplyTarget {
     const limits = this.#pool.limits;
     this.#now = performance.now();
     while (input.start < input.end) {
-      if (this.#closing || this.#closed) {
+      if (this.#halted) {
+        if (this.#held !== null && !this.#closing && !this.#closed) {
+          // Blocked: later requests wait unread, as redis-server leaves a
+          // blocked client's commands. Bounded: reading stops beyond this.
+          if (input.end - input.start >= limits.maxOutBytes) this.#pause();
+          return;
+        }
         // After QUIT, a framing error or close, nothing more is handled.
         input.start = input.end;
         return;
@@ -284,7 +321,64 @@ export class ClientConn implements ByteConsumer, RequestSink, ReplyTarget {
   /** Closes once every reply owed has been written. */
   closeAfterReplies(): void {
     this.#closing = true;
+    this.#halted = true;
     this.#maybeClose();
+  }
+
+  /** Opens a server connection dedicated to this client. */
+  dedicate(
+    server: number,
+    pushes: PushHandler | null,
+    lost: (reason: string) => void,
+  ): DedicatedLink | string {
+    const link = this.#pool.dedicate(server, this.#state.connSet, this, pushes, lost);
+    if (typeof link === "string") return link;
+    (this.#links ??= new Set()).add(link);
+    return link;
+  }
+
+  /** Reserves a place in the reply order. */
+  defer(): DeferredReply {
+    const req = Request.forward(this, 0, 0);
+    this.#queue.push(req);
+    return { resolve: (reply) => req.fail(reply) };
+  }
+
+  /** Sends a reply after those owed so far, at any time. */
+  push(reply: Uint8Array): void {
+    if (this.#closed) return;
+    this.local(reply);
+  }
+
+  // ---- LinkOwner --------------------------------------------------------
+
+  /** Queues a request owed to the client (sent on a dedicated connection). */
+  newRequest(target: ReplyTarget): Request {
+    const req = Request.forward(target, 0, this.#now);
+    this.#queue.push(req);
+    return req;
+  }
+
+  /** The next requests wait for `req`. */
+  hold(req: Request): void {
+    this.#held = req;
+    this.#halted = true;
+  }
+
+  /** `req` is answered: requests read meanwhile are handled (after this turn). */
+  unhold(req: Request): void {
+    if (this.#held !== req) return;
+    this.#held = null;
+    if (this.#closing || this.#closed) return;
+    this.#halted = false;
+    queueMicrotask(() => {
+      if (!this.#halted && this.#in.end > this.#in.start) this.consume(this.#in);
+    });
+  }
+
+  /** A dedicated connection is gone. */
+  linkClosed(link: Link): void {
+    this.#links?.delete(link);
   }
 
   // ---- ReplyTarget ------------------------------------------------------
@@ -366,6 +460,10 @@ export class ClientConn implements ByteConsumer, RequestSink, ReplyTarget {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#halted = true;
+    if (this.#links !== null) {
+      for (const link of [...this.#links]) link.close("client closed");
+    }
     const open = this.#openGate;
     this.#gate = null;
     this.#openGate = null;

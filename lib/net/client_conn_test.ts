@@ -45,6 +45,10 @@ class TestPool implements ClientPool {
     this.sent.push({ server, req, text: String.fromCharCode(...buf.subarray(start, end)) });
   }
 
+  dedicate(): string {
+    return "no dedicated connections in this test";
+  }
+
   clientClosed(client: ClientConn): void {
     this.closed.push(client);
   }

@@ -15,7 +15,13 @@
 import type { Address } from "../config/types.ts";
 import type { PoolStats, ServerStats } from "../stats/metrics.ts";
 import type { Histogram } from "../stats/histogram.ts";
-import { FRAMING_ERROR, NEED_MORE, type Protocol, type ResponseParser } from "../proto/types.ts";
+import {
+  FRAMING_ERROR,
+  NEED_MORE,
+  type Protocol,
+  type PushHandler,
+  type ResponseParser,
+} from "../proto/types.ts";
 import { Fifo } from "./fifo.ts";
 import { type ByteConsumer, InStream } from "./in_stream.ts";
 import { OutStream } from "./out_stream.ts";
@@ -33,8 +39,11 @@ export interface Backend {
   readonly stats: ServerStats;
   /** Request-to-response latency of this server. */
   readonly latency: Histogram;
-  /** The connection is gone. `failed`: by an error, refusal or timeout (counts towards ejection). */
-  connClosed(conn: ServerConn, failed: boolean): void;
+  /**
+   * The connection is gone. `failed`: by an error, refusal or timeout
+   * (counts towards ejection); `reason`: why, as clients see it.
+   */
+  connClosed(conn: ServerConn, failed: boolean, reason: string): void;
   /** A response arrived: the server works. */
   responded(): void;
 }
@@ -55,6 +64,12 @@ export interface ServerConnOptions {
   readonly log: LogFn;
 }
 
+/**
+ * Added to a blocking command's deadline: redis-server notices a blocked
+ * client's timeout on its next timer tick (every 100 ms at its default
+ * `hz 10`, later when busy), so replies come a little after the timeout.
+ */
+export const BLOCK_SLACK = 1000;
 /** Why a drained connection closed once its last reply was delivered. */
 const DRAINED = "drained after a reload";
 
@@ -80,6 +95,12 @@ export class ServerConn implements ByteConsumer {
   #checkTimeout = () => this.#onTimer();
   /** Set by {@link drain}: resolves the drain once the connection is closed. */
   #onDrained: (() => void) | null = null;
+  /**
+   * Push mode (a dedicated connection of a subscribed client): every
+   * response that no request waits for is handed here instead of closing
+   * the connection. Null on shared connections.
+   */
+  onPush: PushHandler | null = null;
 
   /**
    * Opens a connection of connection set `set` (0 unless the protocol keeps
@@ -120,6 +141,31 @@ export class ServerConn implements ByteConsumer {
     this.#enqueue(req, buf, start, end);
   }
 
+  /**
+   * Sends a blocking command for `req` whose own timeout is `blockMs` (0:
+   * none): the pool's timeout counts from the end of the command's own,
+   * plus {@link BLOCK_SLACK}, so it never cuts the command short; with no
+   * pool timeout, or no command timeout, the request has no deadline. (Dedicated connections only:
+   * nothing is queued behind a blocking command there.)
+   */
+  sendBlocking(req: Request, buf: Uint8Array, start: number, end: number, blockMs: number): void {
+    this.send(req, buf, start, end);
+    if (this.#closed || req.deadline === 0) return;
+    req.deadline = blockMs > 0 ? req.deadline + blockMs + BLOCK_SLACK : 0;
+  }
+
+  /**
+   * Push mode: writes `buf[start, end)` with no request waiting for its
+   * replies (they reach {@link onPush}).
+   */
+  write(buf: Uint8Array, start: number, end: number): void {
+    if (this.#closed) return;
+    const stats = this.#backend.stats;
+    stats.requests++;
+    stats.request_bytes += end - start;
+    this.#out.append(buf, start, end);
+  }
+
   /** Closes the connection, failing whatever is pending with `reason`. */
   close(reason: string): void {
     this.#close(reason, false);
@@ -137,20 +183,21 @@ export class ServerConn implements ByteConsumer {
   /**
    * Takes no new requests (the caller no longer sends any), delivers the
    * replies owed, then closes; after `graceMs` the rest fail with an error
-   * reply. Resolves once closed.
+   * reply (null: no limit but the requests' own timeouts). Resolves once
+   * closed.
    */
-  drain(graceMs: number): Promise<void> {
+  drain(graceMs: number | null): Promise<void> {
     if (this.#closed) return Promise.resolve();
     const { promise, resolve } = Promise.withResolvers<void>();
     const owed = this.#inflight.length;
     let late = false;
-    const timer = setTimeout(() => {
+    const timer = graceMs === null ? null : setTimeout(() => {
       late = true;
       this.#close(`server removed by a reload; no reply within ${graceMs} ms`, false);
     }, graceMs);
     this.#onDrained = () => {
-      clearTimeout(timer);
-      if (!late && owed > 0) {
+      if (timer !== null) clearTimeout(timer);
+      if (!late && owed > 0 && graceMs !== null) {
         this.#opts.log(
           LOG_INFO,
           `server ${this.#label()} connection drained after a reload: ` +
@@ -241,6 +288,14 @@ export class ServerConn implements ByteConsumer {
         return;
       }
       const req = this.#inflight.shift();
+      if (req === undefined && this.onPush !== null) {
+        input.start = end;
+        stats.responses++;
+        stats.response_bytes += end - start;
+        responded = true;
+        this.onPush(buf, start, end, parser.isError);
+        continue;
+      }
       if (req === undefined || this.#inflight.length < this.#unsent) {
         // A reply to nothing we sent: the pairing cannot be trusted.
         if (req !== undefined) this.#inflight.push(req);
@@ -352,7 +407,7 @@ export class ServerConn implements ByteConsumer {
         req.fail(reply);
       }
     }
-    this.#backend.connClosed(this, failed);
+    this.#backend.connClosed(this, failed, reason);
     this.#onDrained?.();
   }
 }

@@ -18,6 +18,8 @@ import { newPoolStats, type PoolStats } from "../stats/metrics.ts";
 import { Histogram } from "../stats/histogram.ts";
 import { ClientConn, type ClientLimits, type ClientPool } from "../net/client_conn.ts";
 import type { Request } from "../net/request.ts";
+import { Link, type LinkOwner } from "../net/dedicated_link.ts";
+import type { PushHandler } from "../proto/types.ts";
 import type { ServerConnOptions } from "../net/server_conn.ts";
 import { type Connector, connectorOf } from "../net/tls.ts";
 import { addressText, sameAddress, Server, type ServerOwner } from "./server.ts";
@@ -289,6 +291,32 @@ export class Pool implements ClientPool, ServerOwner {
   serverOf(buf: Uint8Array, start: number, end: number): number {
     if (this.servers.length === 1 && !this.autoEject) return 0;
     return this.#dist.pick(this.#hasher.hash(buf, start, end));
+  }
+
+  /**
+   * Opens a connection to server `index` dedicated to `owner`, unless the
+   * server already has `dedicated_connections` of them (then: why not).
+   */
+  dedicate(
+    index: number,
+    set: number,
+    owner: LinkOwner,
+    pushes: PushHandler | null,
+    lost: (reason: string) => void,
+  ): Link | string {
+    const server = this.servers[index];
+    if (server === undefined) return "no server is live";
+    const stats = server.stats;
+    const limit = this.config.dedicatedConnections;
+    if (stats.dedicated_connections >= limit) {
+      return `server '${server.name}' has ${limit} dedicated connections already ` +
+        `(dedicated_connections: ${limit} in pool '${this.name}'); raise dedicated_connections, ` +
+        `or have fewer clients blocked, subscribed or in a transaction at once`;
+    }
+    stats.dedicated_connections++;
+    return new Link(index, server, this.connOptions, set, owner, pushes, lost, () => {
+      stats.dedicated_connections--;
+    });
   }
 
   /** Queues a request on server `index`, on a connection of connection set `set`. */

@@ -239,7 +239,7 @@ export class Server implements Backend {
   }
 
   /** Called by a connection when it is gone. */
-  connClosed(conn: ServerConn, failed: boolean): void {
+  connClosed(conn: ServerConn, failed: boolean, _reason?: string): void {
     const conns = this.#sets[conn.set];
     const i = conns === undefined ? -1 : conns.indexOf(conn);
     if (i >= 0) conns![i] = null;

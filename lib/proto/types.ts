@@ -117,6 +117,59 @@ export interface Fragment {
 }
 
 /**
+ * Hands over a frame a server sent on a dedicated connection that no
+ * request waits for (push mode: pub/sub):
+ * `buf[start, end)`, valid only during the call.
+ */
+export type PushHandler = (buf: Uint8Array, start: number, end: number, isError: boolean) => void;
+
+/**
+ * A server connection dedicated to one client, for as long as that
+ * client's state on the server lives (Redis: a blocking command, a
+ * transaction, subscriptions). It is a server connection like the others
+ * (same handshake, parser, timeouts and stats) but only its client queues
+ * on it. It closes when released, when the server fails it (then the
+ * `lost` callback given to {@link RequestSink.dedicate} runs), or when the
+ * client goes.
+ */
+export interface DedicatedLink {
+  /** The server's index in the pool. */
+  readonly server: number;
+  /** Whether the connection is gone. */
+  readonly closed: boolean;
+  /** Sends a request whose reply goes to the client, in request order. */
+  forward(buf: Uint8Array, start: number, end: number): void;
+  /**
+   * Sends a blocking command whose own timeout is `blockMs` ms (0: none).
+   * Like redis-server with a blocked client, the client's next requests
+   * wait, unread, for its reply; the pool's `timeout` counts from the end
+   * of the command's own.
+   */
+  forwardBlocking(buf: Uint8Array, start: number, end: number, blockMs: number): void;
+  /**
+   * Sends a request of the protocol's own; its reply (or the error reply
+   * when the connection fails) goes to `onReply` (null: dropped), not to
+   * the client.
+   */
+  send(
+    buf: Uint8Array,
+    start: number,
+    end: number,
+    onReply: ((reply: Uint8Array) => void) | null,
+  ): void;
+  /** Push mode: writes a request whose replies arrive through the link's push handler. */
+  write(buf: Uint8Array, start: number, end: number): void;
+  /** The client's state ended: delivers the replies owed, then closes. */
+  release(): void;
+}
+
+/** A place in the client's reply order, filled later ({@link RequestSink.defer}). */
+export interface DeferredReply {
+  /** Fills the place; the reply goes out once the replies before it have. */
+  resolve(reply: Uint8Array): void;
+}
+
+/**
  * What the core offers a protocol while it handles one client request.
  * Every request must end in exactly one call of `local`, `forward`,
  * `fanOut` or `broadcast` (or `local` then `closeAfterReplies`).
@@ -151,6 +204,25 @@ export interface RequestSink {
   broadcast(bytes: Uint8Array, merge: Merger): void;
   /** Closes the client once every reply owed has been written (QUIT, framing errors). */
   closeAfterReplies(): void;
+  /**
+   * Opens a server connection to server `server` dedicated to this client
+   * (see {@link DedicatedLink}); in push mode when `pushes` is given.
+   * `lost` runs with the reason when the server side fails it. Returns the
+   * reason instead when none can be opened (no such server, or the pool's
+   * `dedicated_connections` limit reached).
+   */
+  dedicate(
+    server: number,
+    pushes: PushHandler | null,
+    lost: (reason: string) => void,
+  ): DedicatedLink | string;
+  /** Reserves the next place in the client's reply order, filled later. */
+  defer(): DeferredReply;
+  /**
+   * Sends `reply` after the replies owed so far; unlike {@link local} it may
+   * be called at any time (server pushes). Dropped once the client is gone.
+   */
+  push(reply: Uint8Array): void;
   /** Number of servers in the pool. */
   readonly serverCount: number;
 }

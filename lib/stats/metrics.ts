@@ -63,10 +63,30 @@ export const SERVER_METRICS = [
   },
 ] as const satisfies readonly MetricDef[];
 
+/**
+ * Per-server stats nutmeg keeps beyond twemproxy's: after them in the stats
+ * JSON and /metrics, not in `-D` (which prints what nutcracker prints).
+ */
+export const EXTRA_SERVER_METRICS = [
+  {
+    name: "dedicated_connections",
+    kind: "gauge",
+    description: "# server connections dedicated to one client (blocking, transactions, pub/sub)",
+  },
+] as const satisfies readonly MetricDef[];
+
+/** Every per-server metric: twemproxy's, then nutmeg's own. */
+export const ALL_SERVER_METRICS: readonly (MetricDef & { readonly name: ServerMetric })[] = [
+  ...SERVER_METRICS,
+  ...EXTRA_SERVER_METRICS,
+];
+
 /** Name of a pool metric. */
 export type PoolMetric = typeof POOL_METRICS[number]["name"];
 /** Name of a server metric. */
-export type ServerMetric = typeof SERVER_METRICS[number]["name"];
+export type ServerMetric =
+  | typeof SERVER_METRICS[number]["name"]
+  | typeof EXTRA_SERVER_METRICS[number]["name"];
 
 /** A pool's counters, one number per {@link POOL_METRICS} row. */
 export type PoolStats = Record<PoolMetric, number>;
@@ -86,7 +106,7 @@ export function newPoolStats(): PoolStats {
 
 /** A fresh server counter set, all zero. */
 export function newServerStats(): ServerStats {
-  return zeroed(SERVER_METRICS);
+  return { ...zeroed(SERVER_METRICS), ...zeroed(EXTRA_SERVER_METRICS) };
 }
 
 /** The `-D` text: pool stats then server stats, names padded as nutcracker does. */

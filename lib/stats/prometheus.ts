@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { type MetricDef, POOL_METRICS, SERVER_METRICS } from "./metrics.ts";
+import { ALL_SERVER_METRICS, type MetricDef, POOL_METRICS } from "./metrics.ts";
 import type { PoolStats, ServerStats } from "./metrics.ts";
 import { type Histogram, LATENCY_BUCKETS } from "./histogram.ts";
 import type { ConfigStats } from "./report.ts";
@@ -104,7 +104,7 @@ export function prometheusText(src: MetricsSource): string {
       out.push(`${name}{pool="${escapeLabel(p.name)}"} ${p.stats[def.name]}`);
     }
   }
-  for (const def of SERVER_METRICS) {
+  for (const def of ALL_SERVER_METRICS) {
     const name = metricName("server", def);
     header(out, name, def.kind === "counter" ? "counter" : "gauge", def.description);
     for (const p of src.pools) {

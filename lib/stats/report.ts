@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { POOL_METRICS, type PoolStats, SERVER_METRICS, type ServerStats } from "./metrics.ts";
+import { ALL_SERVER_METRICS, POOL_METRICS, type PoolStats, type ServerStats } from "./metrics.ts";
 
 /**
  * The configuration in force and its reloads, reported at the top level
@@ -120,7 +120,7 @@ export function toJson(s: StatsSnapshot): string {
   for (const p of s.pools) {
     const fields = POOL_METRICS.map((m) => `"${m.name}":${p.stats[m.name]}`);
     for (const srv of p.servers) {
-      const sf = SERVER_METRICS.map((m) => `"${m.name}":${srv.stats[m.name]}`);
+      const sf = ALL_SERVER_METRICS.map((m) => `"${m.name}":${srv.stats[m.name]}`);
       for (const [k, v] of Object.entries(srv.extra ?? {})) sf.push(`"${k}":${JSON.stringify(v)}`);
       fields.push(`${JSON.stringify(srv.name)}: {${sf.join(", ")}}`);
     }

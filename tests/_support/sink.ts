@@ -6,7 +6,15 @@
  *
  * @module
  */
-import type { Fragment, Merger, ReplyFilter, RequestSink } from "../../lib/proto/types.ts";
+import type {
+  DedicatedLink,
+  DeferredReply,
+  Fragment,
+  Merger,
+  PushHandler,
+  ReplyFilter,
+  RequestSink,
+} from "../../lib/proto/types.ts";
 import { latin1 } from "./bytes.ts";
 
 /** A call the core received from handle(), with copies of its bytes. */
@@ -24,7 +32,17 @@ export type SinkCall =
   }
   | { readonly type: "fanOut"; readonly fragments: readonly Fragment[]; readonly merge: Merger }
   | { readonly type: "broadcast"; readonly bytes: Uint8Array; readonly merge: Merger }
-  | { readonly type: "close" };
+  | { readonly type: "close" }
+  | {
+    /** Something done on a dedicated connection (see {@link RecordingLink}). */
+    readonly type: "link";
+    readonly server: number;
+    readonly op: "open" | "forward" | "block" | "send" | "write" | "release";
+    readonly bytes: Uint8Array;
+    /** For `block`: the command's own timeout in ms. */
+    readonly blockMs: number;
+  }
+  | { readonly type: "defer" };
 
 /** A {@link SinkCall} as latin1 text (see {@link textOf}). */
 export type TextCall =
@@ -42,7 +60,15 @@ export type TextCall =
     readonly merge: Merger;
   }
   | { readonly type: "broadcast"; readonly request: string; readonly merge: Merger }
-  | { readonly type: "close" };
+  | { readonly type: "close" }
+  | {
+    readonly type: "link";
+    readonly server: number;
+    readonly op: string;
+    readonly request: string;
+    readonly blockMs: number;
+  }
+  | { readonly type: "defer" };
 
 /** `call` with its bytes as latin1 text (the forwarded server left out). */
 export function textOf(call: SinkCall): TextCall {
@@ -66,7 +92,65 @@ export function textOf(call: SinkCall): TextCall {
     case "broadcast":
       return { type: "broadcast", request: latin1(call.bytes), merge: call.merge };
     case "close":
+    case "defer":
       return call;
+    case "link":
+      return {
+        type: "link",
+        server: call.server,
+        op: call.op,
+        request: latin1(call.bytes),
+        blockMs: call.blockMs,
+      };
+  }
+}
+
+/** A dedicated connection that records what is done on it into its sink's calls. */
+export class RecordingLink implements DedicatedLink {
+  readonly server: number;
+  closed = false;
+  /** The push handler it was opened with. */
+  readonly pushes: PushHandler | null;
+  /** The lost callback it was opened with. */
+  readonly lost: (reason: string) => void;
+  readonly #calls: SinkCall[];
+
+  constructor(
+    calls: SinkCall[],
+    server: number,
+    pushes: PushHandler | null,
+    lost: (reason: string) => void,
+  ) {
+    this.#calls = calls;
+    this.server = server;
+    this.pushes = pushes;
+    this.lost = lost;
+    this.#record("open", new Uint8Array(0));
+  }
+
+  #record(op: "open" | "forward" | "block" | "send" | "write" | "release", b: Uint8Array, ms = 0) {
+    this.#calls.push({ type: "link", server: this.server, op, bytes: b.slice(), blockMs: ms });
+  }
+
+  forward(buf: Uint8Array, start: number, end: number): void {
+    this.#record("forward", buf.subarray(start, end));
+  }
+
+  forwardBlocking(buf: Uint8Array, start: number, end: number, blockMs: number): void {
+    this.#record("block", buf.subarray(start, end), blockMs);
+  }
+
+  send(buf: Uint8Array, start: number, end: number): void {
+    this.#record("send", buf.subarray(start, end));
+  }
+
+  write(buf: Uint8Array, start: number, end: number): void {
+    this.#record("write", buf.subarray(start, end));
+  }
+
+  release(): void {
+    this.closed = true;
+    this.#record("release", new Uint8Array(0));
   }
 }
 
@@ -159,6 +243,34 @@ export class RecordingSink implements RequestSink {
 
   closeAfterReplies(): void {
     this.calls.push({ type: "close" });
+  }
+
+  /** The links opened, in order. */
+  readonly links: RecordingLink[] = [];
+
+  dedicate(
+    server: number,
+    pushes: PushHandler | null,
+    lost: (reason: string) => void,
+  ): DedicatedLink | string {
+    if (server < 0 || server >= this.serverCount) return "no server is live";
+    const link = new RecordingLink(this.calls, server, pushes, lost);
+    this.links.push(link);
+    return link;
+  }
+
+  /** The deferred replies, in order; resolving one records it as a local reply. */
+  readonly deferred: DeferredReply[] = [];
+
+  defer(): DeferredReply {
+    this.calls.push({ type: "defer" });
+    const d = { resolve: (reply: Uint8Array) => this.local(reply) };
+    this.deferred.push(d);
+    return d;
+  }
+
+  push(reply: Uint8Array): void {
+    this.local(reply);
   }
 
   /** The local replies, concatenated, as latin1 text. */

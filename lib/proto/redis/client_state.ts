@@ -7,6 +7,7 @@
  * @module
  */
 import type { ClientState } from "../types.ts";
+import type { Session } from "./session.ts";
 import type { RespVersion } from "./encode.ts";
 
 /** Per-client state of the Redis protocol. */
@@ -24,6 +25,8 @@ export class RedisClientState implements ClientState {
    * or 1 (RESP3), which is also the RESP version less 2. HELLO changes it.
    */
   connSet = 0;
+  /** A transaction or subscriptions on dedicated server connections, or null. */
+  session: Session | null = null;
   #authRequired: boolean;
   #authenticated = false;
 

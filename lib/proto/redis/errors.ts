@@ -148,3 +148,54 @@ export function otherDbNotAllowed(name: string, db: number): Uint8Array {
     `ERR ${name.toUpperCase()} to another database is not allowed through the proxy: only db 0 is served${pool}`,
   );
 }
+
+/** EXEC outside a transaction (Redis's text). */
+export const EXEC_WITHOUT_MULTI: Uint8Array = errorReply("ERR EXEC without MULTI");
+/** DISCARD outside a transaction (Redis's text). */
+export const DISCARD_WITHOUT_MULTI: Uint8Array = errorReply("ERR DISCARD without MULTI");
+/** MULTI inside a transaction (Redis's text). */
+export const MULTI_NESTED: Uint8Array = errorReply("ERR MULTI calls can not be nested");
+/** WATCH inside MULTI (Redis's text). */
+export const WATCH_IN_MULTI: Uint8Array = errorReply("ERR WATCH inside MULTI is not allowed");
+/** EXEC after an error while queueing (Redis's text). */
+export const EXECABORT: Uint8Array = errorReply(
+  "EXECABORT Transaction discarded because of previous errors.",
+);
+
+/** A command that needs a dedicated server connection could not get one. */
+export function dedicatedFailed(name: string, reason: string): Uint8Array {
+  return errorReply(`ERR cannot serve '${name}': ${reason}`);
+}
+
+/** A key of a transaction on another server than the transaction's. */
+export function otherServerInTransaction(name: string): Uint8Array {
+  return errorReply(
+    `ERR '${name}' in a transaction maps to another server than the transaction's keys; every key of a transaction (WATCHed ones too) must live on one server: give them a common hash tag (e.g. {t}a and {t}b with hash_tag "{}")`,
+  );
+}
+
+/** A command the proxy cannot run inside MULTI. */
+export function notInTransaction(name: string): Uint8Array {
+  return errorReply(
+    `ERR '${name}' is not supported inside MULTI by the proxy: a transaction runs on one server`,
+  );
+}
+
+/** The transaction's server connection failed. */
+export function transactionLost(reason: string): Uint8Array {
+  return errorReply(
+    `ERR the transaction's server connection failed (${reason}); the transaction is discarded`,
+  );
+}
+
+/** A command not allowed in a subscribed RESP2 client's context (Redis's text). */
+export function notInSubscribedContext(name: string): Uint8Array {
+  return errorReply(
+    `ERR Can't execute '${name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`,
+  );
+}
+
+/** (P|S)SUBSCRIBE while keys are WATCHed. */
+export const SUBSCRIBE_WHILE_WATCHING: Uint8Array = errorReply(
+  "ERR subscribing while keys are WATCHed is not supported by the proxy: UNWATCH first",
+);

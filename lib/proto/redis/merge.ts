@@ -232,6 +232,126 @@ export function mergeAllOnes(command: string): Merger {
 }
 
 /**
+ * The elements of an array reply of bulk strings (and integers), as byte
+ * ranges, or null when `r` is not one.
+ */
+function elements(r: Uint8Array): { start: number; end: number }[] | null {
+  const at = { end: 0 };
+  const n = readHeader(r, 0, 42, at);
+  if (Number.isNaN(n) || n < 0) return null;
+  const out: { start: number; end: number }[] = [];
+  let pos = at.end;
+  for (let i = 0; i < n; i++) {
+    const e = skipValue(r, pos);
+    if (e < 0) return null;
+    out.push({ start: pos, end: e });
+    pos = e;
+  }
+  return pos === r.length ? out : null;
+}
+
+function latin1Of(r: Uint8Array, s: number, e: number): string {
+  let t = "";
+  for (let i = s; i < e; i++) t += String.fromCharCode(r[i]!);
+  return t;
+}
+
+function arrayOf(items: readonly Uint8Array[]): Uint8Array {
+  let size = headerSize(items.length);
+  for (const it of items) size += it.length;
+  const out = new Uint8Array(size);
+  let pos = writeHeader(out, 0, 42, items.length);
+  for (const it of items) {
+    out.set(it, pos);
+    pos += it.length;
+  }
+  return out;
+}
+
+/**
+ * Arrays of strings merged into one with each string once, in order of
+ * first appearance (PUBSUB CHANNELS: a channel lives on one server).
+ */
+export function mergeUnion(command: string): Merger {
+  return (replies) => {
+    const err = firstError(replies);
+    if (err !== null) return err;
+    const seen = new Set<string>();
+    const items: Uint8Array[] = [];
+    for (const r of replies) {
+      const els = elements(r);
+      if (els === null) return unexpected(command);
+      for (const { start, end } of els) {
+        const k = latin1Of(r, start, end);
+        if (seen.has(k)) continue;
+        seen.add(k);
+        items.push(r.subarray(start, end));
+      }
+    }
+    return arrayOf(items);
+  };
+}
+
+/**
+ * Arrays of name, count pairs, the same names in the same order in every
+ * part, merged with each name's counts summed (PUBSUB NUMSUB: a channel's
+ * subscribers may sit on several servers only while the ring changes).
+ */
+export function mergePairSum(command: string): Merger {
+  return (replies) => {
+    const err = firstError(replies);
+    if (err !== null) return err;
+    let names: Uint8Array[] | null = null;
+    let counts: number[] = [];
+    const at = { end: 0 };
+    for (const r of replies) {
+      const els = elements(r);
+      if (els === null || els.length % 2 !== 0) return unexpected(command);
+      if (names === null) {
+        names = [];
+        counts = new Array(els.length / 2).fill(0);
+        for (let i = 0; i < els.length; i += 2) names.push(r.subarray(els[i]!.start, els[i]!.end));
+      } else if (names.length !== els.length / 2) return unexpected(command);
+      for (let i = 1; i < els.length; i += 2) {
+        const n = readHeader(r, els[i]!.start, 58, at);
+        if (Number.isNaN(n)) return unexpected(command);
+        counts[(i - 1) / 2] += n;
+      }
+    }
+    if (names === null) return unexpected(command);
+    const items: Uint8Array[] = [];
+    for (let i = 0; i < names.length; i++) {
+      items.push(names[i]!);
+      const c = new Uint8Array(headerSize(counts[i]!));
+      writeHeader(c, 0, 58, counts[i]!);
+      items.push(c);
+    }
+    return arrayOf(items);
+  };
+}
+
+/**
+ * The largest integer among the parts (PUBSUB NUMPAT: patterns are
+ * subscribed on every server, so each counts them all).
+ */
+export function mergeMax(command: string): Merger {
+  return (replies) => {
+    const err = firstError(replies);
+    if (err !== null) return err;
+    const at = { end: 0 };
+    let max = 0;
+    for (const r of replies) {
+      const n = readHeader(r, 0, 58, at);
+      if (Number.isNaN(n) || at.end !== r.length) return unexpected(command);
+      if (n > max) max = n;
+    }
+    const out = new Uint8Array(headerSize(max));
+    writeHeader(out, 0, 58, max);
+    return out;
+  };
+}
+
+/**
  * The merger the policy names for `command`'s replies. `mget` needs the
  * keys' layout over the parts: {@link mergeMget} builds it per request.
  */
@@ -245,5 +365,11 @@ export function mergerFor(name: Exclude<MergerName, "mget" | "info">, command: s
       return mergeSame(command);
     case "allOnes":
       return mergeAllOnes(command);
+    case "union":
+      return mergeUnion(command);
+    case "pairSum":
+      return mergePairSum(command);
+    case "max":
+      return mergeMax(command);
   }
 }

@@ -15,10 +15,19 @@
  *   server and the parts' replies merged by `merge`.
  * - `broadcast`: sent to every server, replies merged by `merge`.
  * - `local`: answered by the proxy (`local.ts`).
+ * - `blocking`: keys that must live on one server, like `together`, and a
+ *   timeout: sent on a server connection dedicated to the client while it
+ *   blocks (`blocking.ts`). XREAD/XREADGROUP without BLOCK are `together`.
+ * - `transaction`: MULTI, EXEC, DISCARD, WATCH, UNWATCH: the client is
+ *   pinned to a dedicated connection to the transaction's server
+ *   (`transaction.ts`).
+ * - `subscribe`: (P|S)SUBSCRIBE and (P|S)UNSUBSCRIBE: the client's
+ *   subscriptions live on dedicated connections (`pubsub.ts`).
+ * - `channel`: PUBLISH and SPUBLISH: forwarded to the server owning the
+ *   channel (argument 1, hash_tag applied), where its subscribers are.
  * - `unsupported`: refused with `-ERR unsupported command '<name>'`, and
  *   `why` after it when there is more to say. Every command missing from
- *   the table is unsupported: admin commands, keyless scans, pub/sub,
- *   transactions, blocking commands.
+ *   the table is unsupported: admin commands, keyless scans.
  *
  * Containers (CLIENT, OBJECT, XINFO ...) are not listed: their
  * subcommands are, by `container|sub` names.
@@ -27,16 +36,37 @@
  */
 
 /** How the proxy serves a command (see the module doc). */
-export type ServeKind = "forward" | "together" | "split" | "broadcast" | "local" | "unsupported";
+export type ServeKind =
+  | "forward"
+  | "together"
+  | "split"
+  | "broadcast"
+  | "local"
+  | "blocking"
+  | "transaction"
+  | "subscribe"
+  | "channel"
+  | "unsupported";
 
 /**
  * How the parts' replies of a split or broadcast command become one reply
  * (see `merge.ts`): `mget` values in key order, `sum` of integers, `allOk`
  * (+OK when every part said so), `same` (every part the same reply),
  * `allOnes` (arrays of 0/1, 1 where every part has 1), `info` (INFO texts
- * merged, the proxy's section beside them: `info_merge.ts`).
+ * merged, the proxy's section beside them: `info_merge.ts`), `union` (arrays
+ * of strings, each once), `pairSum` (arrays of name-count pairs, the counts
+ * of each name summed), `max` (the largest integer).
  */
-export type MergerName = "mget" | "sum" | "allOk" | "same" | "allOnes" | "info";
+export type MergerName =
+  | "mget"
+  | "sum"
+  | "allOk"
+  | "same"
+  | "allOnes"
+  | "info"
+  | "union"
+  | "pairSum"
+  | "max";
 
 /** The policy of one command. */
 export interface CommandPolicy {
@@ -57,6 +87,10 @@ export interface CommandPolicy {
 const FORWARD: CommandPolicy = { kind: "forward" };
 const TOGETHER: CommandPolicy = { kind: "together" };
 const LOCAL: CommandPolicy = { kind: "local" };
+const BLOCKING: CommandPolicy = { kind: "blocking" };
+const TRANSACTION: CommandPolicy = { kind: "transaction" };
+const SUBSCRIBE: CommandPolicy = { kind: "subscribe" };
+const CHANNEL: CommandPolicy = { kind: "channel" };
 const PUSHES: CommandPolicy = {
   kind: "unsupported",
   why: "it makes the server push messages on the connection, and the proxy shares its " +
@@ -127,6 +161,31 @@ export const POLICY: Readonly<Record<string, CommandPolicy>> = {
   unlink: { kind: "split", merge: "sum" },
   exists: { kind: "split", merge: "sum" },
   touch: { kind: "split", merge: "sum" },
+
+  // Blocking: on a connection dedicated to the client while it blocks.
+  blpop: BLOCKING, brpop: BLOCKING, brpoplpush: BLOCKING, blmove: BLOCKING, blmpop: BLOCKING,
+  bzpopmin: BLOCKING, bzpopmax: BLOCKING, bzmpop: BLOCKING, xread: BLOCKING,
+  xreadgroup: BLOCKING,
+  wait: {
+    kind: "unsupported",
+    why: "WAIT counts the replicas that acknowledged this connection's writes, and the " +
+      "proxy sends a client's writes over connections it shares with other clients",
+  },
+
+  // Transactions: the client pinned to a dedicated connection.
+  multi: TRANSACTION, exec: TRANSACTION, discard: TRANSACTION, watch: TRANSACTION,
+  unwatch: TRANSACTION,
+
+  // Pub/sub: subscriptions on dedicated connections; channels placed like keys.
+  subscribe: SUBSCRIBE, unsubscribe: SUBSCRIBE, psubscribe: SUBSCRIBE, punsubscribe: SUBSCRIBE,
+  ssubscribe: SUBSCRIBE, sunsubscribe: SUBSCRIBE,
+  publish: CHANNEL, spublish: CHANNEL,
+  "pubsub|channels": { kind: "broadcast", merge: "union" },
+  "pubsub|shardchannels": { kind: "broadcast", merge: "union" },
+  "pubsub|numsub": { kind: "broadcast", merge: "pairSum" },
+  "pubsub|shardnumsub": { kind: "broadcast", merge: "pairSum" },
+  "pubsub|numpat": { kind: "broadcast", merge: "max" },
+  "pubsub|help": { kind: "broadcast", merge: "same" },
 
   // Sent to every server, the replies merged.
   dbsize: { kind: "broadcast", merge: "sum" },

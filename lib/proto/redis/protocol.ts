@@ -13,6 +13,7 @@ import type {
   RequestSink,
   ResponseParser,
 } from "../types.ts";
+import type { RequestSink as Sink } from "../types.ts";
 import { RedisClientState } from "./client_state.ts";
 import {
   type ArgReader,
@@ -33,6 +34,9 @@ import {
 } from "./encode.ts";
 import {
   crossServer,
+  dedicatedFailed,
+  DISCARD_WITHOUT_MULTI,
+  EXEC_WITHOUT_MULTI,
   NOAUTH,
   noKeys,
   otherDbNotAllowed,
@@ -47,6 +51,10 @@ import { mergeInfo } from "./info_merge.ts";
 import { RedisRequestParser } from "./request_parser.ts";
 import { RedisResponseParser } from "./response_parser.ts";
 import { Splitter } from "./split.ts";
+import { blockTimeout } from "./blocking.ts";
+import type { RequestBytes, SessionHost, SessionRequest } from "./session.ts";
+import { Transaction } from "./transaction.ts";
+import { Subscriber } from "./pubsub.ts";
 import { RESP_ARRAY } from "./type_bytes.ts";
 
 /** The connection set of RESP2 clients (every client until HELLO 3). */
@@ -65,6 +73,19 @@ export interface RedisProtocolOptions {
   /** The text INFO replies with (the proxy's own sections). */
   readonly info: () => string;
 }
+
+/** The request being handled, for sessions (one per protocol, reused). */
+class Current implements SessionRequest {
+  spec!: CommandSpec;
+  parser!: RedisRequestParser;
+  args!: Args;
+  buf!: Uint8Array;
+  start = 0;
+  end = 0;
+  sink!: Sink;
+}
+
+const OK_REPLY = new TextEncoder().encode("+OK\r\n");
 
 /** The arguments of the request being handled, wherever they are. */
 class Args implements ArgReader {
@@ -110,7 +131,7 @@ class Args implements ArgReader {
  * parser.parse(req, 0, req.length); // 22: one whole request
  * ```
  */
-export class RedisProtocol implements Protocol {
+export class RedisProtocol implements Protocol, SessionHost {
   /** The protocol's name. */
   readonly name = "redis" as const;
   #options: RedisProtocolOptions;
@@ -119,6 +140,7 @@ export class RedisProtocol implements Protocol {
   #args = new Args();
   #keys = { keys: new Int32Array(16) };
   #splitter = new Splitter();
+  #current = new Current();
   #local: LocalCommands;
   /** Per connection set: the handshake requests and their names for logs. */
   #handshakes: readonly { requests: Uint8Array[]; names: string[] }[];
@@ -237,14 +259,20 @@ export class RedisProtocol implements Protocol {
       return;
     }
     let spec = COMMAND_TABLE.lookup(args.argBuf, args.argStart(0), args.argEnd(0));
-    if (spec === null) return sink.local(unknownCommand(args));
+    if (spec === null) return refuse(state, sink, unknownCommand(args));
     if (spec.subcommands !== null && args.argc >= 2) {
       const sub = spec.subcommands.lookup(args.argBuf, args.argStart(1), args.argEnd(1));
-      if (sub === null) return sink.local(unknownSubcommand(args));
+      if (sub === null) return refuse(state, sink, unknownSubcommand(args));
       spec = sub;
     }
-    if (!arityOk(spec.arity, args.argc)) return sink.local(wrongArity(spec.name));
-    if (!state.authenticated && !spec.noAuth) return sink.local(NOAUTH);
+    if (!arityOk(spec.arity, args.argc)) return refuse(state, sink, wrongArity(spec.name));
+    if (!state.authenticated && !spec.noAuth) return refuse(state, sink, NOAUTH);
+    const session = state.session;
+    if (
+      session !== null && session.handle(this.#request(spec, parser, buf, start, end, sink), this)
+    ) {
+      return;
+    }
     switch (spec.kind) {
       case "forward":
         return this.#forward(parser, args, spec.keys[0]!.index, buf, start, end, sink);
@@ -257,9 +285,139 @@ export class RedisProtocol implements Protocol {
         return this.#local.run(spec, args, state, sink);
       case "broadcast":
         return this.#broadcast(spec, parser, args, state, buf, start, end, sink);
+      case "channel":
+        return this.#forward(parser, args, 1, buf, start, end, sink);
+      case "blocking":
+        return this.#blocking(this.#request(spec, parser, buf, start, end, sink));
+      case "transaction":
+        return this.#transaction(state, this.#request(spec, parser, buf, start, end, sink));
+      case "subscribe":
+        return this.#subscribe(state, this.#request(spec, parser, buf, start, end, sink));
       default:
         return sink.local(unsupported(spec.name, spec.why));
     }
+  }
+
+  #request(
+    spec: CommandSpec,
+    parser: RedisRequestParser,
+    buf: Uint8Array,
+    start: number,
+    end: number,
+    sink: Sink,
+  ): SessionRequest {
+    const r = this.#current;
+    r.spec = spec;
+    r.parser = parser;
+    r.args = this.#args;
+    r.buf = buf;
+    r.start = start;
+    r.end = end;
+    r.sink = sink;
+    return r;
+  }
+
+  /** SessionHost: the one server a request goes to (-1: keyless), or an error reply. */
+  route(r: SessionRequest): number | Uint8Array {
+    const { spec, sink } = r;
+    const args = this.#args;
+    switch (spec.kind) {
+      case "forward":
+      case "channel": {
+        const k = spec.kind === "channel" ? 1 : spec.keys[0]!.index;
+        return this.#live(sink.serverOf(args.argBuf, args.argStart(k), args.argEnd(k)));
+      }
+      case "split":
+      case "together":
+      case "blocking":
+      case "transaction": {
+        if (spec.dbOption !== null && !this.#staysInDb(spec, spec.dbOption, args)) {
+          return otherDbNotAllowed(spec.name, this.#options.db);
+        }
+        let n = 0;
+        if (spec.kind === "split") {
+          const step = spec.keys[0]!.step;
+          if ((args.argc - 1) % step !== 0) return wrongArity(spec.name);
+          const keys = this.#keys.keys.length >= args.argc
+            ? this.#keys.keys
+            : new Int32Array(args.argc);
+          for (let i = 1; i < args.argc; i += step) keys[n++] = i;
+          this.#keys.keys = keys;
+        } else {
+          n = findKeys(spec, args, this.#keys);
+        }
+        if (n === 0 && spec.flags.includes("no_mandatory_keys")) return noKeys(spec.name);
+        if (n <= 0) return spec.keys.length === 0 ? -1 : 0; // a bad key count: any server refuses it
+        const keys = this.#keys.keys;
+        const first = keys[0]!;
+        const server = sink.serverOf(args.argBuf, args.argStart(first), args.argEnd(first));
+        for (let i = 1; i < n; i++) {
+          const k = keys[i]!;
+          if (sink.serverOf(args.argBuf, args.argStart(k), args.argEnd(k)) !== server) {
+            return crossServer(spec.name);
+          }
+        }
+        return this.#live(server);
+      }
+      default:
+        return -1;
+    }
+  }
+
+  #live(server: number): number | Uint8Array {
+    return server >= 0 ? server : this.errorReply("no server is live");
+  }
+
+  /** SessionHost: the request's bytes as sent to a server. */
+  bytesOf(r: SessionRequest): RequestBytes {
+    if (!r.parser.inline) return { bytes: r.buf, start: r.start, end: r.end };
+    const { bytes } = encodeArgs(this.#args, 0);
+    return { bytes, start: 0, end: bytes.length };
+  }
+
+  /** SessionHost: a blocking command's own timeout (0: none), or null. */
+  blockTimeout(r: SessionRequest): number | null {
+    return r.spec.kind === "blocking" ? blockTimeout(r.spec.name, this.#args) : null;
+  }
+
+  /**
+   * A blocking command: on a connection to its keys' server dedicated to
+   * the client until the reply, or, without BLOCK (XREAD), as `together`.
+   */
+  #blocking(r: SessionRequest): void {
+    const ms = this.blockTimeout(r);
+    if (ms === null) {
+      return this.#together(r.spec, r.parser, this.#args, r.buf, r.start, r.end, r.sink);
+    }
+    const server = this.route(r);
+    if (typeof server !== "number") return r.sink.local(server);
+    const link = r.sink.dedicate(Math.max(server, 0), null, () => {});
+    if (typeof link === "string") return r.sink.local(dedicatedFailed(r.spec.name, link));
+    const { bytes, start, end } = this.bytesOf(r);
+    link.forwardBlocking(bytes, start, end, ms);
+    link.release();
+  }
+
+  /** MULTI and WATCH start a transaction; EXEC, DISCARD, UNWATCH outside one. */
+  #transaction(state: RedisClientState, r: SessionRequest): void {
+    switch (r.spec.name) {
+      case "exec":
+        return r.sink.local(EXEC_WITHOUT_MULTI);
+      case "discard":
+        return r.sink.local(DISCARD_WITHOUT_MULTI);
+      case "unwatch":
+        return r.sink.local(OK_REPLY);
+    }
+    const tx = new Transaction(state);
+    state.session = tx;
+    tx.handle(r, this);
+  }
+
+  /** A subscription starts a subscriber session; an unsubscription outside one is answered here. */
+  #subscribe(state: RedisClientState, r: SessionRequest): void {
+    const sub = new Subscriber(state);
+    state.session = sub;
+    sub.handle(r, this);
   }
 
   /**
@@ -373,6 +531,12 @@ export class RedisProtocol implements Protocol {
     }
     sink.broadcast(bytes, mergerFor(how, spec.name));
   }
+}
+
+/** An error reply before the command was known: a session may need to know. */
+function refuse(state: RedisClientState, sink: Sink, reply: Uint8Array): void {
+  if (state.session !== null) state.session.refused(sink, reply);
+  else sink.local(reply);
 }
 
 const PROXY_SECTION = [

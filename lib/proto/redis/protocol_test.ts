@@ -49,6 +49,10 @@ function describe(calls: readonly SinkCall[]): string[] {
         return `broadcast ${latin1(c.bytes)}`;
       case "close":
         return "close";
+      case "defer":
+        return "defer";
+      case "link":
+        return `link ${c.server} ${c.op} ${c.blockMs} ${latin1(c.bytes)}`;
     }
   }).map((s) =>
     s.replace(/id=\d+/, "id=N").replace(/\r\n:\d+\r\n\$4\r\nmode/, "\r\n:N\r\n$4\r\nmode")
@@ -232,7 +236,7 @@ Deno.test("handle() refuses COPY into a database other than the pool's own", () 
 Deno.test("handle() answers unknown commands, wrong arity and unsupported commands, staying open", () => {
   const r = run(
     protocol(),
-    "foo a\r\nget\r\nKEYS *\r\nSUBSCRIBE c\r\nCLIENT KILL x\r\nCLIENT nope\r\nFLUSHALL\r\nBLPOP a 0\r\nPING\r\n",
+    "foo a\r\nget\r\nKEYS *\r\nMONITOR\r\nCLIENT KILL x\r\nCLIENT nope\r\nFLUSHALL\r\nWAIT 0 0\r\nPING\r\n",
   );
   assert.equal(
     r.text,
@@ -240,11 +244,11 @@ Deno.test("handle() answers unknown commands, wrong arity and unsupported comman
       "-ERR unknown command 'foo', with args beginning with: 'a' ",
       "-ERR wrong number of arguments for 'get' command",
       "-ERR unsupported command 'keys'",
-      "-ERR unsupported command 'subscribe'",
+      "-ERR unsupported command 'monitor'",
       "-ERR unsupported command 'client|kill'",
       "-ERR unknown subcommand 'nope'. Try CLIENT HELP.",
       "-ERR unsupported command 'flushall'",
-      "-ERR unsupported command 'blpop'",
+      "-ERR unsupported command 'wait': WAIT counts the replicas that acknowledged this connection's writes, and the proxy sends a client's writes over connections it shares with other clients",
       "+PONG",
       "",
     ].join("\r\n"),
@@ -426,7 +430,7 @@ Deno.test("handle() answers COMMAND COUNT, INFO, DOCS and LIST for the served co
   assert.equal(all.length, count);
   const names = all.map((e) => e[0]);
   assert.ok(names.includes("get") && names.includes("mget") && names.includes("client"));
-  assert.ok(!names.includes("keys") && !names.includes("subscribe") && !names.includes("acl"));
+  assert.ok(!names.includes("keys") && !names.includes("wait") && !names.includes("acl"));
   const info = decodeAll(
     only(run(p, "COMMAND INFO get client|setname keys nosuch\r\n"), "local")[0]!.reply,
   );
