@@ -129,6 +129,14 @@ async function run(options: RunOptions, io: CliIo): Promise<number> {
     reportReady(reason(e));
     return 1;
   }
+  // Before the pid file exists: a SIGTTIN sent as soon as it appears must
+  // raise the level, not stop the process (its default action).
+  const disposeSignals = installLogSignals(logger);
+  // Likewise SIGINT/SIGTERM: from the pid file on, they stop cleanly.
+  const stop = Promise.withResolvers<void>();
+  const onStop = () => stop.resolve();
+  const stopSignals: Deno.Signal[] = Deno.build.os === "windows" ? [] : ["SIGINT", "SIGTERM"];
+  for (const s of stopSignals) Deno.addSignalListener(s, onStop);
   try {
     const loaded = await load(options.confFile, io);
     if (loaded === null) {
@@ -144,15 +152,21 @@ async function run(options: RunOptions, io: CliIo): Promise<number> {
         return 1;
       }
     }
-    return await serve(loaded, options, io);
+    return await serve(loaded, options, io, stop.promise);
   } finally {
+    for (const s of stopSignals) Deno.removeSignalListener(s, onStop);
+    disposeSignals();
     logger.close();
   }
 }
 
-/** Runs the proxy with the log signals wired, then removes the pid file. */
-async function serve(loaded: Loaded, options: RunOptions, io: CliIo): Promise<number> {
-  const disposeSignals = installLogSignals(logger);
+/** Runs the proxy, then removes the pid file. */
+async function serve(
+  loaded: Loaded,
+  options: RunOptions,
+  io: CliIo,
+  stop: Promise<void>,
+): Promise<number> {
   const restoreSigusr2 = onSigusr2(() => logger.info("signal SIGUSR2 received, ignored"));
   logger.always(
     `nutmeg-${VERSION} built for ${Deno.build.os} ${Deno.build.arch} started on pid ${Deno.pid}`,
@@ -171,6 +185,7 @@ async function serve(loaded: Loaded, options: RunOptions, io: CliIo): Promise<nu
       statsInterval: options.statsInterval,
       log: (level, message) => logger.log(level, message),
       logLevel: () => logger.level,
+      stop,
     }, () => reportReady(null));
     return code;
   } catch (e) {
@@ -179,7 +194,6 @@ async function serve(loaded: Loaded, options: RunOptions, io: CliIo): Promise<nu
     if (logger.file !== null) io.write(`nutmeg: ${reason(e)}\n`);
     return 1;
   } finally {
-    disposeSignals();
     restoreSigusr2();
     if (options.pidFile !== null) {
       const failed = await removePidFile(options.pidFile);

@@ -45,6 +45,12 @@ export interface RuntimeOptions {
   readonly log: LogFn;
   /** The log level in force. */
   readonly logLevel: () => number;
+  /**
+   * Resolves when the process was asked to stop before the runtime wired
+   * its own signals (the command line listens for SIGINT/SIGTERM from
+   * before it writes the pid file). @default never
+   */
+  readonly stop?: Promise<void>;
   /** How long shutdown waits for replies owed. @default 3000 */
   readonly graceMs?: number;
 }
@@ -86,6 +92,7 @@ export class Runtime {
   /** Builds the runtime for the first configuration `config`; nothing is bound yet. */
   constructor(config: Config, options: RuntimeOptions) {
     this.#opts = options;
+    void options.stop?.then(() => this.#stopped.resolve());
     this.engine = new Engine(config, {
       chunk: options.chunk,
       log: options.log,
