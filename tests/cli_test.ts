@@ -56,11 +56,11 @@ const DEVIATIONS: Readonly<Record<string, { exit: number; why: string }>> = {
   [`-v 20 -t -c ${GOOD}`]: { exit: 1, why: "nutcracker clamps -v to 11, hiding a typo" },
 };
 
-Deno.test("main.ts -h prints nutcracker's usage layout, naming nutmeg", async () => {
+Deno.test("main.ts -h prints nutcracker's usage layout on stdout, naming nutmeg", async () => {
   const run = await nutmeg(["-h"]);
   assert.equal(run.code, 0);
-  assert.equal(run.stdout, "");
-  const ours = run.stderr.split("\n");
+  assert.equal(run.stderr, "");
+  const ours = run.stdout.split("\n");
   assert.equal(ours[0], BANNER);
   assert.equal(ours[1], "");
   assert.equal(ours[2], "Usage: nutmeg [-?hVdDt] [-v verbosity level] [-o output file]");
@@ -70,28 +70,28 @@ Deno.test("main.ts -h prints nutcracker's usage layout, naming nutmeg", async ()
     lines.filter((l) => /^ {2}-\S, --/.test(l)).map((l) => l.slice(0, 25));
   assert.deepEqual(options(ours), options(theirs));
   assert.equal(options(ours).length, 13);
-  assert.ok(run.stderr.includes("(default: conf/nutcracker.yml)"));
-  assert.ok(run.stderr.includes("set logging file (default: stderr)"));
+  assert.ok(run.stdout.includes("(default: conf/nutcracker.yml)"));
+  assert.ok(run.stdout.includes("set logging file (default: stderr)"));
 });
 
-Deno.test("main.ts -V prints This is nutmeg-<version>", async () => {
+Deno.test("main.ts -V prints This is nutmeg-<version> on stdout", async () => {
   const run = await nutmeg(["-V"]);
-  assert.deepEqual(run, { code: 0, stdout: "", stderr: `${BANNER}\n\n` });
+  assert.deepEqual(run, { code: 0, stdout: `${BANNER}\n\n`, stderr: "" });
   assert.deepEqual(await nutmeg(["--version"]), run);
 });
 
-Deno.test("main.ts -D prints what nutcracker -D prints after its banner", async () => {
+Deno.test("main.ts -D prints what nutcracker -D prints after its banner, on stdout", async () => {
   const run = await nutmeg(["-D"]);
   assert.equal(run.code, 0);
-  assert.equal(run.stdout, "");
+  assert.equal(run.stderr, "");
   const theirs = await Deno.readTextFile(new URL("nutcracker_describe_stats.txt", FIXTURES));
   const [banner, backend, ...theirBody] = theirs.split("\n");
   assert.equal(banner, "This is nutcracker-0.5.0");
   assert.equal(backend, "async event backend: epoll");
-  const [ourBanner, ...ourBody] = run.stderr.split("\n");
+  const [ourBanner, ...ourBody] = run.stdout.split("\n");
   assert.equal(ourBanner, BANNER);
   assert.equal(ourBody.join("\n"), theirBody.join("\n"));
-  assert.equal(run.stderr, `${BANNER}\n\n${describeStats()}`);
+  assert.equal(run.stdout, `${BANNER}\n\n${describeStats()}`);
 });
 
 Deno.test("main.ts -t accepts a good file on stderr, exit 0", async () => {
@@ -99,7 +99,7 @@ Deno.test("main.ts -t accepts a good file on stderr, exit 0", async () => {
   assert.deepEqual(run, {
     code: 0,
     stdout: "",
-    stderr: `nutcracker: configuration file '${GOOD}' syntax is ok\n`,
+    stderr: `nutmeg: configuration file '${GOOD}' syntax is ok\n`,
   });
 });
 
@@ -115,7 +115,7 @@ Deno.test("main.ts -t names the error, then says the file is invalid, exit 1", a
       `^${bad}:3:9: pool 'alpha': key 'hash': unknown hash 'fnv2'; use one of one_at_a_time, md5, `,
     ),
   );
-  assert.equal(verdict, `nutcracker: configuration file '${bad}' syntax is invalid`);
+  assert.equal(verdict, `nutmeg: configuration file '${bad}' syntax is invalid`);
   assert.equal(rest, "");
 
   const missing = await nutmeg(["-t", "-c", "tests/fixtures/conf/cases/missing.yml.txt"]);
@@ -137,7 +137,7 @@ Deno.test("main.ts -t passes every conf/ file", async () => {
     assert.deepEqual(run, {
       code: 0,
       stdout: "",
-      stderr: `nutcracker: configuration file '${files[i]}' syntax is ok\n`,
+      stderr: `nutmeg: configuration file '${files[i]}' syntax is ok\n`,
     });
   }
 });
@@ -151,14 +151,21 @@ Deno.test("main.ts exits as nutcracker does for each recorded command line", asy
     const deviation = DEVIATIONS[fact.args];
     const where = `nutmeg ${fact.args}\n${run.stderr}`;
     assert.equal(run.code, deviation?.exit ?? fact.exit, where);
-    assert.equal(run.stdout, "", where);
-    const first = run.stderr.split("\n")[0] ?? "";
+    // What was asked for (banner, help, stats description) is on stdout; the rest on stderr.
     if (deviation !== undefined) continue;
-    if (fact.first_line.startsWith("This is nutcracker-")) {
+    const banner = fact.first_line.startsWith("This is nutcracker-");
+    assert.equal(banner ? run.stderr : run.stdout, "", where);
+    const first = (banner ? run.stdout : run.stderr).split("\n")[0] ?? "";
+    // The -t verdict carries nutmeg's name; the rest of the line is nutcracker's.
+    const verdict = fact.first_line.replace(
+      /^nutcracker: configuration file/,
+      "nutmeg: configuration file",
+    );
+    if (banner) {
       assert.equal(first, BANNER, where);
     } else if (fact.first_line.startsWith("nutcracker: configuration file")) {
-      if (fact.exit === 0) assert.equal(first, fact.first_line, where);
-      else assert.equal(run.stderr.trimEnd().split("\n").at(-1), fact.first_line, where);
+      if (fact.exit === 0) assert.equal(first, verdict, where);
+      else assert.equal(run.stderr.trimEnd().split("\n").at(-1), verdict, where);
     } else {
       // A bad flag: one line, naming the flag nutcracker names.
       assert.equal(run.stderr.split("\n").length, 2, where);
@@ -324,7 +331,16 @@ Deno.test({
           `^\\[[-0-9 :.]{23}\\] nutmeg-${meta.version} built for .* started on pid ${child.pid}$`,
         ),
       );
-      assert.match(lines.at(-1) ?? "", /^\[[-0-9 :.]{23}\] done$/);
+      assert.match(
+        lines.at(-2) ?? "",
+        /^\[[-0-9 :.]{23}\] stopped: listeners and stats port closed, every connection closed$/,
+      );
+      assert.match(
+        lines.at(-1) ?? "",
+        new RegExp(
+          `^\\[[-0-9 :.]{23}\\] nutmeg-${meta.version} on pid ${child.pid} exiting with status 0$`,
+        ),
+      );
     } finally {
       await Deno.remove(dir, { recursive: true });
     }

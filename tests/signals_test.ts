@@ -50,6 +50,7 @@ Deno.test({
       assert.ok(nm.running(), `SIGUSR1 number ${sent} killed nutmeg`);
     }
     await waitForPort(nm.port);
+    await waitForPort(nm.statsPort); // opened once the pools are ready
     const before = await listeningPorts(nm.pid);
     assert.deepEqual(before, [nm.port, nm.statsPort].sort((a, b) => a - b));
     nm.child.kill("SIGUSR1");

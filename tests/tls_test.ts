@@ -213,12 +213,14 @@ Deno.test("TLS to servers: a wrong CA, a wrong name and a missing client certifi
     return await c.readLine();
   };
   assert.match(await ask("wrongca"), /^-ERR TLS handshake failed: .*UnknownIssuer/);
-  await p.logged(/server 'wrongca' connection closed: TLS handshake failed: .*UnknownIssuer/);
+  await p.logged(
+    /server 'wrongca' \(127\.0\.0\.1:\d+\) connection closed: TLS handshake failed: .*UnknownIssuer/,
+  );
   assert.match(await ask("wrongname"), /^-ERR TLS handshake failed: .*not valid for name/);
-  await p.logged(/server 'wrongname' connection closed: TLS handshake failed/);
+  await p.logged(/server 'wrongname' \(127\.0\.0\.1:\d+\) connection closed: TLS handshake failed/);
   // TLS 1.3: the server refuses the missing certificate after the handshake.
   assert.match(await ask("nocert"), /^-ERR .*(CertificateRequired|reset|closed)/i);
-  await p.logged(/server 'nocert' connection closed/);
+  await p.logged(/server 'nocert' \(127\.0\.0\.1:\d+\) connection closed/);
   // Plain text to a TLS-only server: the reply does not parse, the request fails.
   assert.match(await ask("plain"), /^-ERR /);
 });

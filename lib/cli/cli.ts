@@ -1,7 +1,7 @@
 /**
- * The `nutmeg` command: nutcracker's flags and behaviour. Like nutcracker,
- * everything it prints (version, help, stats description, `-t` verdicts,
- * errors) goes to stderr.
+ * The `nutmeg` command: nutcracker's flags and behaviour. What was asked
+ * for (`-h`, `-V`, `-D`) goes to stdout, so `nutmeg -h | less` works;
+ * errors and `-t` verdicts go to stderr, as in nutcracker.
  *
  * @module
  */
@@ -21,25 +21,33 @@ import { onSigusr2 } from "../signals/sigusr2.ts";
 import { runProxy } from "../runtime/runtime.ts";
 import { daemonize, reportReady } from "./daemon.ts";
 
-/** Where {@link runCli} writes; stderr unless a test says otherwise. */
+/** Where {@link runCli} writes; stderr and stdout unless a test says otherwise. */
 export interface CliIo {
-  /** Writes `text` as is. */
+  /** Writes `text` as is to stderr (errors, `-t` verdicts). */
   readonly write: (text: string) => void;
+  /** Writes `text` as is to stdout (`-h`, `-V`, `-D`). @default {@link CliIo.write} */
+  readonly out?: (text: string) => void;
 }
 
 const encoder = new TextEncoder();
 
-const STDERR: CliIo = {
-  write(text) {
-    const bytes = encoder.encode(text);
-    let done = 0;
-    while (done < bytes.length) done += Deno.stderr.writeSync(bytes.subarray(done));
-  },
+function writeAll(file: { writeSync(p: Uint8Array): number }, text: string): void {
+  const bytes = encoder.encode(text);
+  let done = 0;
+  while (done < bytes.length) done += file.writeSync(bytes.subarray(done));
+}
+
+const STDIO: CliIo = {
+  write: (text) => writeAll(Deno.stderr, text),
+  out: (text) => writeAll(Deno.stdout, text),
 };
 
-/** The `-t` verdict line nutcracker prints (scripts look for it, so it keeps nutcracker's name). */
+/**
+ * The `-t` verdict line: nutcracker's, with nutmeg's name (scripts grep the
+ * rest, `configuration file '...' syntax is ok`, which is unchanged).
+ */
 export function testConfLine(file: string, ok: boolean): string {
-  return `nutcracker: configuration file '${file}' syntax is ${ok ? "ok" : "invalid"}\n`;
+  return `nutmeg: configuration file '${file}' syntax is ${ok ? "ok" : "invalid"}\n`;
 }
 
 /** The configuration and the bytes it was read from. */
@@ -79,7 +87,7 @@ function reason(e: unknown): string {
  * Deno.exit(await runCli(["-t", "-c", "conf/nutcracker.yml"]));
  * ```
  */
-export async function runCli(args: readonly string[], io: CliIo = STDERR): Promise<number> {
+export async function runCli(args: readonly string[], io: CliIo = STDIO): Promise<number> {
   let flags: CliFlags;
   try {
     flags = parseFlags(args);
@@ -90,9 +98,10 @@ export async function runCli(args: readonly string[], io: CliIo = STDERR): Promi
   }
 
   if (flags.help || flags.version || flags.describeStats) {
-    io.write(`${VERSION_LINE}\n\n`);
-    if (flags.help) io.write(usage());
-    if (flags.describeStats) io.write(describeStats());
+    const out = io.out ?? io.write;
+    out(`${VERSION_LINE}\n\n`);
+    if (flags.help) out(usage());
+    if (flags.describeStats) out(describeStats());
     return 0;
   }
 
@@ -164,8 +173,9 @@ async function serve(
   );
   const guard = inspectorGuard();
   if (guard !== null && !guard.shut) logger.warn(guard.why);
+  let code = 1;
   try {
-    return await runProxy(loaded.config, {
+    code = await runProxy(loaded.config, {
       confFile: options.confFile,
       configBytes: loaded.bytes,
       watch: options.watch,
@@ -178,6 +188,7 @@ async function serve(
       logLevel: () => logger.level,
       stop,
     }, () => reportReady(null));
+    return code;
   } catch (e) {
     logger.alert(reason(e));
     reportReady(reason(e));
@@ -191,6 +202,6 @@ async function serve(
         logger.error(`unlink of pid file '${options.pidFile}' failed, ignored: ${failed}`);
       }
     }
-    logger.always("done");
+    logger.always(`nutmeg-${VERSION} on pid ${Deno.pid} exiting with status ${code}`);
   }
 }

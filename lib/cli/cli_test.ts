@@ -38,14 +38,14 @@ Deno.test("runCli() -t says whether the configuration is ok", async () => {
     assert.deepEqual(await cli("-t", "-c", good), { code: 0, out: testConfLine(good, true) });
     assert.equal(
       testConfLine(good, true),
-      `nutcracker: configuration file '${good}' syntax is ok\n`,
+      `nutmeg: configuration file '${good}' syntax is ok\n`,
     );
     const refused = await cli("-t", "-c", bad);
     assert.equal(refused.code, 1);
     assert.equal(
       refused.out,
       `${bad}:2:11: pool 'alpha': key 'listen': '0' is not a valid port; use a port from 1 to 65535\n` +
-        `nutcracker: configuration file '${bad}' syntax is invalid\n`,
+        `nutmeg: configuration file '${bad}' syntax is invalid\n`,
     );
     const missing = await cli("--test-conf", `--conf-file=${dir}/missing.yml`);
     assert.equal(missing.code, 1);
@@ -84,4 +84,21 @@ Deno.test("runCli() does not start with a bad configuration or log file", async 
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("runCli() prints -h, -V and -D on stdout, errors on stderr", async () => {
+  for (const args of [["-h"], ["-V"], ["-D"]]) {
+    let out = "";
+    let err = "";
+    const code = await runCli(args, { write: (t) => (err += t), out: (t) => (out += t) });
+    assert.equal(code, 0);
+    assert.equal(err, "");
+    assert.ok(out.startsWith(`${VERSION_LINE}\n\n`));
+  }
+  let out = "";
+  let err = "";
+  const code = await runCli(["-x"], { write: (t) => (err += t), out: (t) => (out += t) });
+  assert.equal(code, 1);
+  assert.equal(out, "");
+  assert.match(err, /^nutmeg: /);
 });

@@ -73,8 +73,8 @@ function formatConfigError(e: ConfigErrorInit): string {
   let where = e.file;
   if (e.line !== null) where += `:${e.line}:${e.column ?? 1}`;
   const parts = [where];
-  if (e.pool !== null) parts.push(`pool '${e.pool}'`);
-  if (e.key !== null) parts.push(`key '${e.key}'`);
+  if (e.pool !== null) parts.push(`pool ${quote(e.pool)}`);
+  if (e.key !== null) parts.push(`key ${quote(e.key)}`);
   parts.push(e.hint === "" ? e.reason : `${e.reason}; ${e.hint}`);
   return oneLine(parts.join(": "));
 }
@@ -88,6 +88,36 @@ function oneLine(text: string): string {
     if (c === "\r") return "\\r";
     return `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`;
   });
+}
+
+/** The longest part of a value a message quotes, in UTF-8 bytes. */
+export const QUOTE_MAX_BYTES = 60;
+
+/**
+ * `text` in single quotes for a message, cut to its first
+ * {@link QUOTE_MAX_BYTES} bytes (at a character boundary) and `...` when
+ * longer: a hostile 50 MB value must not make a 50 MB message.
+ *
+ * @example
+ * ```ts
+ * import { quote } from "./errors.ts";
+ * console.assert(quote("fnv2") === "'fnv2'");
+ * console.assert(quote("x".repeat(100)) === `'${"x".repeat(60)}...'`);
+ * ```
+ */
+export function quote(text: string): string {
+  // Fast path: at most 3 bytes per UTF-16 unit, so this many units always fit.
+  if (text.length <= QUOTE_MAX_BYTES / 3) return `'${text}'`;
+  let bytes = 0;
+  let end = 0;
+  for (const ch of text.slice(0, QUOTE_MAX_BYTES + 1)) {
+    const cp = ch.codePointAt(0)!;
+    const size = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+    if (bytes + size > QUOTE_MAX_BYTES) return `'${text.slice(0, end)}...'`;
+    bytes += size;
+    end += ch.length;
+  }
+  return end < text.length ? `'${text.slice(0, end)}...'` : `'${text}'`;
 }
 
 /**

@@ -44,3 +44,13 @@ Deno.test("ValueError carries reason and hint", () => {
   assert.equal(e.reason, "bad");
   assert.equal(e.hint, "use good");
 });
+
+Deno.test("quote() cuts a value to 60 bytes and '...', at a character boundary", async () => {
+  const { quote } = await import("./errors.ts");
+  assert.equal(quote("fnv2"), "'fnv2'");
+  assert.equal(quote("x".repeat(60)), `'${"x".repeat(60)}'`);
+  assert.equal(quote("x".repeat(61)), `'${"x".repeat(60)}...'`);
+  assert.equal(quote("é".repeat(40)), `'${"é".repeat(30)}...'`);
+  assert.equal(quote("a" + "€".repeat(30)), `'a${"€".repeat(19)}...'`);
+  assert.equal(quote("h".repeat(50_000_000)).length, 65);
+});

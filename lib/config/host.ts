@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { ValueError } from "./errors.ts";
+import { quote, ValueError } from "./errors.ts";
 
 /** Longest unix socket path in bytes (`sun_path` is 108 bytes with its NUL). */
 export const UNIX_PATH_MAX = 107;
@@ -36,7 +36,7 @@ export function checkHost(host: string, example: string): void {
   if (host.includes(":")) {
     if (isIPv6(host)) return;
     throw new ValueError(
-      `'${host}' is not a host name or IP address`,
+      `${quote(host)} is not a host name or IP address`,
       `write an IPv6 address as ::1 or [::1], e.g. ${example}`,
     );
   }
@@ -45,12 +45,12 @@ export function checkHost(host: string, example: string): void {
       new URL(`http://${host}/`);
       return;
     } catch {
-      throw new ValueError(`'${host}' is not a valid IPv4 address`, `e.g. ${example}`);
+      throw new ValueError(`${quote(host)} is not a valid IPv4 address`, `e.g. ${example}`);
     }
   }
   if (!HOSTNAME.test(host)) {
     throw new ValueError(
-      `'${host}' is not a valid host name`,
+      `${quote(host)} is not a valid host name`,
       `use letters, digits, '-', '_' and '.', or an IP address, e.g. ${example}`,
     );
   }

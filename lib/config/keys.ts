@@ -12,7 +12,7 @@
 import type { PemFile, PoolConfig, SentinelConfig, ServerConfig } from "./types.ts";
 import { HASH_NAMES, type HashName } from "../hash/types.ts";
 import { DISTRIBUTION_NAMES, type DistributionName } from "../placement/types.ts";
-import { ValueError } from "./errors.ts";
+import { quote, ValueError } from "./errors.ts";
 import { INT_MAX, parseDecimal } from "./decimal.ts";
 import { closest } from "./suggest.ts";
 import { parseListen } from "./listen.ts";
@@ -103,7 +103,7 @@ function number(
     parse: (text) => {
       const n = parseDecimal(text);
       if (n === null) {
-        throw new ValueError(`'${text}' is not a number`, `use ${allowed} (digits only)`);
+        throw new ValueError(`${quote(text)} is not a number`, `use ${allowed} (digits only)`);
       }
       if (n < min) throw new ValueError(`${key} cannot be ${n}`, `use ${allowed}`);
       return n;
@@ -123,7 +123,7 @@ function bool(key: string, description: string): ScalarKeyDef<boolean> {
       if (text === "true") return true;
       if (text === "false") return false;
       throw new ValueError(
-        `'${text}' is not a boolean`,
+        `${quote(text)} is not a boolean`,
         "use true or false (lowercase, as twemproxy)",
       );
     },
@@ -150,8 +150,8 @@ function oneOf<T extends string>(kind: string, names: readonly T[], text: string
   const found = names.find((n) => n === text);
   if (found !== undefined) return found;
   const guess = closest(text, names);
-  const mean = guess === null ? "" : `did you mean '${guess}'? `;
-  throw new ValueError(`unknown ${kind} '${text}'`, `${mean}use one of ${names.join(", ")}`);
+  const mean = guess === null ? "" : `did you mean ${quote(guess)}? `;
+  throw new ValueError(`unknown ${kind} ${quote(text)}`, `${mean}use one of ${names.join(", ")}`);
 }
 
 /**
@@ -163,7 +163,7 @@ function parseHashTag(text: string): string {
   const bytes = new TextEncoder().encode(text);
   if (bytes.length !== 2) {
     throw new ValueError(
-      `hash tag '${text}' is ${bytes.length} byte${bytes.length === 1 ? "" : "s"} long`,
+      `hash tag ${quote(text)} is ${bytes.length} byte${bytes.length === 1 ? "" : "s"} long`,
       `use exactly two characters, the start and end of the tag, e.g. "{}" (quote it)`,
     );
   }
@@ -193,7 +193,7 @@ const SERVERS: ServersKeyDef = {
         return {
           index,
           error: new ValueError(
-            `server name '${s.name}' is already used on line ${first.line}${named}`,
+            `server name ${quote(s.name)} is already used on line ${first.line}${named}`,
             "give each server a distinct name: host:port:weight name",
           ),
         };
@@ -260,7 +260,7 @@ export const POOL_KEY_TABLE: PoolKeyTable = {
       const n = parseDecimal(text);
       if (n === null) {
         throw new ValueError(
-          `'${text}' is not a number`,
+          `${quote(text)} is not a number`,
           `use a whole number of milliseconds from 0 to ${INT_MAX} (digits only)`,
         );
       }
@@ -456,7 +456,9 @@ export const POOL_RULES: readonly PoolRule[] = [
     check: (p) => {
       const unix = p.serverTls ? p.servers.find((s) => s.address?.transport === "unix") : undefined;
       return unix === undefined ? null : new ValueError(
-        `server '${unix.spec}' (line ${unix.line}) is a unix socket, which nutmeg cannot reach with TLS`,
+        `server ${
+          quote(unix.spec)
+        } (line ${unix.line}) is a unix socket, which nutmeg cannot reach with TLS`,
         "give the servers as host:port:weight, or set server_tls: false",
       );
     },
@@ -484,7 +486,7 @@ export const POOL_RULES: readonly PoolRule[] = [
       if (p.sentinels.length === 0) {
         const s = p.servers.find((s) => s.address === null);
         return s === undefined ? null : new ValueError(
-          `server '${s.spec}' (line ${s.line}) needs a host, a port and a weight`,
+          `server ${quote(s.spec)} (line ${s.line}) needs a host, a port and a weight`,
           "write host:port:weight [name]; a name:weight line names a Redis master and is " +
             "only for pools with sentinels:",
         );
@@ -492,13 +494,15 @@ export const POOL_RULES: readonly PoolRule[] = [
       const unix = p.servers.find((s) => s.address?.transport === "unix");
       if (unix !== undefined) {
         return new ValueError(
-          `server '${unix.spec}' (line ${unix.line}) is a unix socket; sentinels give host:port addresses`,
+          `server ${
+            quote(unix.spec)
+          } (line ${unix.line}) is a unix socket; sentinels give host:port addresses`,
           "write each master as name:weight, or host:port:weight name",
         );
       }
       const unnamed = p.servers.find((s) => s.address !== null && !s.spec.includes(" "));
       return unnamed === undefined ? null : new ValueError(
-        `server '${unnamed.spec}' (line ${unnamed.line}) has no master name`,
+        `server ${quote(unnamed.spec)} (line ${unnamed.line}) has no master name`,
         "with sentinels each server line names a master: name:weight, or host:port:weight name",
       );
     },

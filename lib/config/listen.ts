@@ -6,7 +6,7 @@
  * @module
  */
 import type { Address } from "./types.ts";
-import { ValueError } from "./errors.ts";
+import { quote, ValueError } from "./errors.ts";
 import { parseDecimal } from "./decimal.ts";
 import { canonicalHost, checkHost, UNIX_PATH_MAX, utf8Length } from "./host.ts";
 
@@ -30,11 +30,14 @@ export function parseListen(text: string): Address {
   if (text.startsWith("[")) {
     const m = /^\[([^\]]*)\]:([^:]*)$/.exec(text);
     if (m === null) {
-      throw new ValueError(`'${text}' is not a valid [IPv6]:port address`, "e.g. [::1]:22121");
+      throw new ValueError(`${quote(text)} is not a valid [IPv6]:port address`, "e.g. [::1]:22121");
     }
     const host = m[1] ?? "";
     if (!host.includes(":")) {
-      throw new ValueError(`'${host}' is not an IPv6 address`, "write [::1]:22121, or host:port");
+      throw new ValueError(
+        `${quote(host)} is not an IPv6 address`,
+        "write [::1]:22121, or host:port",
+      );
     }
     checkHost(host, "[::1]:22121");
     return { transport: "tcp", host, port: parsePort(m[2] ?? "") };
@@ -42,7 +45,7 @@ export function parseListen(text: string): Address {
   const colon = text.lastIndexOf(":");
   if (colon < 0) {
     throw new ValueError(
-      `'${text}' has no port`,
+      `${quote(text)} has no port`,
       `write host:port (e.g. ${TCP_EXAMPLE}) or an absolute unix socket path (e.g. /tmp/nutmeg.sock 0666)`,
     );
   }
@@ -55,7 +58,7 @@ export function parseListen(text: string): Address {
 function parsePort(text: string): number {
   const port = parseDecimal(text);
   if (port === null || port < 1 || port > 65535) {
-    throw new ValueError(`'${text}' is not a valid port`, "use a port from 1 to 65535");
+    throw new ValueError(`${quote(text)} is not a valid port`, "use a port from 1 to 65535");
   }
   return port;
 }
@@ -68,19 +71,22 @@ function parseUnixListen(text: string): Address {
     const modeText = text.slice(space + 1);
     if (!/^[0-7]+$/.test(modeText)) {
       throw new ValueError(
-        `'${modeText}' is not an octal file mode`,
+        `${quote(modeText)} is not an octal file mode`,
         "write the path then the mode, e.g. /tmp/nutmeg.sock 0666, or leave the mode out",
       );
     }
     mode = parseInt(modeText, 8);
     if (mode > 0o777) {
-      throw new ValueError(`file mode '${modeText}' is above 0777`, "use 0 to 0777, e.g. 0666");
+      throw new ValueError(
+        `file mode ${quote(modeText)} is above 0777`,
+        "use 0 to 0777, e.g. 0666",
+      );
     }
     if (mode === 0) mode = null;
   }
   if (/\s$/.test(path)) {
     throw new ValueError(
-      `the socket path '${path}' ends with a space`,
+      `the socket path ${quote(path)} ends with a space`,
       "separate the path and the mode with exactly one space",
     );
   }

@@ -25,7 +25,7 @@ import {
   type YAMLMap,
 } from "yaml";
 import type { Config, PoolConfig } from "./types.ts";
-import { ConfigError, ValueError } from "./errors.ts";
+import { ConfigError, quote, ValueError } from "./errors.ts";
 import {
   type ListKeyDef,
   POOL_KEY_NAMES,
@@ -102,6 +102,7 @@ class Reporter {
  * ```
  */
 export function parseConfig(text: string, file: string): Config {
+  checkBounds(text, file);
   const lines = new LineCounter();
   const doc = parseDocument(text, {
     schema: "failsafe",
@@ -201,6 +202,9 @@ export async function loadConfig(file: string): Promise<Config> {
 export async function loadConfigBytes(
   file: string,
 ): Promise<{ readonly config: Config; readonly bytes: Uint8Array }> {
+  // An oversized file is refused before it is read (a device or a pipe is read, then checked).
+  const size = await Deno.stat(file).then((info) => info.isFile ? info.size : 0, () => 0);
+  if (size > MAX_CONFIG_BYTES) checkBounds("", file, size);
   let bytes: Uint8Array;
   try {
     bytes = await Deno.readFile(file);
@@ -216,6 +220,7 @@ export async function loadConfigBytes(
       hint: "check the path given with -c",
     });
   }
+  if (bytes.length > MAX_CONFIG_BYTES) checkBounds("", file, bytes.length);
   let text: string;
   try {
     text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
@@ -233,13 +238,58 @@ export async function loadConfigBytes(
   return { config: parseConfig(text, file), bytes };
 }
 
+/**
+ * The largest configuration file nutmeg reads: twice a 200,000-server pool
+ * with long names. The YAML parser costs about 150 ms and 40 MB per MiB, so
+ * this keeps `-t` on any file within a few seconds and a few hundred MB.
+ */
+export const MAX_CONFIG_BYTES = 16 << 20;
+
+/** The longest line nutmeg reads (no setting needs more; a longer one is an attack or an accident). */
+export const MAX_LINE_CHARS = 64 << 10;
+
+/** Rejects text over {@link MAX_CONFIG_BYTES} or with a line over {@link MAX_LINE_CHARS}, before parsing. */
+function checkBounds(text: string, file: string, size = text.length): void {
+  const fail = (line: number | null, reason: string, hint: string): never => {
+    throw new ConfigError({
+      file,
+      line,
+      column: line === null ? null : 1,
+      pool: null,
+      key: null,
+      reason,
+      hint,
+    });
+  };
+  if (size > MAX_CONFIG_BYTES) {
+    fail(
+      null,
+      `the file is ${size} bytes long, over the ${MAX_CONFIG_BYTES} bytes nutmeg reads`,
+      "a configuration needs far less; check that -c names the right file",
+    );
+  }
+  let line = 1;
+  for (let start = 0; start < text.length; line++) {
+    let end = text.indexOf("\n", start);
+    if (end < 0) end = text.length;
+    if (end - start > MAX_LINE_CHARS) {
+      fail(
+        line,
+        `the line is ${end - start} characters long, over the ${MAX_LINE_CHARS} nutmeg reads`,
+        `no setting needs that much; the line starts ${quote(text.slice(start, start + 80))}`,
+      );
+    }
+    start = end + 1;
+  }
+}
+
 /** Rejects `---`, `...` and `%` directive lines, which nutcracker refuses. */
 function checkMarkers(text: string, report: Reporter): void {
   let offset = 0;
   for (const line of text.split("\n")) {
     const marker = /^(---|\.\.\.)(\s|$)/.exec(line)?.[1] ?? (line.startsWith("%") ? "%" : null);
     if (marker !== null) {
-      const what = marker === "%" ? "a YAML directive" : `the document marker '${marker}'`;
+      const what = marker === "%" ? "a YAML directive" : `the document marker ${quote(marker)}`;
       throw report.error(
         offset,
         null,
@@ -290,9 +340,11 @@ function checkPlainYaml(node: unknown, report: Reporter, path: readonly string[]
       report.before(at, "!"),
       pool,
       key,
-      `the tag '${
-        node.tag.replace("tag:yaml.org,2002:", "!!")
-      }' is not allowed (nutcracker refuses tags)`,
+      `the tag ${
+        quote(
+          node.tag.replace("tag:yaml.org,2002:", "!!"),
+        )
+      } is not allowed (nutcracker refuses tags)`,
       "remove it; every value is read as text",
     );
   }
@@ -369,8 +421,10 @@ function readPool(
         keyAt,
         name,
         key,
-        `unknown key '${key}'`,
-        guess !== null ? `did you mean '${guess}'?` : `the keys are ${POOL_KEY_NAMES.join(", ")}`,
+        `unknown key ${quote(key)}`,
+        guess !== null
+          ? `did you mean ${quote(guess)}?`
+          : `the keys are ${POOL_KEY_NAMES.join(", ")}`,
       );
     }
     const first = seen.get(key);
@@ -534,7 +588,9 @@ function checkListenClash(pools: readonly PoolConfig[], root: YAMLMap, report: R
       at,
       pool.name,
       "listen",
-      `address '${pool.listenSpec}' is already the listen address of pool '${owner.name}' (line ${owner.line})`,
+      `address ${quote(pool.listenSpec)} is already the listen address of pool ${
+        quote(owner.name)
+      } (line ${owner.line})`,
       "give each pool its own listen address",
     );
   }

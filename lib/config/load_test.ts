@@ -539,3 +539,67 @@ Deno.test("loadConfig() reads a file, or says why it cannot", async () => {
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a hostile value is quoted cut to 60 bytes in the message", () => {
+  const long = "h".repeat(100_000);
+  for (
+    const text of [
+      pool(`  hash: ${"h".repeat(1000)}\n`),
+      pool(`  hash_tag: "${"x".repeat(30_000)}\n    ${"x".repeat(30_000)}"\n`),
+      pool("", undefined, [
+        `127.0.0.1:6379:1 ${"n".repeat(500)}`,
+        `127.0.0.2:6379:1 ${"n".repeat(500)}`,
+      ]),
+      pool(`  ${"k".repeat(1000)}: 1\n`),
+      `${"p".repeat(1000)}:\n  listen: ${
+        long.slice(0, 3000)
+      }\n  servers:\n    - 127.0.0.1:6379:1\n`,
+    ]
+  ) {
+    let message = "";
+    try {
+      parseConfig(text, FILE);
+    } catch (e) {
+      assert.ok(e instanceof ConfigError);
+      message = e.message;
+    }
+    assert.ok(
+      message.length > 0 && message.length < 600,
+      `${message.length}: ${message.slice(0, 200)}`,
+    );
+    assert.match(message, /\.\.\.'/);
+  }
+});
+
+Deno.test("a line over 64 KiB is refused before parsing, naming its line", () => {
+  const text = pool(`  hash_tag: "${"x".repeat(70_000)}"\n`);
+  assert.throws(() => parseConfig(text, FILE), (e: unknown) => {
+    assert.ok(e instanceof ConfigError);
+    assert.equal(e.line, 3);
+    assert.match(e.message, /^conf\/x\.yml:3:1: the line is 70014 characters long, over the 65536/);
+    assert.ok(e.message.length < 400);
+    return true;
+  });
+});
+
+Deno.test("a 50 MB file is refused without being parsed", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const file = `${dir}/big.yml`;
+    const f = await Deno.open(file, { write: true, create: true });
+    await f.write(new TextEncoder().encode(pool('  hash_tag: "')));
+    await f.truncate(50_000_000);
+    f.close();
+    await assert.rejects(() => loadConfig(file), (e: unknown) => {
+      assert.ok(e instanceof ConfigError);
+      assert.equal(
+        e.message,
+        `${file}: the file is 50000000 bytes long, over the 16777216 bytes nutmeg reads; ` +
+          "a configuration needs far less; check that -c names the right file",
+      );
+      return true;
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

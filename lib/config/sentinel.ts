@@ -7,7 +7,7 @@
  * @module
  */
 import type { SentinelConfig } from "./types.ts";
-import { ValueError } from "./errors.ts";
+import { quote, ValueError } from "./errors.ts";
 import { parseDecimal } from "./decimal.ts";
 import { canonicalHost, checkHost } from "./host.ts";
 
@@ -33,7 +33,7 @@ export function parseSentinel(text: string, line: number): SentinelConfig {
     const colon = text.lastIndexOf(":");
     if (colon < 0 || text.includes(" ")) {
       throw new ValueError(
-        `'${text}' is not host:port`,
+        `${quote(text)} is not host:port`,
         `write a sentinel as host:port, e.g. ${EXAMPLE}`,
       );
     }
@@ -42,7 +42,7 @@ export function parseSentinel(text: string, line: number): SentinelConfig {
   }
   const port = parseDecimal(portText);
   if (port === null || port < 1 || port > 65535) {
-    throw new ValueError(`'${portText}' is not a valid port`, "use a port from 1 to 65535");
+    throw new ValueError(`${quote(portText)} is not a valid port`, "use a port from 1 to 65535");
   }
   checkHost(hostText, EXAMPLE);
   return { host: hostText, port, spec: text, line };
@@ -60,7 +60,7 @@ export function checkSentinels(
       return {
         index,
         error: new ValueError(
-          `sentinel '${s.spec}' is already listed on line ${first.line}`,
+          `sentinel ${quote(s.spec)} is already listed on line ${first.line}`,
           "list each sentinel once",
         ),
       };

@@ -5,7 +5,7 @@
  * @module
  */
 import type { Address, ServerConfig } from "./types.ts";
-import { ValueError } from "./errors.ts";
+import { quote, ValueError } from "./errors.ts";
 import { INT_MAX, parseDecimal } from "./decimal.ts";
 import { checkHost, UNIX_PATH_MAX, utf8Length } from "./host.ts";
 
@@ -41,7 +41,7 @@ export function parseServer(text: string, line: number): ServerConfig {
     rest = text.slice(0, space);
     if (name === "") {
       throw new ValueError(
-        `'${text}' ends with a space but has no name after it`,
+        `${quote(text)} ends with a space but has no name after it`,
         "remove the trailing space or write a name, e.g. 127.0.0.1:6379:1 redis-a",
       );
     }
@@ -57,21 +57,21 @@ export function parseServer(text: string, line: number): ServerConfig {
     return { name: master, spec: text, address: null, weight, line };
   }
   if (portColon < 0) {
-    throw new ValueError(`'${text}' needs a host, a port and a weight`, FORMAT_HINT);
+    throw new ValueError(`${quote(text)} needs a host, a port and a weight`, FORMAT_HINT);
   }
   const hostText = rest.slice(0, portColon);
   const portText = rest.slice(portColon + 1, weightColon);
   const weight = parseWeight(rest.slice(weightColon + 1));
   const port = parseDecimal(portText);
   if (port === null || port < 1 || port > 65535) {
-    throw new ValueError(`'${portText}' is not a valid port`, "use a port from 1 to 65535");
+    throw new ValueError(`${quote(portText)} is not a valid port`, "use a port from 1 to 65535");
   }
   let host = hostText;
   if (hostText.startsWith("[") && hostText.endsWith("]")) {
     host = hostText.slice(1, -1);
     if (!host.includes(":")) {
       throw new ValueError(
-        `'${host}' is not an IPv6 address`,
+        `${quote(host)} is not an IPv6 address`,
         `e.g. [::1]:6379:1, or ${TCP_EXAMPLE}`,
       );
     }
@@ -89,7 +89,9 @@ function checkHostOrFormat(hostText: string, text: string): void {
     checkHost(hostText, TCP_EXAMPLE);
   } catch {
     throw new ValueError(
-      `'${text}' has too many ':' fields ('${hostText}' is not a host name or IPv6 address)`,
+      `${quote(text)} has too many ':' fields (${
+        quote(hostText)
+      } is not a host name or IPv6 address)`,
       FORMAT_HINT,
     );
   }
@@ -104,7 +106,7 @@ function parseUnixServer(
   const colon = rest.lastIndexOf(":");
   if (colon < 0) {
     throw new ValueError(
-      `'${text}' has no weight`,
+      `${quote(text)} has no weight`,
       "write /path/to.sock:weight [name], e.g. /tmp/redis.sock:1",
     );
   }
@@ -112,7 +114,7 @@ function parseUnixServer(
   const weight = parseWeight(rest.slice(colon + 1));
   if (path.includes(":")) {
     throw new ValueError(
-      `the unix socket path '${path}' contains ':'`,
+      `the unix socket path ${quote(path)} contains ':'`,
       "twemproxy cannot read such paths; use a path without ':'",
     );
   }
@@ -134,7 +136,7 @@ function parseWeight(text: string): number {
   if (weight === null) {
     const spaces = text.includes(" ") ? "; a server name cannot contain spaces" : "";
     throw new ValueError(
-      `'${text}' is not a valid weight`,
+      `${quote(text)} is not a valid weight`,
       `use a whole number from 1 to ${INT_MAX}${spaces}`,
     );
   }

@@ -28,30 +28,49 @@ export function editDistance(a: string, b: string): number {
   return at(a.length, b.length);
 }
 
+/** Whether every character of `word` occurs in `candidate`, in order. */
+function isSubsequence(word: string, candidate: string): boolean {
+  let i = 0;
+  for (let j = 0; j < candidate.length && i < word.length; j++) {
+    if (candidate[j] === word[i]) i++;
+  }
+  return i === word.length;
+}
+
 /**
  * The candidate closest to `word`, or null when none is close enough to be
  * a likely typo (at most a third of the longer word's letters differ, and
- * at least 1 edit is always tolerated). Case is ignored.
+ * at least 1 edit is always tolerated). Case is ignored. Of the close
+ * candidates, one that contains every character typed, in order, wins
+ * (`fnv1a64` means `fnv1a_64`, not `fnv1_64`); then the fewest edits.
+ * Words far longer than every candidate are not compared at all, so a
+ * hostile value costs nothing.
  *
  * @example
  * ```ts
  * import { closest } from "./suggest.ts";
  * console.assert(closest("hsah", ["hash", "listen"]) === "hash");
  * console.assert(closest("colour", ["hash", "listen"]) === null);
+ * console.assert(closest("fnv1a64", ["fnv1_64", "fnv1a_64"]) === "fnv1a_64");
  * ```
  */
 export function closest(word: string, candidates: readonly string[]): string | null {
   const w = word.toLowerCase();
   let best: string | null = null;
-  let bestDistance = Infinity;
+  let bestRank = Infinity;
   for (const c of candidates) {
-    const distance = editDistance(w, c.toLowerCase());
-    if (distance < bestDistance) {
+    const lc = c.toLowerCase();
+    const tolerance = Math.max(1, Math.floor(Math.max(w.length, lc.length) / 3));
+    // The distance is at least the difference in length.
+    if (Math.abs(w.length - lc.length) > tolerance) continue;
+    const distance = editDistance(w, lc);
+    if (distance > tolerance) continue;
+    // Subsequence matches rank before all others, then by distance.
+    const rank = distance - (isSubsequence(w, lc) ? 1000 : 0);
+    if (rank < bestRank) {
       best = c;
-      bestDistance = distance;
+      bestRank = rank;
     }
   }
-  if (best === null) return null;
-  const tolerance = Math.max(1, Math.floor(Math.max(w.length, best.length) / 3));
-  return bestDistance <= tolerance ? best : null;
+  return best;
 }

@@ -16,6 +16,7 @@ import {
   type ClientState,
   type DedicatedLink,
   type DeferredReply,
+  ForwardFlags,
   type Fragment,
   FRAMING_ERROR,
   type Merger,
@@ -437,6 +438,22 @@ export class ClientConn implements ByteConsumer, RequestSink, ReplyTarget, LinkO
     this.#pool.stats.client_err++;
     this.#pool.log(LOG_INFO, `client ${this.#peer} error: ${reasonOf(err)}`);
     this.close();
+  }
+
+  /**
+   * Answers every request still owed with `reply` (the protocol's error
+   * reply; nothing for quiet requests), keeping the replies already made in
+   * request order, reads no more requests and closes once all is written.
+   * What the servers answer later for those requests is dropped.
+   */
+  failOwed(reply: Uint8Array): void {
+    if (this.#closed) return;
+    this.#closing = true;
+    for (const req of this.#queue.drain()) {
+      const r = req.done ? req.reply : (req.flags & ForwardFlags.Quiet) !== 0 ? null : reply;
+      if (r !== null) this.#out.append(r);
+    }
+    this.#maybeClose();
   }
 
   /** Closes now; replies still owed are discarded when they arrive. */

@@ -33,6 +33,8 @@ import { LOG_INFO, LOG_WARN, type LogFn } from "../log/levels.ts";
 /** What a server connection reports to the server it belongs to. */
 export interface Backend {
   readonly name: string;
+  /** The name for logs, with the address when the name does not say it. @default `'name'` */
+  readonly label?: string;
   readonly address: Address;
   readonly stats: ServerStats;
   /** Request-to-response latency of this server. */
@@ -198,7 +200,7 @@ export class ServerConn implements ByteConsumer {
       if (!late && owed > 0 && graceMs !== null) {
         this.#opts.log(
           LOG_INFO,
-          `server '${this.#backend.name}' connection drained after a reload: ` +
+          `server ${this.#label()} connection drained after a reload: ` +
             `${owed} replies owed delivered`,
         );
       }
@@ -255,7 +257,7 @@ export class ServerConn implements ByteConsumer {
     this.#conn = conn;
     this.#connected = true;
     this.#backend.stats.server_connections++;
-    this.#opts.log(LOG_INFO, `connected to server '${this.#backend.name}'`);
+    this.#opts.log(LOG_INFO, `connected to server ${this.#label()}`);
     this.#in = new InStream(conn, this.#opts.chunk);
     this.#out.attach(conn);
     this.#in.run(this).then(
@@ -352,6 +354,11 @@ export class ServerConn implements ByteConsumer {
     this.#timer = setTimeout(this.#checkTimeout, head.deadline - now);
   }
 
+  /** The server as logs name it. */
+  #label(): string {
+    return this.#backend.label ?? `'${this.#backend.name}'`;
+  }
+
   #close(reason: string, failed: boolean, eof = false): void {
     if (this.#closed) return;
     this.#closed = true;
@@ -376,7 +383,7 @@ export class ServerConn implements ByteConsumer {
     if (pending.length > 0 || failed) {
       this.#opts.log(
         LOG_WARN,
-        `server '${this.#backend.name}' connection closed: ${reason}` +
+        `server ${this.#label()} connection closed: ${reason}` +
           (pending.length > 0 ? ` (${pending.length} requests failed)` : ""),
       );
     }

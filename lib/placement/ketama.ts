@@ -75,30 +75,81 @@ export const ketama: DistributionBuilder = (
   for (const i of order) totalWeight += servers[i].weight;
   const nlive = order.length;
 
-  const values: number[] = [];
-  const owners: number[] = [];
+  // Typed arrays sized up front, and a stable radix sort: linear in the
+  // number of points (a comparison sort of 32 million points for 200,000
+  // servers took most of a minute and gigabytes).
+  const counts = order.map((i) => ketamaPoints(servers[i].weight, totalWeight, nlive));
+  let total = 0;
+  for (const c of counts) total += c;
+  const values = new Uint32Array(total);
+  const owners = new Int32Array(total);
   const words = new Uint32Array(4);
-  for (const i of order) {
-    const count = ketamaPoints(servers[i].weight, totalWeight, nlive);
-    for (let p = 0; p < count / 4; p++) {
-      const host = encoder.encode(`${servers[i].name}-${p}`);
-      const len = Math.min(host.length, KETAMA_MAX_HOSTLEN - 1);
+  // `name-p` is built in place: the name's bytes once, then the digits of p.
+  const host = new Uint8Array(KETAMA_MAX_HOSTLEN + 16);
+  let at = 0;
+  for (let o = 0; o < order.length; o++) {
+    const i = order[o];
+    const name = encoder.encode(servers[i].name);
+    const prefix = Math.min(name.length, KETAMA_MAX_HOSTLEN);
+    host.set(name.subarray(0, prefix));
+    host[prefix] = 0x2d; // '-'
+    for (let p = 0; p < counts[o] / 4; p++) {
+      let len = prefix + 1 + writeDigits(host, prefix + 1, p);
+      len = Math.min(len, KETAMA_MAX_HOSTLEN - 1);
       md5Words(host, 0, len, words);
       for (let x = 0; x < 4; x++) {
-        values.push(words[x]);
-        owners.push(i);
+        values[at] = words[x];
+        owners[at] = i;
+        at++;
       }
     }
   }
-
-  // Stable ascending sort of the points (ties keep insertion order).
-  const perm = values.map((_, k) => k);
-  perm.sort((a, b) => values[a] - values[b] || a - b);
-  const points = new Uint32Array(perm.length);
-  const pointOwners = new Int32Array(perm.length);
-  for (let k = 0; k < perm.length; k++) {
-    points[k] = values[perm[k]];
-    pointOwners[k] = owners[perm[k]];
-  }
+  const [points, pointOwners] = stableSortByValue(values, owners);
   return new KetamaDistribution(points, pointOwners);
 };
+
+/** Writes the decimal digits of `n` at `buf[at..]`; returns how many. */
+function writeDigits(buf: Uint8Array, at: number, n: number): number {
+  if (n === 0) {
+    buf[at] = 0x30;
+    return 1;
+  }
+  let digits = 0;
+  for (let m = n; m > 0; m = Math.floor(m / 10)) digits++;
+  for (let k = digits - 1, m = n; k >= 0; k--, m = Math.floor(m / 10)) {
+    buf[at + k] = 0x30 + (m % 10);
+  }
+  return digits;
+}
+
+/**
+ * `values` sorted ascending with `owners` carried along, stably (equal
+ * values keep their order): a two-pass least-significant-digit radix sort
+ * on 16-bit digits, linear in the length. The input arrays are reused as
+ * scratch space: pass copies to keep them.
+ */
+export function stableSortByValue(
+  values: Uint32Array,
+  owners: Int32Array,
+): [Uint32Array, Int32Array] {
+  const n = values.length;
+  let v: Uint32Array = values;
+  let o: Int32Array = owners;
+  let v2: Uint32Array = new Uint32Array(n);
+  let o2: Int32Array = new Int32Array(n);
+  const count = new Uint32Array(65537);
+  for (const shift of [0, 16]) {
+    count.fill(0);
+    for (let k = 0; k < n; k++) count[((v[k] >>> shift) & 0xffff) + 1]++;
+    for (let d = 1; d <= 65536; d++) count[d] += count[d - 1];
+    for (let k = 0; k < n; k++) {
+      const d = (v[k] >>> shift) & 0xffff;
+      const to = count[d]++;
+      v2[to] = v[k];
+      o2[to] = o[k];
+    }
+    [v, v2] = [v2, v];
+    [o, o2] = [o2, o];
+  }
+  return [v, o];
+}

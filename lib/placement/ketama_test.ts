@@ -92,3 +92,21 @@ Deno.test("ketama: rejects bad input", () => {
   assert.throws(() => ketama(servers([0]), [true]), RangeError);
   assert.throws(() => ketama(servers([1.5]), [true]), RangeError);
 });
+
+Deno.test("stableSortByValue() sorts ascending and keeps equal values in order", async () => {
+  const { stableSortByValue } = await import("./ketama.ts");
+  const values = new Uint32Array([5, 0xffffffff, 5, 0, 0x10000, 5, 0xffff, 0x10000]);
+  const owners = new Int32Array([0, 1, 2, 3, 4, 5, 6, 7]);
+  const [v, o] = stableSortByValue(values, owners);
+  assert.deepEqual([...v], [0, 5, 5, 5, 0xffff, 0x10000, 0x10000, 0xffffffff]);
+  assert.deepEqual([...o], [3, 0, 2, 5, 6, 4, 7, 1]);
+  // Against a comparison sort on random points with many ties.
+  const n = 50_000;
+  const rv = new Uint32Array(n).map(() => Math.floor(Math.random() * 2 ** 32) & 0xfff0ffff);
+  const ro = new Int32Array(n).map((_, k) => k);
+  const perm = [...ro].sort((a, b) => rv[a]! - rv[b]! || a - b);
+  const expected = perm.map((k) => rv[k]!);
+  const [sv, so] = stableSortByValue(rv.slice(), ro.slice());
+  assert.ok(so.every((k, i) => k === perm[i]), "owners in stable order");
+  assert.ok(sv.every((v, i) => v === expected[i]), "values ascending");
+});

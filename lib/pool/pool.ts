@@ -47,6 +47,11 @@ export interface PoolEnv {
   readonly connect?: Connector;
 }
 
+/** The reason in the error reply to requests still owed at shutdown. */
+const SHUTTING_DOWN = "Proxy is shutting down";
+/** How long shutdown waits for those error replies to be written (a client may not read). */
+const FLUSH_MS = 250;
+
 /** One pool of servers behind one listen address. */
 export class Pool implements ClientPool, ServerOwner {
   readonly name: string;
@@ -251,8 +256,20 @@ export class Pool implements ClientPool, ServerOwner {
       clearTimeout(timer);
       this.#allClosed = null;
     }
+    if (this.clients.size > 0) {
+      // What is still owed gets the protocol's error reply, so the client
+      // knows which requests may not have been applied; then it closes.
+      const { promise, resolve } = Promise.withResolvers<void>();
+      this.#allClosed = resolve;
+      const reply = this.protocol.errorReply(SHUTTING_DOWN);
+      for (const c of [...this.clients]) c.failOwed(reply);
+      const timer = this.clients.size > 0 ? setTimeout(resolve, FLUSH_MS) : undefined;
+      if (this.clients.size > 0) await promise;
+      clearTimeout(timer);
+      this.#allClosed = null;
+    }
     for (const c of [...this.clients]) c.close();
-    for (const s of this.servers) s.close("Proxy is shutting down");
+    for (const s of this.servers) s.close(SHUTTING_DOWN);
     if (this.#rebuildTimer !== null) clearTimeout(this.#rebuildTimer);
     this.#rebuildTimer = null;
     await Promise.all([...this.#serving, this.#watcherClosed]);
@@ -353,7 +370,7 @@ export class Pool implements ClientPool, ServerOwner {
     this.stats.server_ejects++;
     this.log(
       LOG_NOTICE,
-      `server '${server.name}' ejected after ${server.failures} failures; ` +
+      `server ${server.label} ejected after ${server.failures} failures; ` +
         `retry in ${this.config.serverRetryTimeout} ms`,
     );
     this.#dist = this.#build();
@@ -367,7 +384,7 @@ export class Pool implements ClientPool, ServerOwner {
       if (s.retryAt === 0) return true;
       if (s.retryAt <= now) {
         s.retryAt = 0;
-        this.log(LOG_NOTICE, `server '${s.name}' back in the ring after retry timeout`);
+        this.log(LOG_NOTICE, `server ${s.label} back in the ring after retry timeout`);
         return true;
       }
       if (next === 0 || s.retryAt < next) next = s.retryAt;

@@ -86,14 +86,17 @@ Deno.test("Pool ejects a server after server_failure_limit failures and takes it
   assert.equal(pool.stats.server_ejects, 1);
   assert.ok(placement(pool).every((s) => s === 1), "every key goes to the live server");
   assert.equal(pool.servers[0]!.retryAt, clock.now + 30000);
-  assert.ok(logs.some((l) => l.includes("server 'one' ejected after 2 failures")), logs.join("\n"));
+  assert.ok(
+    logs.some((l) => l.includes("server 'one' (127.0.0.1:7001) ejected after 2 failures")),
+    logs.join("\n"),
+  );
 
   clock.advance(29999);
   assert.ok(placement(pool).every((s) => s === 1), "still out before the retry timeout");
   clock.advance(1);
   assert.deepEqual(placement(pool), before, "back in the ring: the same placement as before");
   assert.equal(pool.servers[0]!.retryAt, 0);
-  assert.ok(logs.some((l) => l.includes("server 'one' back in the ring")));
+  assert.ok(logs.some((l) => l.includes("server 'one' (127.0.0.1:7001) back in the ring")));
   await pool.close();
 });
 

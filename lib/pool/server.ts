@@ -98,6 +98,11 @@ export class Server implements Backend {
     return this.#address ?? UNKNOWN_ADDRESS;
   }
 
+  /** For logs: `'name'`, and the address beside it when the name is not the address. */
+  get label(): string {
+    return serverLabel(this.name, this.#address);
+  }
+
   /** False while a sentinel-followed master's address is not known. */
   get addressKnown(): boolean {
     return this.#address !== null;
@@ -249,4 +254,15 @@ export class Server implements Backend {
   responded(): void {
     this.failures = 0;
   }
+}
+
+/** `'name'`, or `'name' (address)` when the name does not already say the address. */
+export function serverLabel(name: string, address: Address | null): string {
+  if (address === null) return `'${name}'`;
+  const text = address.transport === "unix"
+    ? address.path
+    : address.host.includes(":")
+    ? `[${address.host}]:${address.port}`
+    : `${address.host}:${address.port}`;
+  return name === text ? `'${name}'` : `'${name}' (${text})`;
 }

@@ -16,7 +16,7 @@
  */
 import type { Config } from "../config/types.ts";
 import { loadConfigBytes } from "../config/load.ts";
-import { StatsServer } from "../stats/server.ts";
+import { StatsListenError, StatsServer } from "../stats/server.ts";
 import type { ConfigStats, StatsSource } from "../stats/report.ts";
 import type { MetricsSource } from "../stats/prometheus.ts";
 import { VERSION } from "../version.ts";
@@ -146,7 +146,7 @@ export class Runtime {
     this.stats.aggregate();
     try {
       await this.engine.ready();
-      this.stats.open();
+      this.#openStats();
       if (this.#opts.watch === true) {
         this.#watcher = new ConfigWatcher(this.#opts.confFile, () => {
           void this.reload("the file changed", true);
@@ -158,6 +158,29 @@ export class Runtime {
       await this.stats.close();
       await this.engine.close();
       throw err;
+    }
+  }
+
+  /** Opens the stats port; when one of our pools holds that address, says which. */
+  #openStats(): void {
+    try {
+      this.stats.open();
+    } catch (err) {
+      if (!(err instanceof StatsListenError)) throw err;
+      const pool = this.engine.pools.find((p) => {
+        const a = p.config.listen;
+        return a.transport === "tcp" && a.port === err.port &&
+          (a.host === err.host || ["0.0.0.0", "::"].includes(a.host) ||
+            ["0.0.0.0", "::"].includes(err.host));
+      });
+      if (pool === undefined) throw err;
+      const where = `${this.#opts.confFile}:${pool.config.line}`;
+      throw new StatsListenError(
+        err.host,
+        err.port,
+        err.cause ?? err,
+        `the listen address of pool '${pool.name}' (${where})`,
+      );
     }
   }
 
@@ -320,6 +343,6 @@ export async function runProxy(
     dispose();
   }
   await runtime.stop();
-  options.log(LOG_NOTICE, "done, rabbit done");
+  options.log(LOG_NOTICE, "stopped: listeners and stats port closed, every connection closed");
   return 0;
 }

@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { reasonOf } from "../net/reason.ts";
 import { snapshot, type StatsSnapshot, type StatsSource, toJson } from "./report.ts";
 import { type MetricsSource, PROMETHEUS_CONTENT_TYPE, prometheusText } from "./prometheus.ts";
 
@@ -39,6 +40,27 @@ export interface StatsServerOptions {
 
 const enc = new TextEncoder();
 
+/** The stats port cannot be bound; the message names the address and the flags that set it. */
+export class StatsListenError extends Error {
+  /** The address asked for. */
+  readonly host: string;
+  /** The port asked for. */
+  readonly port: number;
+
+  /** `cause`: the bind error; `owner`: what holds the address when known (e.g. a pool). */
+  constructor(host: string, port: number, cause: unknown, owner?: string) {
+    super(
+      `cannot open the stats port on ${host}:${port}: ${reasonOf(cause)}` +
+        (owner === undefined ? "" : ` (it is ${owner})`) +
+        "; stop what holds that address or give the stats port another -s port (or -a address)",
+      { cause },
+    );
+    this.name = "StatsListenError";
+    this.host = host;
+    this.port = port;
+  }
+}
+
 /** Serves stats snapshots of `src`. */
 export class StatsServer {
   readonly #src: StatsSource & MetricsSource;
@@ -68,7 +90,11 @@ export class StatsServer {
 
   /** Binds the stats port (throws on failure) and starts aggregating. */
   open(): void {
-    this.#listener = Deno.listen({ hostname: this.#opts.host, port: this.#opts.port });
+    try {
+      this.#listener = Deno.listen({ hostname: this.#opts.host, port: this.#opts.port });
+    } catch (err) {
+      throw new StatsListenError(this.#opts.host, this.#opts.port, err);
+    }
     const refresh = this.#opts.refresh;
     this.#timer = setInterval(
       refresh === undefined ? () => this.aggregate() : () => {
