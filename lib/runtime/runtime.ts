@@ -23,7 +23,7 @@ import { VERSION } from "../version.ts";
 import { Engine, type LogFn, SHUTDOWN_GRACE_MS } from "./engine.ts";
 import { describeChanges } from "./changes.ts";
 import { ConfigWatcher } from "./watch.ts";
-import { onSigusr2 } from "../signals/sigusr2.ts";
+import { wireProcessSignals } from "./process_signals.ts";
 import { LOG_ERR, LOG_NOTICE, LOG_WARN } from "../log/levels.ts";
 import { reusePortUnavailable, workerCount, WorkerRuntime } from "./workers.ts";
 
@@ -252,20 +252,13 @@ export class Runtime {
    * unwires them.
    */
   installSignals(): () => void {
-    if (Deno.build.os === "windows") return () => {};
-    const stop = () => this.#stopped.resolve();
-    const reload = () => {
-      this.#opts.log(LOG_NOTICE, "signal SIGUSR2 received, reloading the configuration");
-      void this.reload("signal SIGUSR2");
-    };
-    const handlers: [Deno.Signal, () => void][] = [["SIGINT", stop], ["SIGTERM", stop]];
-    for (const [signal, handler] of handlers) Deno.addSignalListener(signal, handler);
-    // SIGUSR2 is hooked for the whole process (lib/signals/sigusr2.ts) so it
-    // never kills; while the runtime runs, it reloads.
-    const restoreSigusr2 = onSigusr2(reload);
+    const unwire = wireProcessSignals({
+      stop: () => this.#stopped.resolve(),
+      reload: () => void this.reload("signal SIGUSR2"),
+      log: this.#opts.log,
+    });
     const dispose = () => {
-      for (const [signal, handler] of handlers) Deno.removeSignalListener(signal, handler);
-      restoreSigusr2();
+      unwire();
       this.#signals = null;
     };
     this.#signals = dispose;
