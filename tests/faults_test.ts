@@ -39,7 +39,7 @@ Deno.test("faults: a stalled backend times out, and replies after SIGCONT are no
   await using c = await RawClient.connect(proxy.port);
   assert.equal(await call(c, "SET", "a", "1"), "OK");
   assert.equal(await call(c, "SET", "b", "2"), "OK");
-  backends.list[0]!.signal("SIGSTOP");
+  await backends.list[0]!.pause();
   try {
     const r = await call(c, "GET", "a");
     assert.ok(isErr(r, /^ERR Connection timed out$/), String(r));

@@ -979,7 +979,7 @@ Deno.test("a backend killed with requests in flight: each of them gets SERVER_ER
   await sentinel(c);
   assert.equal(await talk(c, store("set", "k", "v")), "STORED\r\n");
   const backend = w.backends.list[0]!;
-  backend.signal("SIGSTOP");
+  await backend.pause();
   await c.send("get k\r\n".repeat(100) + store("set", "k", "w") + "incr k 1 noreply\r\n");
   await delay(200);
   backend.signal("SIGKILL");

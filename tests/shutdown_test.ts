@@ -19,7 +19,7 @@ Deno.test("shutdown with a stalled redis: each owed request gets -ERR Proxy is s
   await using c = await RawClient.connect(proxy.port);
   await c.send("*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n");
   assert.equal(await c.readLine(), "+OK");
-  redis.signal("SIGSTOP");
+  await redis.pause();
   try {
     let batch = "";
     for (let i = 0; i < SETS; i++) batch += `*3\r\n$3\r\nSET\r\n$2\r\nk${i % 10}\r\n$1\r\nv\r\n`;
@@ -45,7 +45,7 @@ Deno.test("shutdown with a stalled memcached: each owed request gets SERVER_ERRO
   await using c = await RawClient.connect(proxy.port);
   await c.send("version\r\n");
   assert.match(await c.readLine(), /^VERSION /);
-  mc.signal("SIGSTOP");
+  await mc.pause();
   try {
     let batch = "";
     for (let i = 0; i < SETS; i++) batch += `set k${i} 0 0 1\r\nv\r\n`;

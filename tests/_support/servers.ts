@@ -18,6 +18,24 @@ export interface Backend extends AsyncDisposable {
   stop(): Promise<void>;
   /** Sends a signal (SIGSTOP/SIGCONT for fault tests). */
   signal(sig: Deno.Signal): void;
+  /**
+   * SIGSTOP, then waits until the kernel shows the process stopped (Linux:
+   * `State: T` in /proc), so no byte sent afterwards can still be answered.
+   */
+  pause(): Promise<void>;
+}
+
+/** Sends SIGSTOP to `process` and waits (at most 2 s) until it is stopped. */
+async function pauseProcess(process: Deno.ChildProcess): Promise<void> {
+  process.kill("SIGSTOP");
+  if (Deno.build.os !== "linux") return;
+  const until = Date.now() + 2000;
+  while (Date.now() < until) {
+    const status = await Deno.readTextFile(`/proc/${process.pid}/status`);
+    if (/^State:\s+T/m.test(status)) return;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  throw new Error(`process ${process.pid} did not stop within 2 s of SIGSTOP`);
 }
 
 /** The server could not bind its port (another process took it). */
@@ -73,6 +91,7 @@ async function spawn(cmd: string, args: string[], port: number): Promise<Backend
     process,
     stop,
     signal: (sig) => process.kill(sig),
+    pause: () => pauseProcess(process),
     [Symbol.asyncDispose]: stop,
   };
 }
