@@ -15,16 +15,15 @@
  * @module
  */
 import type { Config } from "../config/types.ts";
-import { loadConfigBytes } from "../config/load.ts";
 import { StatsListenError, StatsServer } from "../stats/server.ts";
 import type { ConfigStats, StatsSource } from "../stats/report.ts";
 import type { MetricsSource } from "../stats/prometheus.ts";
 import { VERSION } from "../version.ts";
 import { Engine, type LogFn, SHUTDOWN_GRACE_MS } from "./engine.ts";
-import { describeChanges } from "./changes.ts";
+import { Reloader, type ReloadTarget } from "./reloader.ts";
 import { ConfigWatcher } from "./watch.ts";
 import { wireProcessSignals } from "./process_signals.ts";
-import { LOG_ERR, LOG_NOTICE, LOG_WARN } from "../log/levels.ts";
+import { LOG_NOTICE, LOG_WARN } from "../log/levels.ts";
 import { reusePortUnavailable, workerCount, WorkerRuntime } from "./workers.ts";
 
 /** Options of a {@link Runtime}. */
@@ -58,20 +57,6 @@ export interface RuntimeOptions {
   readonly workers?: number | "auto";
 }
 
-/** The sha256 of `bytes`, in hex. */
-export async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as BufferSource));
-  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-/** The configuration facts the stats report, kept by the runtime. */
-interface MutableConfigStats {
-  reloads: number;
-  reload_errors: number;
-  config_sha256: string;
-  config_loaded_at: number;
-}
-
 /** The pools, stats port and signals of a running nutmeg. */
 export class Runtime {
   readonly engine: Engine;
@@ -79,17 +64,11 @@ export class Runtime {
   readonly #opts: RuntimeOptions;
   readonly #stopped = Promise.withResolvers<void>();
   #signals: (() => void) | null = null;
-  readonly #config: MutableConfigStats = {
-    reloads: 0,
-    reload_errors: 0,
-    config_sha256: "",
-    config_loaded_at: Date.now(),
-  };
-  /** The sha256 of the last file refused (or the error when it could not be read), so --watch reports a broken edit once. */
-  #lastRefused = "";
   /** Settles once {@link start} has finished; reloads asked for earlier wait for it. */
   readonly #started = Promise.withResolvers<void>();
-  #reloads: Promise<unknown> = this.#started.promise;
+  readonly #reloader: Reloader;
+  /** What a reload is applied to: this runtime's engine. */
+  readonly #target: ReloadTarget;
   #watcher: ConfigWatcher | null = null;
 
   /** Builds the runtime for the first configuration `config`; nothing is bound yet. */
@@ -103,7 +82,22 @@ export class Runtime {
       graceMs: options.graceMs ?? SHUTDOWN_GRACE_MS,
     });
     const engine = this.engine;
-    const facts = this.#config;
+    this.#reloader = new Reloader({
+      file: options.confFile,
+      log: options.log,
+      after: this.#started.promise,
+      changed: () => this.stats.aggregate(),
+    });
+    this.#target = {
+      get config() {
+        return engine.config;
+      },
+      apply: async (config) => {
+        await engine.reload(config);
+        return { where: "", generation: engine.generation.number };
+      },
+    };
+    const facts = this.#reloader.facts;
     const source: StatsSource & MetricsSource = {
       startedAt: engine.startedAt,
       counters: engine.counters,
@@ -123,7 +117,7 @@ export class Runtime {
 
   /** The configuration facts reported by the stats (reloads, errors, sha256, load time). */
   get configStats(): ConfigStats {
-    return { ...this.#config };
+    return this.#reloader.stats;
   }
 
   /**
@@ -140,7 +134,7 @@ export class Runtime {
 
   async #start(): Promise<void> {
     if (this.#opts.configBytes !== undefined) {
-      this.#config.config_sha256 = await sha256Hex(this.#opts.configBytes);
+      await this.#reloader.first(this.#opts.configBytes);
     }
     this.engine.open();
     this.stats.aggregate();
@@ -191,59 +185,7 @@ export class Runtime {
    * refused). Never rejects.
    */
   reload(why: string, onlyIfChanged = false): Promise<boolean> {
-    const run = this.#reloads.then(() => this.#reload(why, onlyIfChanged));
-    this.#reloads = run;
-    return run;
-  }
-
-  async #reload(why: string, onlyIfChanged: boolean): Promise<boolean> {
-    const file = this.#opts.confFile;
-    const log = this.#opts.log;
-    let loaded;
-    let sha = "";
-    try {
-      loaded = await loadConfigBytes(file);
-      sha = await sha256Hex(loaded.bytes);
-    } catch (err) {
-      if (onlyIfChanged) {
-        // A half-written file or a rename in progress: only report each content once.
-        const text = err instanceof Error ? err.message : String(err);
-        if (text === this.#lastRefused) return false;
-        this.#lastRefused = text;
-      }
-      return this.#refused(file, err);
-    }
-    if (onlyIfChanged && (sha === this.#config.config_sha256 || sha === this.#lastRefused)) {
-      return false;
-    }
-    log(LOG_NOTICE, `reloading '${file}': ${why}`);
-    const changes = describeChanges(this.engine.config, loaded.config);
-    try {
-      await this.engine.reload(loaded.config);
-    } catch (err) {
-      this.#lastRefused = sha;
-      return this.#refused(file, err);
-    }
-    this.#lastRefused = "";
-    this.#config.reloads++;
-    this.#config.config_sha256 = sha;
-    this.#config.config_loaded_at = Date.now();
-    this.stats.aggregate();
-    log(
-      LOG_NOTICE,
-      `reload of '${file}' done: generation ${this.engine.generation.number}, sha256 ${
-        sha.slice(0, 12)
-      }: ${changes.length === 0 ? "no changes" : changes.join("; ")}`,
-    );
-    return true;
-  }
-
-  #refused(file: string, err: unknown): false {
-    this.#config.reload_errors++;
-    this.stats.aggregate();
-    const text = err instanceof Error ? err.message : String(err);
-    this.#opts.log(LOG_ERR, `reload of '${file}' refused, nothing changed: ${text}`);
-    return false;
+    return this.#reloader.reload(this.#target, why, onlyIfChanged);
   }
 
   /**
@@ -284,7 +226,7 @@ export class Runtime {
     this.#signals?.();
     await this.#watcher?.close();
     this.#watcher = null;
-    await this.#reloads;
+    await this.#reloader.settled;
     this.#opts.log(
       LOG_NOTICE,
       `shutting down: finishing in-flight requests (up to ${grace} ms)`,

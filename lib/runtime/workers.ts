@@ -24,14 +24,13 @@
  * @module
  */
 import type { Config } from "../config/types.ts";
-import { loadConfigBytes } from "../config/load.ts";
 import { StatsServer } from "../stats/server.ts";
 import type { ConfigStats, StatsSource } from "../stats/report.ts";
 import type { MetricsSource } from "../stats/prometheus.ts";
 import { type MergedPool, mergeWorkerStats, type WorkerStats } from "../stats/merge.ts";
 import { VERSION } from "../version.ts";
 import { type LogFn, SHUTDOWN_GRACE_MS } from "./engine.ts";
-import { describeChanges } from "./changes.ts";
+import { type Applied, Reloader, type ReloadTarget } from "./reloader.ts";
 import { ConfigWatcher } from "./watch.ts";
 import { wireProcessSignals } from "./process_signals.ts";
 import { LOG_ERR, LOG_NOTICE, LOG_WARN } from "../log/levels.ts";
@@ -151,12 +150,6 @@ class WorkerHandle {
   }
 }
 
-/** The sha256 of `bytes`, in hex. */
-async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as BufferSource));
-  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
 /** The runtime of `--workers N` (N > 1): see the module comment. */
 export class WorkerRuntime {
   readonly stats: StatsServer;
@@ -172,14 +165,9 @@ export class WorkerRuntime {
   #watcher: ConfigWatcher | null = null;
   /** Settles once {@link start} has finished; reloads asked for earlier wait for it. */
   readonly #started = Promise.withResolvers<void>();
-  #reloads: Promise<unknown> = this.#started.promise;
-  #lastRefused = "";
-  readonly #facts = {
-    reloads: 0,
-    reload_errors: 0,
-    config_sha256: "",
-    config_loaded_at: Date.now(),
-  };
+  readonly #reloader: Reloader;
+  /** What a reload is applied to: every worker, all or nothing. */
+  readonly #target: ReloadTarget;
   #merged: { total_connections: number; curr_connections: number; pools: MergedPool[] } = {
     total_connections: 0,
     curr_connections: 0,
@@ -195,6 +183,18 @@ export class WorkerRuntime {
     const startedAt = Date.now();
     // deno-lint-ignore no-this-alias
     const self = this;
+    this.#reloader = new Reloader({
+      file: options.confFile,
+      log: options.log,
+      after: this.#started.promise,
+      changed: () => this.stats.aggregate(),
+    });
+    this.#target = {
+      get config() {
+        return self.#config;
+      },
+      apply: (config, bytes) => this.#apply(config, bytes),
+    };
     const source: StatsSource & MetricsSource = {
       startedAt,
       get counters() {
@@ -206,7 +206,7 @@ export class WorkerRuntime {
       get workers() {
         return self.#workers.map((w) => w.stats ?? { total_connections: 0, curr_connections: 0 });
       },
-      configStats: this.#facts,
+      configStats: this.#reloader.facts,
     };
     this.stats = new StatsServer(source, {
       host: options.statsAddr,
@@ -220,7 +220,7 @@ export class WorkerRuntime {
 
   /** The configuration facts reported by the stats. */
   get configStats(): ConfigStats {
-    return { ...this.#facts };
+    return this.#reloader.stats;
   }
 
   /**
@@ -277,7 +277,7 @@ export class WorkerRuntime {
 
   async #start(): Promise<void> {
     if (this.#opts.configBytes !== undefined) {
-      this.#facts.config_sha256 = await sha256Hex(this.#opts.configBytes);
+      await this.#reloader.first(this.#opts.configBytes);
     }
     for (let id = 0; id < this.#count; id++) this.#spawn(id);
     try {
@@ -309,71 +309,34 @@ export class WorkerRuntime {
 
   /** Reloads the file on every worker, all or nothing; resolves true when it took effect. */
   reload(why: string, onlyIfChanged = false): Promise<boolean> {
-    const run = this.#reloads.then(() => this.#reload(why, onlyIfChanged));
-    this.#reloads = run;
-    return run;
+    return this.#reloader.reload(this.#target, why, onlyIfChanged);
   }
 
-  async #reload(why: string, onlyIfChanged: boolean): Promise<boolean> {
+  /** Every worker prepares `config`; all commit when all prepared, else all abort (and it throws). */
+  async #apply(config: Config, bytes: Uint8Array): Promise<Applied> {
     const file = this.#opts.confFile;
-    const log = this.#opts.log;
-    let loaded;
-    let sha = "";
-    try {
-      loaded = await loadConfigBytes(file);
-      sha = await sha256Hex(loaded.bytes);
-    } catch (err) {
-      if (onlyIfChanged) {
-        const text = err instanceof Error ? err.message : String(err);
-        if (text === this.#lastRefused) return false;
-        this.#lastRefused = text;
-      }
-      return this.#refused(file, err);
-    }
-    if (onlyIfChanged && (sha === this.#facts.config_sha256 || sha === this.#lastRefused)) {
-      return false;
-    }
-    log(LOG_NOTICE, `reloading '${file}': ${why}`);
-    const text = new TextDecoder().decode(loaded.bytes);
-    const changes = describeChanges(this.#config, loaded.config);
+    const text = new TextDecoder().decode(bytes);
     const prepared = await Promise.all(
       this.#workers.map((w) => w.ask({ t: "prepare", file, text })),
     );
     const failed = prepared.find((r) => r.error !== null);
     if (failed !== undefined) {
       await Promise.all(this.#workers.map((w) => w.ask({ t: "abort" })));
-      this.#lastRefused = sha;
-      return this.#refused(file, failed.error);
+      throw failed.error;
     }
     const committed = await Promise.all(this.#workers.map((w) => w.ask({ t: "commit" })));
     const commitFailed = committed.find((r) => r.error !== null);
     if (commitFailed !== undefined) {
-      log(LOG_WARN, `reload of '${file}': a worker did not commit: ${commitFailed.error}`);
+      this.#opts.log(
+        LOG_WARN,
+        `reload of '${file}': a worker did not commit: ${commitFailed.error}`,
+      );
     }
-    this.#config = loaded.config;
+    this.#config = config;
     this.#text = text;
     this.#generation++;
-    this.#lastRefused = "";
-    this.#facts.reloads++;
-    this.#facts.config_sha256 = sha;
-    this.#facts.config_loaded_at = Date.now();
     await this.refresh();
-    this.stats.aggregate();
-    log(
-      LOG_NOTICE,
-      `reload of '${file}' done on ${this.#count} workers: generation ${this.#generation}, sha256 ${
-        sha.slice(0, 12)
-      }: ${changes.length === 0 ? "no changes" : changes.join("; ")}`,
-    );
-    return true;
-  }
-
-  #refused(file: string, err: unknown): false {
-    this.#facts.reload_errors++;
-    this.stats.aggregate();
-    const text = err instanceof Error ? err.message : String(err);
-    this.#opts.log(LOG_ERR, `reload of '${file}' refused, nothing changed: ${text}`);
-    return false;
+    return { where: ` on ${this.#count} workers`, generation: this.#generation };
   }
 
   /** Wires SIGINT/SIGTERM to stopping and SIGUSR2 to {@link reload}; returns the unwiring. */
@@ -408,7 +371,7 @@ export class WorkerRuntime {
     this.#signals?.();
     await this.#watcher?.close();
     this.#watcher = null;
-    await this.#reloads;
+    await this.#reloader.settled;
     this.#opts.log(
       LOG_NOTICE,
       `shutting down ${this.#count} workers: finishing in-flight requests (up to ${grace} ms)`,
