@@ -39,3 +39,51 @@ export function wireProcessSignals(actions: SignalActions): () => void {
     restoreSigusr2();
   };
 }
+
+/**
+ * A runtime's stop request and its signal wiring: SIGINT/SIGTERM (or
+ * {@link requestStop}) resolve {@link stopRequested}; SIGUSR2 calls `reload`.
+ * Shared by the single-loop runtime and the workers' runtime.
+ */
+export class RuntimeSignals {
+  readonly #stopped = Promise.withResolvers<void>();
+  readonly #reload: () => void;
+  readonly #log: LogFn;
+  #unwire: (() => void) | null = null;
+
+  /** `reload` runs on SIGUSR2; `log` gets the NOTICE line about it. */
+  constructor(reload: () => void, log: LogFn) {
+    this.#reload = reload;
+    this.#log = log;
+  }
+
+  /** Wires the signals; returns the function that unwires them. */
+  install(): () => void {
+    const unwire = wireProcessSignals({
+      stop: () => this.#stopped.resolve(),
+      reload: this.#reload,
+      log: this.#log,
+    });
+    const dispose = () => {
+      unwire();
+      this.#unwire = null;
+    };
+    this.#unwire = dispose;
+    return dispose;
+  }
+
+  /** Unwires the signals if they are wired. */
+  uninstall(): void {
+    this.#unwire?.();
+  }
+
+  /** Asks for a stop (what SIGINT and SIGTERM do). */
+  requestStop(): void {
+    this.#stopped.resolve();
+  }
+
+  /** Resolves once a stop was asked for. */
+  get stopRequested(): Promise<void> {
+    return this.#stopped.promise;
+  }
+}

@@ -22,7 +22,7 @@ import { VERSION } from "../version.ts";
 import { Engine, type LogFn, SHUTDOWN_GRACE_MS } from "./engine.ts";
 import { Reloader, type ReloadTarget } from "./reloader.ts";
 import { ConfigWatcher } from "./watch.ts";
-import { wireProcessSignals } from "./process_signals.ts";
+import { RuntimeSignals } from "./process_signals.ts";
 import { LOG_NOTICE, LOG_WARN } from "../log/levels.ts";
 import { reusePortUnavailable, workerCount, WorkerRuntime } from "./workers.ts";
 
@@ -62,8 +62,7 @@ export class Runtime {
   readonly engine: Engine;
   readonly stats: StatsServer;
   readonly #opts: RuntimeOptions;
-  readonly #stopped = Promise.withResolvers<void>();
-  #signals: (() => void) | null = null;
+  readonly #signals: RuntimeSignals;
   /** Settles once {@link start} has finished; reloads asked for earlier wait for it. */
   readonly #started = Promise.withResolvers<void>();
   readonly #reloader: Reloader;
@@ -74,7 +73,8 @@ export class Runtime {
   /** Builds the runtime for the first configuration `config`; nothing is bound yet. */
   constructor(config: Config, options: RuntimeOptions) {
     this.#opts = options;
-    void options.stop?.then(() => this.#stopped.resolve());
+    this.#signals = new RuntimeSignals(() => void this.reload("signal SIGUSR2"), options.log);
+    void options.stop?.then(() => this.#signals.requestStop());
     this.engine = new Engine(config, {
       chunk: options.chunk,
       log: options.log,
@@ -194,27 +194,17 @@ export class Runtime {
    * unwires them.
    */
   installSignals(): () => void {
-    const unwire = wireProcessSignals({
-      stop: () => this.#stopped.resolve(),
-      reload: () => void this.reload("signal SIGUSR2"),
-      log: this.#opts.log,
-    });
-    const dispose = () => {
-      unwire();
-      this.#signals = null;
-    };
-    this.#signals = dispose;
-    return dispose;
+    return this.#signals.install();
   }
 
   /** Asks the runtime to stop (what SIGINT and SIGTERM do). */
   requestStop(): void {
-    this.#stopped.resolve();
+    this.#signals.requestStop();
   }
 
   /** Resolves once a stop was asked for. */
   get stopRequested(): Promise<void> {
-    return this.#stopped.promise;
+    return this.#signals.stopRequested;
   }
 
   /**
@@ -223,7 +213,7 @@ export class Runtime {
    */
   async stop(): Promise<void> {
     const grace = this.#opts.graceMs ?? SHUTDOWN_GRACE_MS;
-    this.#signals?.();
+    this.#signals.uninstall();
     await this.#watcher?.close();
     this.#watcher = null;
     await this.#reloader.settled;

@@ -32,7 +32,7 @@ import { VERSION } from "../version.ts";
 import { type LogFn, SHUTDOWN_GRACE_MS } from "./engine.ts";
 import { type Applied, Reloader, type ReloadTarget } from "./reloader.ts";
 import { ConfigWatcher } from "./watch.ts";
-import { wireProcessSignals } from "./process_signals.ts";
+import { RuntimeSignals } from "./process_signals.ts";
 import { LOG_ERR, LOG_NOTICE, LOG_WARN } from "../log/levels.ts";
 import type { FromWorker, ToWorker } from "./worker_protocol.ts";
 import type { RuntimeOptions } from "./runtime.ts";
@@ -156,12 +156,11 @@ export class WorkerRuntime {
   readonly #opts: RuntimeOptions;
   readonly #count: number;
   readonly #workers: WorkerHandle[] = [];
-  readonly #stopped = Promise.withResolvers<void>();
+  readonly #signals: RuntimeSignals;
   #config: Config;
   #text: string;
   #generation = 1;
   #stopping = false;
-  #signals: (() => void) | null = null;
   #watcher: ConfigWatcher | null = null;
   /** Settles once {@link start} has finished; reloads asked for earlier wait for it. */
   readonly #started = Promise.withResolvers<void>();
@@ -177,6 +176,7 @@ export class WorkerRuntime {
   /** Builds the runtime for `config` (read from `text`) with `count` workers; nothing runs yet. */
   constructor(config: Config, text: string, count: number, options: RuntimeOptions) {
     this.#opts = options;
+    this.#signals = new RuntimeSignals(() => void this.reload("signal SIGUSR2"), options.log);
     this.#count = count;
     this.#config = config;
     this.#text = text;
@@ -341,34 +341,24 @@ export class WorkerRuntime {
 
   /** Wires SIGINT/SIGTERM to stopping and SIGUSR2 to {@link reload}; returns the unwiring. */
   installSignals(): () => void {
-    const unwire = wireProcessSignals({
-      stop: () => this.#stopped.resolve(),
-      reload: () => void this.reload("signal SIGUSR2"),
-      log: this.#opts.log,
-    });
-    const dispose = () => {
-      unwire();
-      this.#signals = null;
-    };
-    this.#signals = dispose;
-    return dispose;
+    return this.#signals.install();
   }
 
   /** Asks the runtime to stop (what SIGINT and SIGTERM do). */
   requestStop(): void {
-    this.#stopped.resolve();
+    this.#signals.requestStop();
   }
 
   /** Resolves once a stop was asked for. */
   get stopRequested(): Promise<void> {
-    return this.#stopped.promise;
+    return this.#signals.stopRequested;
   }
 
   /** Every worker stops accepting and drains for up to the grace; then they end. */
   async stop(): Promise<void> {
     const grace = this.#opts.graceMs ?? SHUTDOWN_GRACE_MS;
     this.#stopping = true;
-    this.#signals?.();
+    this.#signals.uninstall();
     await this.#watcher?.close();
     this.#watcher = null;
     await this.#reloader.settled;
