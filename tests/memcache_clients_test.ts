@@ -8,7 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { startMemcacheds } from "./_support/servers.ts";
-import { serverLines, startProxy } from "./_support/proxy.ts";
+import { memcachePool as pool, startProxy } from "./_support/proxy.ts";
 
 const PYTHON = "/usr/bin/python3";
 
@@ -29,11 +29,6 @@ async function python(script: string, port: number): Promise<{ code: number; out
   }).output();
   const dec = new TextDecoder();
   return { code: out.code, out: dec.decode(out.stdout) + dec.decode(out.stderr) };
-}
-
-function pool(ports: number[]): string {
-  return `beta:\n  listen: AUTO\n  hash: fnv1a_64\n  distribution: ketama\n` +
-    `  servers:\n${serverLines(ports)}\n`;
 }
 
 const ASCII = `

@@ -16,7 +16,7 @@ import {
   startMemcached,
   startMemcacheds,
 } from "./_support/servers.ts";
-import { serverLines, startProxy, type TestProxy } from "./_support/proxy.ts";
+import { memcachePool as pool, startProxy, type TestProxy } from "./_support/proxy.ts";
 
 // ---- helpers ------------------------------------------------------------
 
@@ -230,11 +230,6 @@ class World implements AsyncDisposable {
     await this.proxy.proxy.close();
     await Promise.all([this.backends[Symbol.asyncDispose](), this.direct.stop()]);
   }
-}
-
-function pool(ports: number[]): string {
-  return `beta:\n  listen: AUTO\n  hash: fnv1a_64\n  distribution: ketama\n` +
-    `  servers:\n${serverLines(ports)}\n`;
 }
 
 // ---- storage commands -----------------------------------------------------

@@ -19,7 +19,7 @@
  */
 import assert from "node:assert/strict";
 import { type Backend, RawClient, startMemcached, startMemcacheds } from "./_support/servers.ts";
-import { serverLines, startProxy, type TestProxy } from "./_support/proxy.ts";
+import { memcachePool as pool, startProxy, type TestProxy } from "./_support/proxy.ts";
 import { CASES } from "../tools/capture_memcached.ts";
 import type { FactCase } from "./_support/memcached_facts.ts";
 
@@ -70,11 +70,6 @@ function mask(reply: string): string {
     .replace(/ l\d+/g, " l<t>")
     .replace(/ t\d+/g, " t<ttl>")
     .replace(/^(VALUE \S+ \d+ \d+) \d+\r$/gm, "$1 <cas>\r");
-}
-
-function pool(ports: number[]): string {
-  return `beta:\n  listen: AUTO\n  hash: fnv1a_64\n  distribution: ketama\n` +
-    `  servers:\n${serverLines(ports)}\n`;
 }
 
 /** Where the proxy deliberately differs from memcached, and why. */

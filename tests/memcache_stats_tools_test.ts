@@ -7,12 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { Backends, RawClient, startMemcached, startMemcacheds } from "./_support/servers.ts";
-import { serverLines, startProxy } from "./_support/proxy.ts";
-
-function pool(ports: number[]): string {
-  return `beta:\n  listen: AUTO\n  hash: fnv1a_64\n  distribution: ketama\n` +
-    `  servers:\n${serverLines(ports)}\n`;
-}
+import { memcachePool as pool, startProxy } from "./_support/proxy.ts";
 
 async function tool(name: string, port: number): Promise<string> {
   const out = await new Deno.Command(name, {

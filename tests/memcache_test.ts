@@ -3,13 +3,7 @@
  */
 import assert from "node:assert/strict";
 import { RawClient, startMemcacheds } from "./_support/servers.ts";
-import { serverLines, startProxy } from "./_support/proxy.ts";
-
-function pool(ports: number[], extra = ""): string {
-  return `beta:\n  listen: AUTO\n  hash: fnv1a_64\n  distribution: ketama\n${extra}  servers:\n${
-    serverLines(ports)
-  }\n`;
-}
+import { memcachePool as pool, startProxy } from "./_support/proxy.ts";
 
 const enc = new TextEncoder();
 

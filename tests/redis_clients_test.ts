@@ -9,22 +9,9 @@ import { Redis } from "npm:ioredis@5.9.2";
 import { createClient as createClientV4 } from "npm:redis@4.7.0";
 import { createClient as createClientV5 } from "npm:redis@5.8.3";
 import { startRedis, startRedises } from "./_support/servers.ts";
-import { serverLines, startProxy, type TestProxy } from "./_support/proxy.ts";
+import { redisPool as pool, serverOf, startProxy, type TestProxy } from "./_support/proxy.ts";
 
 const PASSWORD = "s3cret";
-
-function pool(ports: number[], extra = ""): string {
-  return `alpha:\n  listen: AUTO\n  redis: true\n  hash_tag: "{}"\n${extra}  servers:\n${
-    serverLines(ports)
-  }\n`;
-}
-
-/** The server index owning `key` in the proxy's first pool. */
-function serverOf(proxy: TestProxy, key: string): number {
-  const p = proxy.proxy.pools[0]!;
-  const k = new TextEncoder().encode(key);
-  return p.serverOf(k, 0, k.length);
-}
 
 /**
  * `n` keys named `prefix0`, `prefix1`, ..., with more names added until

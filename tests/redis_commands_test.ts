@@ -33,7 +33,7 @@ import {
   startRedis,
   startRedises,
 } from "./_support/servers.ts";
-import { serverLines, startProxy, type TestProxy } from "./_support/proxy.ts";
+import { redisPool as pool, startProxy, type TestProxy } from "./_support/proxy.ts";
 import { concat, replies } from "./_support/resp.ts";
 
 // ---------------------------------------------------------------------------
@@ -93,12 +93,6 @@ async function call(c: RawClient, ...args: string[]): Promise<string> {
 const bulk = (s: string) => `$${s.length}\r\n${s}\r\n`;
 const bulks = (...xs: (string | null)[]) =>
   `*${xs.length}\r\n` + xs.map((x) => x === null ? "$-1\r\n" : bulk(x)).join("");
-
-function pool(ports: number[], extra = ""): string {
-  return `alpha:\n  listen: AUTO\n  redis: true\n  hash_tag: "{}"\n${extra}  servers:\n${
-    serverLines(ports)
-  }\n`;
-}
 
 /** The backend port owning `key` in the proxy's first pool. */
 function ownerPort(proxy: TestProxy, key: string): number {

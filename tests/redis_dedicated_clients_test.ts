@@ -8,20 +8,8 @@ import assert from "node:assert/strict";
 import { Redis } from "npm:ioredis@5.9.2";
 import { createClient } from "npm:redis@5.8.3";
 import { startRedises } from "./_support/servers.ts";
-import { serverLines, startProxy, type TestProxy } from "./_support/proxy.ts";
+import { redisPool as pool, serverOf, startProxy, type TestProxy } from "./_support/proxy.ts";
 import { pythonWithRedisPy } from "./_support/python_redis.ts";
-
-function pool(ports: number[]): string {
-  return `alpha:\n  listen: AUTO\n  redis: true\n  hash_tag: "{}"\n  servers:\n${
-    serverLines(ports)
-  }\n`;
-}
-
-function serverOf(proxy: TestProxy, key: string): number {
-  const p = proxy.proxy.pools[0]!;
-  const k = new TextEncoder().encode(key);
-  return p.serverOf(k, 0, k.length);
-}
 
 /** One channel per server of the pool. */
 function channels(proxy: TestProxy, prefix: string): string[] {

@@ -6,22 +6,9 @@
  */
 import assert from "node:assert/strict";
 import { RawClient, startRedis, startRedises } from "./_support/servers.ts";
-import { serverLines, startProxy, type TestProxy } from "./_support/proxy.ts";
+import { redisPool as pool, serverOf, startProxy, type TestProxy } from "./_support/proxy.ts";
 import { cmd, decodeAll, replies, type Reply } from "./_support/resp.ts";
 import { latin1 } from "./_support/bytes.ts";
-
-function pool(ports: number[], extra = ""): string {
-  return `alpha:\n  listen: AUTO\n  redis: true\n  hash_tag: "{}"\n${extra}  servers:\n${
-    serverLines(ports)
-  }\n`;
-}
-
-/** The server index owning `key` in the proxy's first pool. */
-function serverOf(proxy: TestProxy, key: string): number {
-  const p = proxy.proxy.pools[0]!;
-  const k = new TextEncoder().encode(key);
-  return p.serverOf(k, 0, k.length);
-}
 
 /** The port of the backend owning `key` (pool order is by server name, not the file's). */
 function portOf(proxy: TestProxy, key: string): number {

@@ -5,18 +5,12 @@
  */
 import assert from "node:assert/strict";
 import { RawClient, startRedises } from "./_support/servers.ts";
-import { serverLines, startProxy } from "./_support/proxy.ts";
+import { redisPool as pool, startProxy } from "./_support/proxy.ts";
 import { cmd, decodeAll, replies, type Reply, ReplyError } from "./_support/resp.ts";
 
 async function call(c: RawClient, ...args: (string | number | Uint8Array)[]): Promise<Reply> {
   await c.send(cmd(...args));
   return decodeAll(await c.readUntil(replies(1), 30_000))[0]!;
-}
-
-function pool(ports: number[], extra = ""): string {
-  return `alpha:\n  listen: AUTO\n  redis: true\n  hash_tag: "{}"\n${extra}  servers:\n${
-    serverLines(ports)
-  }\n`;
 }
 
 Deno.test("regressions: odd MSET, bare GET, tagged MGET, keys near the chunk size", async () => {

@@ -10,13 +10,7 @@ import assert from "node:assert/strict";
 import { createClient } from "npm:redis@5.8.3";
 import { pythonWithRedisPy } from "./_support/python_redis.ts";
 import { startRedises } from "./_support/servers.ts";
-import { serverLines, startProxy, type TestProxy } from "./_support/proxy.ts";
-
-function pool(ports: number[], extra = ""): string {
-  return `alpha:\n  listen: AUTO\n  redis: true\n  hash_tag: "{}"\n${extra}  servers:\n${
-    serverLines(ports)
-  }\n`;
-}
+import { redisPool as pool, startProxy, type TestProxy } from "./_support/proxy.ts";
 
 /** One key on each server of the proxy's first pool, in server order. */
 function keyPerServer(proxy: TestProxy, prefix: string): string[] {

@@ -42,6 +42,31 @@ export function serverLines(ports: number[], names = false): string {
   return ports.map((p, i) => `    - 127.0.0.1:${p}:1${names ? ` s${i}` : ""}`).join("\n");
 }
 
+/**
+ * A Redis pool `alpha` on `listen: AUTO` over backends on `ports`, with
+ * hash_tag `{}` (so tests can place keys together); `extra` is more pool
+ * keys, each line indented by two spaces and ending in a newline.
+ */
+export function redisPool(ports: number[], extra = ""): string {
+  return `alpha:\n  listen: AUTO\n  redis: true\n  hash_tag: "{}"\n${extra}  servers:\n${
+    serverLines(ports)
+  }\n`;
+}
+
+/** A memcached pool `beta` on `listen: AUTO` (fnv1a_64, ketama) over backends on `ports`. */
+export function memcachePool(ports: number[], extra = ""): string {
+  return `beta:\n  listen: AUTO\n  hash: fnv1a_64\n  distribution: ketama\n${extra}  servers:\n${
+    serverLines(ports)
+  }\n`;
+}
+
+/** The server index owning `key` in the proxy's first pool. */
+export function serverOf(proxy: TestProxy, key: string): number {
+  const p = proxy.proxy.pools[0]!;
+  const k = new TextEncoder().encode(key);
+  return p.serverOf(k, 0, k.length);
+}
+
 /** A stats server on a free loopback port for a test proxy, closed by `await using`. */
 export function startStats(proxy: TestProxy): StatsServer & AsyncDisposable {
   const stats = new StatsServer(proxy.proxy, {
