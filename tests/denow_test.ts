@@ -6,7 +6,7 @@
  * the process started is nutmeg's, which ignores SIGUSR1.
  */
 import assert from "node:assert/strict";
-import { RawClient, startRedis } from "./_support/servers.ts";
+import { RawClient, startRedis, waitForPort } from "./_support/servers.ts";
 import { listeningPorts, startNutmeg } from "./_support/nutmeg_process.ts";
 
 Deno.test({
@@ -23,7 +23,11 @@ Deno.test({
     assert.match(exe, /\/deno$/, `the started process runs ${exe}`);
     const cmdline = (await Deno.readTextFile(`/proc/${nm.pid}/cmdline`)).split("\0");
     assert.ok(cmdline.includes("main.ts"), cmdline.join(" "));
+    // The stats port opens after the pools: wait for it, so that `before`
+    // is every socket nutmeg means to listen on.
+    await waitForPort(nm.statsPort);
     const before = await listeningPorts(nm.pid);
+    assert.deepEqual(before, [nm.port, nm.statsPort].sort((a, b) => a - b));
     nm.child.kill("SIGUSR1");
     await new Promise((r) => setTimeout(r, 300));
     assert.ok(nm.running(), "SIGUSR1 killed nutmeg");
