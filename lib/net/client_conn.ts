@@ -293,7 +293,8 @@ export class ClientConn implements ByteConsumer, RequestSink, ReplyTarget, LinkO
       );
     }
     if (n === 0) {
-      this.complete(parent, merge([]));
+      const reply = merge([]);
+      this.completeFrom(parent, reply, 0, reply.length);
       return;
     }
     this.#pool.stats.fragments += n;
