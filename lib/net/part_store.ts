@@ -45,7 +45,7 @@ export class PartStore {
       if (len + n > this.#buf.length) this.#grow(len + n);
     }
     const out = this.#buf;
-    if (n <= 64) { for (let i = 0; i < n; i++) out[len + i] = buf[start + i]!; }
+    if (n <= 128) { for (let i = 0; i < n; i++) out[len + i] = buf[start + i]!; }
     else out.set(buf.subarray(start, end), len);
     this.#at[2 * index] = len;
     this.#at[2 * index + 1] = len + n;
