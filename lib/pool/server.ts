@@ -52,7 +52,10 @@ export class Server implements Backend {
   readonly weight: number;
   readonly stats: ServerStats;
   readonly latency: Histogram;
-  /** Consecutive failures since the last response. */
+  /**
+   * Consecutive failures (server connections closed without the proxy
+   * asking) since the last response to a client's request.
+   */
   failures = 0;
   /** Ejected until this time (ms since the epoch); 0 = live. */
   retryAt = 0;
