@@ -54,8 +54,9 @@ export class Server implements Backend, EjectableServer {
   readonly stats: ServerStats;
   readonly latency: Histogram;
   /**
-   * Consecutive failures since the last response, as this event loop knows
-   * them (lib/pool/ejection.ts); non-zero until the next response.
+   * Consecutive failures (server connections closed without the proxy
+   * asking) since the last response to a client's request, as this event
+   * loop knows them (lib/pool/ejection.ts); non-zero until that response.
    */
   failures = 0;
   /** Ejected until this time (ms since the epoch; Infinity: until told); 0 = live. */
