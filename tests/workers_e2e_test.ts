@@ -188,6 +188,8 @@ async function scenario(workers: number, redises: Backend[], memcacheds: Backend
     await Promise.all(loaders.map(async (c, ci) => {
       for (let round = 0; round < 6; round++) {
         if (round === 2 && ci === 0) killed ??= redises[2]!.stop();
+        // Rounds after the kill see it (the others run before, during or after).
+        if (round === 3 && ci === 0) await killed;
         const ks = Array.from(
           { length: 40 },
           (_, j) => known[(ci * 40 + j + round) % known.length]!,
