@@ -6,13 +6,19 @@
  * - **sequential**: `--cycles` (3,000) times connect, PING, read +PONG, close;
  * - **waves**: `--waves` (20) times open `--wave` (500) connections at once,
  *   each sends PING and reads +PONG, then all close; the next wave starts at
- *   once (10,000 connections in all).
+ *   once (10,000 connections in all);
+ * - **open**: the same waves with no command: connect, then close. The
+ *   client never waits for the proxy to accept, so a proxy that accepts more
+ *   slowly than the client connects fills its listen queue (`--backlog`,
+ *   the pools' `backlog:`, 512 by default as in twemproxy).
  *
  * It prints the wall time of each load, the proxy's CPU time (utime+stime
  * from /proc), and how many connections took longer than 500 ms from connect
  * to +PONG: a SYN dropped by a full accept queue is retransmitted after 1 s,
  * so a stalled connect shows there. Run: `deno run -A bench/churn.ts`
- * (`--rounds N` repeats and keeps the median; `--only nutmeg`).
+ * (`--rounds N` repeats and keeps the median; `--only nutmeg`). The Deno
+ * floor (bench/floor.ts, which answers PING with no parsing) runs beside
+ * them: what any Deno server pays per connection.
  *
  * @module
  */
@@ -29,6 +35,7 @@ function options(argv: readonly string[]): Record<string, string> {
     rounds: "1",
     slow: "500",
     verbosity: "2",
+    backlog: "512",
   };
   for (let i = 0; i < argv.length; i += 2) {
     const name = argv[i]!.replace(/^--/, "");
@@ -36,7 +43,7 @@ function options(argv: readonly string[]): Record<string, string> {
     if (value === undefined || !(name in out || name === "only")) {
       throw new Error(
         `Unknown or incomplete option '${argv[i]}': use --cycles N --waves N ` +
-          `--wave N --rounds N --slow MS --verbosity N --only nutmeg|nutcracker`,
+          `--wave N --rounds N --slow MS --verbosity N --backlog N --only nutmeg|nutcracker|floor`,
       );
     }
     out[name] = value;
@@ -139,15 +146,46 @@ async function waves(port: number, pid: number): Promise<Outcome> {
   };
 }
 
+/** Waves of connections opened and closed with no command: the client never waits for an accept. */
+async function openWaves(port: number, pid: number): Promise<Outcome> {
+  const cpu0 = cpuSeconds(pid);
+  const t0 = performance.now();
+  let slow = 0;
+  let worst = 0;
+  for (let w = 0; w < WAVES; w++) {
+    const conns = await Promise.all(Array.from({ length: WAVE }, async () => {
+      const s = performance.now();
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+      const ms = performance.now() - s;
+      if (ms > SLOW_MS) slow++;
+      worst = Math.max(worst, ms);
+      return conn;
+    }));
+    for (const c of conns) c.close();
+  }
+  // Let the target take the last wave before the next load.
+  await new Promise((r) => setTimeout(r, 500));
+  return {
+    seconds: (performance.now() - t0) / 1000,
+    cpu: cpuSeconds(pid) - cpu0,
+    slow,
+    worstMs: worst,
+  };
+}
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)]!;
 }
 
+/** The proxies, and the Deno floor (bench/floor.ts: the least a Deno server does per PING). */
+const TARGETS = ["nutmeg", "nutcracker", "floor"] as const;
+
 const procs = new ProcRegistry();
 const dir = await Deno.makeTempDir({ prefix: "nutmeg-churn-" });
 try {
-  const [redisPort, nmPort, ncPort, nmStats, ncStats] = freePorts(5) as [
+  const [redisPort, nmPort, ncPort, nmStats, ncStats, floorPort] = freePorts(6) as [
+    number,
     number,
     number,
     number,
@@ -158,22 +196,32 @@ try {
   await waitForProc(redisPort, 30_000, redis);
   const yaml = (port: number) =>
     `churn:\n  listen: 127.0.0.1:${port}\n  redis: true\n  preconnect: true\n` +
+    `  backlog: ${args.backlog}\n` +
     `  servers:\n    - 127.0.0.1:${redisPort}:1\n`;
   const targets: { name: string; port: number; pid: number }[] = [];
   for (
-    const [name, port, stats] of [["nutmeg", nmPort, nmStats], [
-      "nutcracker",
-      ncPort,
-      ncStats,
-    ]] as const
+    const [name, port, stats] of TARGETS.map((t) =>
+      [
+        t,
+        t === "nutmeg" ? nmPort : t === "nutcracker" ? ncPort : floorPort,
+        t === "nutmeg" ? nmStats : ncStats,
+      ] as const
+    )
   ) {
     if (args.only !== undefined && args.only !== name) continue;
-    const conf = `${dir}/${name}.yml`;
-    await Deno.writeTextFile(conf, yaml(port));
-    const flags = ["-c", conf, "-s", String(stats), "-a", "127.0.0.1", "-v", args.verbosity!];
-    const proc = name === "nutcracker"
-      ? procs.start(name, "nutcracker", flags)
-      : procs.start(name, Deno.execPath(), ["run", "-A", "main.ts", ...flags], { cwd: ROOT });
+    let proc;
+    if (name === "floor") {
+      proc = procs.start(name, Deno.execPath(), ["run", "-A", "bench/floor.ts", String(port)], {
+        cwd: ROOT,
+      });
+    } else {
+      const conf = `${dir}/${name}.yml`;
+      await Deno.writeTextFile(conf, yaml(port));
+      const flags = ["-c", conf, "-s", String(stats), "-a", "127.0.0.1", "-v", args.verbosity!];
+      proc = name === "nutcracker"
+        ? procs.start(name, "nutcracker", flags)
+        : procs.start(name, Deno.execPath(), ["run", "-A", "main.ts", ...flags], { cwd: ROOT });
+    }
     await waitForProc(port, 30_000, proc);
     targets.push({ name, port, pid: proc.pid });
   }
@@ -184,13 +232,15 @@ try {
       const wav = await waves(t.port, t.pid);
       ((results[t.name] ??= {}).sequential ??= []).push(seq);
       (results[t.name]!.waves ??= []).push(wav);
+      (results[t.name]!.open ??= []).push(await openWaves(t.port, t.pid));
     }
   }
   console.log(
     `load: sequential = ${CYCLES} x connect+PING+close; waves = ${WAVES} x ${WAVE} connections` +
-      ` (slow: connect to +PONG > ${SLOW_MS} ms; median of ${ROUNDS} round(s))`,
+      ` each sending PING; open = the same waves with no command (slow: connect to +PONG, or` +
+      ` connect alone, > ${SLOW_MS} ms; backlog ${args.backlog}; median of ${ROUNDS} round(s))`,
   );
-  for (const load of ["sequential", "waves"]) {
+  for (const load of ["sequential", "waves", "open"]) {
     const row = (name: string) => {
       const os = results[name]?.[load];
       if (os === undefined) return null;
@@ -203,7 +253,9 @@ try {
     };
     const nm = row("nutmeg");
     const nc = row("nutcracker");
-    for (const [name, o] of [["nutmeg", nm], ["nutcracker", nc]] as const) {
+    for (
+      const [name, o] of [["nutmeg", nm], ["nutcracker", nc], ["floor", row("floor")]] as const
+    ) {
       if (o === null) continue;
       console.log(
         `${load.padEnd(10)} ${name.padEnd(10)} ${o.seconds.toFixed(2).padStart(7)} s  cpu ${
