@@ -84,12 +84,17 @@ export async function perWorker(statsPort: number): Promise<number[]> {
 }
 
 /**
- * The server index one event loop places each of `keys` on for the first
- * pool of `yaml` with every server live (nothing is bound or connected).
+ * The server index one event loop places each of `keys` on for pool `name`
+ * (default: the first) of `yaml` with every server live (nothing is bound
+ * or connected).
  */
-export function expectedPlacement(yaml: string, keys: readonly string[]): Map<string, number> {
+export function expectedPlacement(
+  yaml: string,
+  keys: readonly string[],
+  name?: string,
+): Map<string, number> {
   const engine = new Engine(parseConfig(yaml, "expected.yml"));
-  const pool = engine.pools[0]!;
+  const pool = name === undefined ? engine.pools[0]! : engine.pool(name);
   const enc = new TextEncoder();
   const out = new Map<string, number>();
   for (const k of keys) {
