@@ -41,7 +41,9 @@ Deno.test("churn: 2,000 connect+GET+close cycles each get their reply", async ()
   await using setup = await Deno.connect({ hostname: "127.0.0.1", port: proxy.port });
   const keys = Array.from({ length: 20 }, (_, i) => `churn:${i}`);
   for (const k of keys) {
-    await setup.write(enc.encode(`*3\r\n$3\r\nSET\r\n$${k.length}\r\n${k}\r\n$2\r\nv${k.length}\r\n`));
+    await setup.write(
+      enc.encode(`*3\r\n$3\r\nSET\r\n$${k.length}\r\n${k}\r\n$2\r\nv${k.length}\r\n`),
+    );
     const buf = new Uint8Array(5);
     let got = 0;
     while (got < 5) got += (await setup.read(buf.subarray(got)))!;
@@ -53,7 +55,10 @@ Deno.test("churn: 2,000 connect+GET+close cycles each get their reply", async ()
   await Promise.all(Array.from({ length: 4 }, async (_, c) => {
     for (let i = 0; i < 500; i++) {
       const k = keys[(c * 500 + i) % keys.length]!;
-      assert.equal(await once(proxy.port, get(k), `$2\r\nv${k.length}\r\n`), `$2\r\nv${k.length}\r\n`);
+      assert.equal(
+        await once(proxy.port, get(k), `$2\r\nv${k.length}\r\n`),
+        `$2\r\nv${k.length}\r\n`,
+      );
       answered++;
     }
   }));
