@@ -9,7 +9,8 @@
  */
 import assert from "node:assert/strict";
 import { RawClient, startRedises } from "./_support/servers.ts";
-import { cmd, decode, replies, type Reply } from "./_support/resp.ts";
+import { cmd, decode, decodeAll, replies } from "./_support/resp.ts";
+import { flush, perWorker, placement, text } from "./_support/workers.ts";
 import { startNutmegChild } from "./_support/nutmeg_child.ts";
 import { freePort } from "./_support/ports.ts";
 
@@ -19,33 +20,6 @@ const KEYS_PER_CLIENT = 10;
 function yaml(port: number, servers: readonly string[]): string {
   return `alpha:\n  listen: 127.0.0.1:${port}\n  hash: fnv1a_64\n  distribution: ketama\n` +
     `  redis: true\n  servers:\n${servers.map((s) => `    - ${s}\n`).join("")}`;
-}
-
-async function call(c: RawClient, ...args: string[]): Promise<Reply> {
-  await c.send(cmd(...args));
-  return decode(await c.readUntil(replies(1)))![0];
-}
-
-function text(r: Reply): string {
-  return r instanceof Uint8Array ? new TextDecoder().decode(r) : String(r);
-}
-
-/** The keys held by each backend, sorted. */
-async function placement(ports: readonly number[]): Promise<string[][]> {
-  const out: string[][] = [];
-  for (const port of ports) {
-    await using c = await RawClient.connect(port);
-    const keys = (await call(c, "KEYS", "*")) as Reply[];
-    out.push(keys.map(text).sort());
-  }
-  return out;
-}
-
-async function flush(ports: readonly number[]): Promise<void> {
-  for (const port of ports) {
-    await using c = await RawClient.connect(port);
-    await call(c, "FLUSHALL");
-  }
 }
 
 /** Opens `n` clients; each SETs then GETs its keys (pipelined). Returns the open clients. */
@@ -59,37 +33,16 @@ async function workload(port: number, n: number, prefix: string): Promise<RawCli
       gets.push(cmd("GET", `${prefix}:${i}:${k}`));
     }
     await c.send(new Uint8Array(sets.flatMap((b) => [...b])));
-    const setReplies = decodeAllOf(await c.readUntil(replies(KEYS_PER_CLIENT)));
+    const setReplies = decodeAll(await c.readUntil(replies(KEYS_PER_CLIENT)));
     assert.deepEqual(setReplies, Array(KEYS_PER_CLIENT).fill("OK"));
     await c.send(new Uint8Array(gets.flatMap((b) => [...b])));
-    const got = decodeAllOf(await c.readUntil(replies(KEYS_PER_CLIENT)));
+    const got = decodeAll(await c.readUntil(replies(KEYS_PER_CLIENT)));
     assert.deepEqual(
       got.map(text),
       Array.from({ length: KEYS_PER_CLIENT }, (_, k) => `v${i}.${k}`),
     );
   }));
   return clients;
-}
-
-function decodeAllOf(b: Uint8Array): Reply[] {
-  const out: Reply[] = [];
-  let pos = 0;
-  while (pos < b.length) {
-    const r = decode(b, pos)!;
-    out.push(r[0]);
-    pos = r[1];
-  }
-  return out;
-}
-
-/** The per-worker `nutmeg_worker_connections_total` series of /metrics. */
-async function perWorker(statsPort: number): Promise<number[]> {
-  // A raw connection that writes its request at once (fetch may miss the stats port's sniff window).
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port: statsPort });
-  await conn.write(new TextEncoder().encode("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"));
-  const text = new TextDecoder().decode(await new Response(conn.readable).arrayBuffer());
-  return [...text.matchAll(/^nutmeg_worker_connections_total\{worker="(\d+)"\} (\d+)$/gm)]
-    .map((m) => Number(m[2]));
 }
 
 Deno.test("--workers 2: spread clients, one placement, summed stats, reload and drain on both", async () => {
@@ -117,9 +70,12 @@ Deno.test("--workers 2: spread clients, one placement, summed stats, reload and 
     assert.equal(counts.length, 2);
     assert.ok(counts.every((n) => n > 0), `clients per worker: ${counts.join(", ")}`);
     const requests = 2 * CLIENTS * KEYS_PER_CLIENT;
+    // A worker slow to answer a stats poll is served from its last copy: wait for the final one.
     const s = await nm.waitStats(
-      (s) => s.alpha?.r1?.requests + s.alpha?.r2?.requests === requests,
-      `${requests} requests`,
+      (s) =>
+        s.alpha?.r1?.requests + s.alpha?.r2?.requests === requests &&
+        s.alpha?.r1?.responses + s.alpha?.r2?.responses === requests,
+      `${requests} requests and responses`,
     );
     assert.equal(s.total_connections, CLIENTS);
     assert.equal(s.curr_connections, CLIENTS);

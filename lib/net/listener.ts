@@ -11,6 +11,7 @@ import type { Address } from "../config/types.ts";
 import { reasonOf } from "./reason.ts";
 import { LOG_ERR, LOG_WARN, type LogFn } from "../log/levels.ts";
 import { acceptTls, listenOn, type ListenTls } from "./tls.ts";
+import { applyBacklog, DENO_BACKLOG } from "./backlog.ts";
 
 /** How long to wait after a failed accept (e.g. EMFILE) before trying again. */
 const ACCEPT_RETRY_MS = 50;
@@ -22,6 +23,7 @@ export class Listener {
   readonly #log: LogFn;
   readonly #tls: ListenTls | null;
   readonly #reusePort: boolean;
+  readonly #backlog: number;
   /** TLS connections accepted whose handshake is not done yet. */
   readonly #handshaking = new Map<Deno.TlsConn, Promise<void>>();
   #listener: Deno.Listener | null = null;
@@ -35,8 +37,10 @@ export class Listener {
     log: LogFn,
     tls: ListenTls | null = null,
     reusePort = false,
+    backlog = DENO_BACKLOG,
   ) {
     this.#reusePort = reusePort;
+    this.#backlog = backlog;
     this.#address = address;
     this.#onConn = onConn;
     this.#log = log;
@@ -75,6 +79,16 @@ export class Listener {
       }, this.#reusePort);
       this.#listener = opened.listener;
       this.#listening = opened.listening;
+      // A tls_ca listener is node:tls's socket, bound later: it keeps Deno's backlog.
+      if (this.#tls === null || this.#tls.ca === null) {
+        const why = applyBacklog(opened.listener, this.#backlog);
+        if (why !== null) {
+          this.#log(
+            LOG_WARN,
+            `listen backlog of ${a.host}:${a.port} stays ${DENO_BACKLOG}, not ${this.#backlog}: ${why}`,
+          );
+        }
+      }
     }
   }
 

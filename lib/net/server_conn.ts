@@ -40,11 +40,17 @@ export interface Backend {
   /** Request-to-response latency of this server. */
   readonly latency: Histogram;
   /**
-   * The connection is gone. `failed`: by an error, refusal or timeout
-   * (counts towards ejection); `reason`: why, as clients see it.
+   * The connection is gone. `failed`: the proxy did not ask for it (an
+   * error, refusal, timeout, or the server closing it, idle or not, as
+   * twemproxy counts every server close); it counts towards ejection.
+   * `reason`: why, as clients see it.
    */
   connClosed(conn: ServerConn, failed: boolean, reason: string): void;
-  /** A response arrived: the server works. */
+  /**
+   * A response to a client's request arrived: the server works. (Replies
+   * to the handshake do not count: a server that answers AUTH and then
+   * drops the connection is not working; twemproxy swallows them too.)
+   */
   responded(): void;
 }
 
@@ -261,7 +267,7 @@ export class ServerConn implements ByteConsumer {
     this.#in = new InStream(conn, this.#opts.chunk);
     this.#out.attach(conn);
     this.#in.run(this).then(
-      () => this.#close(CLOSED_BY_SERVER, this.#inflight.length > 0, true),
+      () => this.#close(CLOSED_BY_SERVER, true, true),
       (err) => this.#close(reasonOf(err), true),
     );
   }
@@ -307,7 +313,6 @@ export class ServerConn implements ByteConsumer {
       stats.response_bytes += end - start;
       stats.out_queue--;
       stats.out_queue_bytes -= req.size;
-      responded = true;
       if (req.target === null && req.parent === null) {
         // A handshake reply: the protocol judges it.
         const failure = this.#opts.protocol.handshakeFailure(
@@ -324,6 +329,7 @@ export class ServerConn implements ByteConsumer {
         }
         continue;
       }
+      responded = true;
       if (req.readAt > 0) {
         latency.record(now - req.readAt);
         if (req.parent === null) poolLatency.record(now - req.readAt);
@@ -380,7 +386,8 @@ export class ServerConn implements ByteConsumer {
       }
     }
     const pending = this.#inflight.drain();
-    if (pending.length > 0 || failed) {
+    // An idle connection the server closed (its `timeout`) is routine: not logged.
+    if (pending.length > 0 || (failed && !eof)) {
       this.#opts.log(
         LOG_WARN,
         `server ${this.#label()} connection closed: ${reason}` +

@@ -89,8 +89,8 @@ Deno.test("ServerConn pairs responses with requests in order, however the respon
   await settle();
   assert.deepEqual(
     backend.closes,
-    [false],
-    "an idle connection closed by the server is no failure",
+    [true],
+    "an idle connection closed by the server counts as a failure, as in twemproxy",
   );
 });
 
@@ -191,6 +191,19 @@ Deno.test("ServerConn sends the handshake first and keeps its replies from the c
   assert.deepEqual(target.replies, [{ id: 0, reply: "A\r\n" }]);
   conn.end();
   await settle();
+});
+
+Deno.test("ServerConn: a handshake reply alone is not a sign of a working server", async () => {
+  const { conn, backend, send } = setup({ handshake: ["hello\r\n"] });
+  send("get a\r\n");
+  await settle();
+  // The server answers the handshake, then drops the connection.
+  conn.deliver("welcome\r\n");
+  await settle();
+  assert.equal(backend.responses, 0, "no reset of the failure count");
+  conn.end();
+  await settle();
+  assert.deepEqual(backend.closes, [true]);
 });
 
 Deno.test("ServerConn fails the connection and what is queued when the handshake is refused", async () => {

@@ -23,6 +23,7 @@ import type { PushHandler } from "../proto/types.ts";
 import type { ServerConnOptions } from "../net/server_conn.ts";
 import { type Connector, connectorOf } from "../net/tls.ts";
 import { addressText, sameAddress, Server, type ServerOwner } from "./server.ts";
+import { type Ejectable, type EjectionAuthority, LOCAL_EJECTION } from "./ejection.ts";
 import { type MasterAddress, type MasterSource, SentinelWatcher } from "../sentinel/watcher.ts";
 import { MASTER_SWITCHED } from "../net/reason.ts";
 import { LOG_INFO, LOG_NOTICE } from "../log/levels.ts";
@@ -45,6 +46,8 @@ export interface PoolEnv {
   logLevel(): number;
   /** Opens server connections instead of the pool's own connector (the core unit tests). */
   readonly connect?: Connector;
+  /** Who decides ejections (several workers: the main thread). @default {@link LOCAL_EJECTION} */
+  readonly ejection?: EjectionAuthority;
 }
 
 /** The reason in the error reply to requests still owed at shutdown. */
@@ -53,7 +56,7 @@ const SHUTTING_DOWN = "Proxy is shutting down";
 const FLUSH_MS = 250;
 
 /** One pool of servers behind one listen address. */
-export class Pool implements ClientPool, ServerOwner {
+export class Pool implements ClientPool, ServerOwner, Ejectable<Server> {
   readonly name: string;
   readonly config: PoolConfig;
   readonly protocol: Protocol;
@@ -67,8 +70,10 @@ export class Pool implements ClientPool, ServerOwner {
   readonly serverConnections: number;
   readonly failureLimit: number;
   readonly autoEject: boolean;
+  readonly retryTimeout: number;
   readonly followed: boolean;
   readonly #env: PoolEnv;
+  readonly #ejection: EjectionAuthority;
   readonly #hasher: KeyHasher;
   #dist: Distribution;
   #rebuildTimer: ReturnType<typeof setTimeout> | null = null;
@@ -102,6 +107,8 @@ export class Pool implements ClientPool, ServerOwner {
     this.serverConnections = config.serverConnections;
     this.failureLimit = config.serverFailureLimit;
     this.autoEject = config.autoEjectHosts;
+    this.retryTimeout = config.serverRetryTimeout;
+    this.#ejection = env.ejection ?? LOCAL_EJECTION;
     this.followed = config.sentinels.length > 0;
     this.connOptions = {
       protocol: env.protocol,
@@ -361,18 +368,39 @@ export class Pool implements ClientPool, ServerOwner {
 
   // ---- ejection ---------------------------------------------------------
 
-  /** A server reached the failure limit: leave the ring until server_retry_timeout. */
-  failed(server: Server): void {
+  /** A server failed once: its ejection authority counts and decides. */
+  failure(server: Server): void {
+    this.#ejection.failure(this, server);
+  }
+
+  /** A server responded after failures. */
+  recovered(server: Server): void {
+    this.#ejection.recovered(this, server);
+  }
+
+  /**
+   * Takes `server` out of the ring from `at` until `until` (ms since the
+   * epoch; Infinity: until {@link readmit}), as its ejection authority
+   * decided; `counted`: this pool's server_ejects counts it.
+   */
+  eject(server: Server, at: number, until: number, counted: boolean, failures: number): void {
     if (server.retryAt !== 0 || this.#retired) return;
-    const now = Date.now();
-    server.retryAt = now + this.config.serverRetryTimeout;
-    server.stats.server_ejected_at = now * 1000;
-    this.stats.server_ejects++;
+    server.retryAt = until;
+    server.stats.server_ejected_at = at * 1000;
+    if (counted) this.stats.server_ejects++;
     this.log(
       LOG_NOTICE,
-      `server ${server.label} ejected after ${server.failures} failures; ` +
+      `server ${server.label} ejected after ${failures} failures; ` +
         `retry in ${this.config.serverRetryTimeout} ms`,
     );
+    this.#dist = this.#build();
+  }
+
+  /** Puts an ejected `server` back in the ring (its authority says the retry timeout is over). */
+  readmit(server: Server): void {
+    if (server.retryAt === 0 || this.#retired) return;
+    server.retryAt = 0;
+    this.log(LOG_NOTICE, `server ${server.label} back in the ring after retry timeout`);
     this.#dist = this.#build();
   }
 
@@ -380,8 +408,10 @@ export class Pool implements ClientPool, ServerOwner {
   #build(): Distribution {
     const now = Date.now();
     let next = 0;
+    const timed = this.#ejection.poolTimesReturn;
     const live = this.servers.map((s) => {
       if (s.retryAt === 0) return true;
+      if (!timed) return false;
       if (s.retryAt <= now) {
         s.retryAt = 0;
         this.log(LOG_NOTICE, `server ${s.label} back in the ring after retry timeout`);

@@ -114,17 +114,18 @@ Deno.test("Pool: a response between failures resets the count, so the server sta
   conns[0]!.deliver("ok\r\n");
   await settle();
   assert.equal(pool.servers[0]!.failures, 0);
-  refused.add(7001);
   conns[0]!.end();
   await settle();
   assert.equal(
     pool.servers[0]!.failures,
-    0,
-    "an idle connection closed by the server is no failure",
+    1,
+    "an idle connection closed by the server is a failure, as twemproxy counts it",
   );
   request(pool, 0, target);
   await settle();
-  assert.equal(pool.servers[0]!.failures, 1);
+  conns[1]!.deliver("ok\r\n");
+  await settle();
+  assert.equal(pool.servers[0]!.failures, 0);
   assert.equal(pool.stats.server_ejects, 0);
   await pool.close();
 });

@@ -17,6 +17,7 @@ import { Histogram } from "../stats/histogram.ts";
 import type { Request } from "../net/request.ts";
 import { type Backend, ServerConn, type ServerConnOptions } from "../net/server_conn.ts";
 import { NO_ADDRESS } from "../net/reason.ts";
+import type { EjectableServer } from "./ejection.ts";
 
 /** The address of a server whose master no sentinel has named yet (never connected to). */
 export const UNKNOWN_ADDRESS: Address = Object.freeze({ transport: "tcp", host: "", port: 0 });
@@ -37,24 +38,28 @@ export function addressText(a: Address): string {
 export interface ServerOwner {
   readonly connOptions: ServerConnOptions;
   readonly serverConnections: number;
-  /** The server failed `server_failure_limit` times in a row (only called with auto_eject_hosts). */
-  failed(server: Server): void;
-  readonly failureLimit: number;
-  readonly autoEject: boolean;
+  /** The server failed once (its pool's ejection authority counts and decides). */
+  failure(server: Server): void;
+  /** The server responded while its `failures` was non-zero. */
+  recovered(server: Server): void;
   /** Whether sentinels say where this pool's servers are. */
   readonly followed: boolean;
 }
 
 /** One backend server. */
-export class Server implements Backend {
+export class Server implements Backend, EjectableServer {
   readonly index: number;
   readonly name: string;
   readonly weight: number;
   readonly stats: ServerStats;
   readonly latency: Histogram;
-  /** Consecutive failures since the last response. */
+  /**
+   * Consecutive failures (server connections closed without the proxy
+   * asking) since the last response to a client's request, as this event
+   * loop knows them (lib/pool/ejection.ts); non-zero until that response.
+   */
   failures = 0;
-  /** Ejected until this time (ms since the epoch); 0 = live. */
+  /** Ejected until this time (ms since the epoch; Infinity: until told); 0 = live. */
   retryAt = 0;
   readonly #owner: ServerOwner;
   /** The connections of each connection set; sets other than 0 made on demand. */
@@ -244,15 +249,12 @@ export class Server implements Backend {
     const i = conns === undefined ? -1 : conns.indexOf(conn);
     if (i >= 0) conns![i] = null;
     if (!failed) return;
-    this.failures++;
-    if (this.#owner.autoEject && this.failures >= this.#owner.failureLimit) {
-      this.#owner.failed(this);
-    }
+    this.#owner.failure(this);
   }
 
   /** Called by a connection when a response arrived. */
   responded(): void {
-    this.failures = 0;
+    if (this.failures !== 0) this.#owner.recovered(this);
   }
 }
 

@@ -23,9 +23,10 @@ const CONFIG: ServerConfig = {
   line: 1,
 };
 
-function owner(options: { connections?: number; autoEject?: boolean; refuse?: boolean } = {}) {
+function owner(options: { connections?: number; refuse?: boolean } = {}) {
   const conns: FakeConn[] = [];
   const failed: Server[] = [];
+  const recovered: Server[] = [];
   const connOptions: ServerConnOptions = {
     protocol: new LineProtocol(),
     timeout: null,
@@ -43,12 +44,14 @@ function owner(options: { connections?: number; autoEject?: boolean; refuse?: bo
   const o: ServerOwner = {
     connOptions,
     serverConnections: options.connections ?? 1,
-    failureLimit: 2,
-    autoEject: options.autoEject ?? true,
     followed: false,
-    failed: (s) => failed.push(s),
+    failure: (s) => failed.push(s),
+    recovered: (s) => {
+      recovered.push(s);
+      s.failures = 0;
+    },
   };
-  return { owner: o, conns, failed };
+  return { owner: o, conns, failed, recovered };
 }
 
 function send(server: Server, target: RecordingTarget, text: string): void {
@@ -86,25 +89,31 @@ Deno.test("Server opens a new connection after one closed", async () => {
   server.close("done");
 });
 
-Deno.test("Server tells its owner after failureLimit failures in a row, only with auto_eject_hosts", async () => {
+Deno.test("Server reports each failure, and the first response after failures, to its owner", async () => {
   const eject = owner({ refuse: true });
   const server = new Server(0, CONFIG, eject.owner);
   const target = new RecordingTarget();
   send(server, target, "get a\r\n");
   await settle();
-  assert.deepEqual(eject.failed, []);
+  assert.deepEqual(eject.failed, [server]);
   send(server, target, "get b\r\n");
   await settle();
-  assert.deepEqual(eject.failed, [server]);
-  assert.equal(server.failures, 2);
+  assert.deepEqual(eject.failed, [server, server], "the owner counts, not the server");
 
-  const keep = owner({ refuse: true, autoEject: false });
-  const kept = new Server(0, CONFIG, keep.owner);
-  for (const k of ["a", "b", "c"]) {
-    send(kept, target, `get ${k}\r\n`);
-    await settle();
-  }
-  assert.deepEqual(keep.failed, []);
+  const live = owner();
+  const up = new Server(0, CONFIG, live.owner);
+  send(up, target, "get c\r\n");
+  await settle();
+  live.conns[0]!.deliver("C\r\n");
+  await settle();
+  assert.deepEqual(live.recovered, [], "no failures known: nothing to report");
+  up.failures = 1;
+  send(up, target, "get d\r\n");
+  await settle();
+  live.conns[0]!.deliver("D\r\n");
+  await settle();
+  assert.deepEqual(live.recovered, [up]);
+  up.close("done");
 });
 
 Deno.test("Server hands its open connections to the same server in the next generation", async () => {

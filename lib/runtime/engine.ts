@@ -26,6 +26,7 @@ import { VERSION } from "../version.ts";
 import { Generation, type GenerationEnv } from "./generation.ts";
 import { type ListenerSharing, ListenerTable } from "./listeners.ts";
 import { LOG_NOTICE, type LogFn } from "../log/levels.ts";
+import type { EjectionAuthority } from "../pool/ejection.ts";
 
 export type { LogFn };
 
@@ -54,6 +55,8 @@ export interface EngineOptions {
   readonly graceMs?: number;
   /** How listen addresses are shared with other workers. @default one engine alone */
   readonly sharing?: ListenerSharing;
+  /** Who decides ejections (several workers: the main thread). @default each pool */
+  readonly ejection?: EjectionAuthority;
 }
 
 /** The listeners and pool generations of one event loop. */
@@ -86,6 +89,7 @@ export class Engine {
       log,
       logLevel,
       view: (key) => this.#current.poolAt(key) ?? null,
+      ...(options.ejection === undefined ? {} : { ejection: options.ejection }),
     };
     this.#listeners = new ListenerTable(
       (key, conn) => this.#accept(key, conn),

@@ -12,6 +12,7 @@ import { listenKey } from "../config/listen.ts";
 import { type ConnectionCounters, Pool } from "../pool/pool.ts";
 import type { ClientLimits } from "../net/client_conn.ts";
 import type { PoolView } from "../proto/pool_view.ts";
+import type { EjectionAuthority } from "../pool/ejection.ts";
 import { protocolFor, sameProtocol } from "../proto/for_pool.ts";
 
 /** What the pools of a generation share with the engine running them. */
@@ -26,6 +27,8 @@ export interface GenerationEnv {
   logLevel(): number;
   /** The pool in force at a listen key, for INFO and `stats` text. */
   view(key: string): PoolView | null;
+  /** Who decides ejections. @default the pool itself (lib/pool/ejection.ts) */
+  readonly ejection?: EjectionAuthority;
 }
 
 /** The pools of one configuration. */
@@ -60,6 +63,7 @@ export class Generation {
         counters: env.counters,
         log: (level, message) => env.log(level, message),
         logLevel: () => env.logLevel(),
+        ...(env.ejection === undefined ? {} : { ejection: env.ejection }),
       }, before);
       this.#byKey.set(key, pool);
       return pool;

@@ -126,6 +126,7 @@ export class ListenerTable {
         this.#log,
         listenTlsOf(pc),
         share && this.#sharing.reusePort,
+        pc.backlog,
       );
       try {
         listener.bind();

@@ -5,25 +5,57 @@
  * the workers) and its own server connections. It answers the main
  * thread's requests (lib/runtime/worker_protocol.ts): its counters for the
  * one stats view, the two phases of a reload, and the drain at shutdown.
- * Its log lines go to the main thread, which writes them.
+ * Its log lines go to the main thread, which writes them. Its pools do not
+ * decide ejections: they report failures to the main thread and apply the
+ * ejections and returns it broadcasts (lib/runtime/worker_ejection.ts).
+ *
+ * Tests only: when the environment names a file in NUTMEG_TEST_CRASH_FILE
+ * and that file holds this worker's number, the worker removes the file
+ * and dies of an uncaught error at its next stats request (there is no
+ * other way to make a worker die on purpose from outside).
  *
  * @module
  */
 import { parseConfig } from "../config/load.ts";
 import { Engine, type PreparedReload } from "./engine.ts";
 import { workerStatsOf } from "../stats/merge.ts";
-import type { FromWorker, ToWorker } from "./worker_protocol.ts";
+import type { FromWorker, PlacementNote, ToWorker } from "./worker_protocol.ts";
+import { applyNote, WorkerEjection } from "./worker_ejection.ts";
 
 // deno-lint-ignore no-explicit-any
 const port = self as any as {
   postMessage(m: FromWorker): void;
-  onmessage: ((e: MessageEvent<ToWorker>) => void) | null;
+  onmessage: ((e: MessageEvent<ToWorker | PlacementNote>) => void) | null;
   close(): void;
 };
 
 let engine: Engine | null = null;
 let prepared: PreparedReload | null = null;
 let level = 5;
+let workerId = -1;
+const ejection = new WorkerEjection(post);
+
+/** The test-only crash trigger (see the module comment). */
+function crashIfAsked(): void {
+  let file: string | undefined;
+  try {
+    file = Deno.env.get("NUTMEG_TEST_CRASH_FILE");
+  } catch {
+    return; // no --allow-env
+  }
+  if (file === undefined || file === "") return;
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(file);
+  } catch {
+    return;
+  }
+  if (text.trim() !== String(workerId)) return;
+  Deno.removeSync(file);
+  setTimeout(() => {
+    throw new Error(`worker ${workerId} crashed on purpose (NUTMEG_TEST_CRASH_FILE)`);
+  }, 0);
+}
 
 function post(m: FromWorker): void {
   port.postMessage(m);
@@ -37,6 +69,7 @@ async function handle(m: ToWorker): Promise<string | null> {
   switch (m.t) {
     case "init": {
       level = m.logLevel;
+      workerId = m.id;
       const e = new Engine(parseConfig(m.text, m.file), {
         chunk: m.chunk,
         graceMs: m.graceMs,
@@ -45,6 +78,7 @@ async function handle(m: ToWorker): Promise<string | null> {
         },
         logLevel: () => level,
         sharing: { reusePort: true, ownsUnshared: m.id === 0 },
+        ejection,
       });
       e.open();
       engine = e;
@@ -53,6 +87,7 @@ async function handle(m: ToWorker): Promise<string | null> {
     }
     case "stats":
       level = m.logLevel;
+      crashIfAsked();
       return null;
     case "prepare":
       prepared?.abort();
@@ -78,8 +113,18 @@ async function handle(m: ToWorker): Promise<string | null> {
   }
 }
 
+function isNote(m: ToWorker | PlacementNote): m is PlacementNote {
+  return m.t === "eject" || m.t === "return" || m.t === "failing";
+}
+
 port.onmessage = (e) => {
   const m = e.data;
+  if (isNote(m)) {
+    if (engine !== null) applyNote(engine.pools, m, workerId);
+    // A reload built but not committed yet keeps the same placement when it is.
+    if (prepared !== null) applyNote(prepared.generation.pools, m, workerId, false);
+    return;
+  }
   handle(m).then(
     (error) => {
       post({

@@ -16,6 +16,9 @@
  *   changed.
  * - SIGINT/SIGTERM: every worker stops accepting and drains (replies owed
  *   are delivered for up to the grace), then the workers end.
+ * - Ejection (auto_eject_hosts): decided once, here (lib/runtime/
+ *   ejection_board.ts), from the failures every worker reports; the
+ *   ejection and the return are broadcast and every worker applies them.
  * - Unix sockets and `tls_ca` listeners cannot be shared: worker 0 alone
  *   binds them (and removes the socket file at close).
  * - A worker that dies is logged and started again on the configuration in
@@ -34,7 +37,14 @@ import { type Applied, Reloader, type ReloadTarget } from "./reloader.ts";
 import { ConfigWatcher } from "./watch.ts";
 import { RuntimeSignals } from "./process_signals.ts";
 import { LOG_ERR, LOG_NOTICE, LOG_WARN } from "../log/levels.ts";
-import type { FromWorker, ToWorker } from "./worker_protocol.ts";
+import type {
+  FailureReport,
+  FromWorker,
+  PlacementNote,
+  ServerRef,
+  ToWorker,
+} from "./worker_protocol.ts";
+import { EjectionBoard } from "./ejection_board.ts";
 import type { RuntimeOptions } from "./runtime.ts";
 
 /** How long the main thread waits for a worker's stats before serving the last copy. */
@@ -73,6 +83,12 @@ export function reusePortUnavailable(): string | null {
   }
 }
 
+/** Where a worker's reports about its servers go. */
+interface Reports {
+  failure(r: FailureReport, worker: number): void;
+  recovered(r: ServerRef): void;
+}
+
 /** One worker: its Deno Worker and the requests awaiting a reply. */
 class WorkerHandle {
   readonly id: number;
@@ -83,7 +99,11 @@ class WorkerHandle {
   /** The last counters it sent. */
   stats: WorkerStats | null = null;
 
-  constructor(id: number, log: LogFn) {
+  /** What the worker reports of its servers (for the main thread's ejection decisions). */
+  readonly #reports: Reports;
+
+  constructor(id: number, log: LogFn, reports: Reports) {
+    this.#reports = reports;
     this.id = id;
     this.#worker = new Worker(new URL("./worker_main.ts", import.meta.url).href, {
       type: "module",
@@ -93,6 +113,14 @@ class WorkerHandle {
       const m = e.data;
       if (m.t === "log") {
         log(m.level, `worker ${id}: ${m.message}`);
+        return;
+      }
+      if (m.t === "failure") {
+        this.#reports.failure(m, id);
+        return;
+      }
+      if (m.t === "recovered") {
+        this.#reports.recovered(m);
         return;
       }
       if (m.stats !== undefined) this.stats = m.stats;
@@ -141,6 +169,11 @@ class WorkerHandle {
     });
   }
 
+  /** Sends a placement note (no reply). */
+  note(note: PlacementNote): void {
+    if (!this.#dead) this.#worker.postMessage(note);
+  }
+
   /** Ends the worker at once. */
   terminate(): void {
     this.#dead = true;
@@ -157,6 +190,8 @@ export class WorkerRuntime {
   readonly #count: number;
   readonly #workers: WorkerHandle[] = [];
   readonly #signals: RuntimeSignals;
+  /** The one placement: ejections decided here for every worker. */
+  readonly #board: EjectionBoard;
   #config: Config;
   #text: string;
   #generation = 1;
@@ -178,6 +213,9 @@ export class WorkerRuntime {
     this.#opts = options;
     this.#signals = new RuntimeSignals(() => void this.reload("signal SIGUSR2"), options.log);
     this.#count = count;
+    this.#board = new EjectionBoard((note) => {
+      for (const w of this.#workers) w.note(note);
+    });
     this.#config = config;
     this.#text = text;
     const startedAt = Date.now();
@@ -238,14 +276,14 @@ export class WorkerRuntime {
   }
 
   #spawn(id: number): WorkerHandle {
-    const h = new WorkerHandle(id, this.#opts.log);
+    const h = new WorkerHandle(id, this.#opts.log, this.#board);
     h.onDeath = (dead, why) => this.#died(dead, why);
     this.#workers[id] = h;
     return h;
   }
 
   #init(h: WorkerHandle): Promise<Reply> {
-    return h.ask({
+    const reply = h.ask({
       t: "init",
       id: h.id,
       file: this.#opts.confFile,
@@ -254,6 +292,9 @@ export class WorkerRuntime {
       graceMs: this.#opts.graceMs ?? SHUTDOWN_GRACE_MS,
       logLevel: this.#opts.logLevel(),
     });
+    // After the init, in order: a restarted worker places keys as the others do.
+    for (const note of this.#board.inForce()) h.note(note);
+    return reply;
   }
 
   #died(h: WorkerHandle, why: string): void {
@@ -303,6 +344,7 @@ export class WorkerRuntime {
       await this.stats.close();
       await Promise.all(this.#workers.map((w) => w.ask({ t: "close", graceMs: 0 }, 2000)));
       for (const w of this.#workers) w.terminate();
+      this.#board.close();
       throw err;
     }
   }
@@ -335,6 +377,9 @@ export class WorkerRuntime {
     this.#config = config;
     this.#text = text;
     this.#generation++;
+    this.#board.retain((pool, server) =>
+      config.pools.some((p) => p.name === pool && p.servers.some((s) => s.name === server))
+    );
     await this.refresh();
     return { where: ` on ${this.#count} workers`, generation: this.#generation };
   }
@@ -371,5 +416,6 @@ export class WorkerRuntime {
       this.#workers.map((w) => w.ask({ t: "close", graceMs: grace }, grace + 2000)),
     );
     for (const w of this.#workers) w.terminate();
+    this.#board.close();
   }
 }

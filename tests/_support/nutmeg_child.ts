@@ -56,17 +56,20 @@ export async function readStats(port: number): Promise<StatsJson> {
 
 /**
  * Writes `yaml` to a fresh directory and runs `deno run -A main.ts -c it`
- * with a stats port, `-i 100`, a log file at `-v verbosity` and `flags`
- * ({@link startNutmeg}); waits until the stats port answers.
+ * with a stats port, `-i 100`, a log file at `-v verbosity`, `flags` and
+ * the more environment variables `env` ({@link startNutmeg}); waits until
+ * the stats port answers.
  */
 export async function startNutmegChild(
   yaml: string,
   flags: readonly string[] = [],
   verbosity = 5,
+  env?: Readonly<Record<string, string>>,
 ): Promise<NutmegChild> {
   const proc = await startNutmeg(yaml, {
     flags: ["-i", "100", "-v", String(verbosity), ...flags],
     waitForStats: true,
+    ...(env === undefined ? {} : { env }),
   });
   const stats = () => readStats(proc.statsPort);
   const waitStats = async (check: (s: StatsJson) => boolean, what: string) => {

@@ -42,6 +42,8 @@ export interface StartOptions {
   readonly viaDenow?: boolean;
   /** Wait for the stats port instead of the first pool's listen port. */
   readonly waitForStats?: boolean;
+  /** More environment variables for the process. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -81,6 +83,7 @@ export async function startNutmeg(
       ...(options.flags ?? []),
     ],
     cwd: ROOT,
+    ...(options.env === undefined ? {} : { env: { ...options.env } }),
     stdin: "null",
     stdout: "null",
     stderr: "null",
