@@ -1,11 +1,12 @@
 /**
  * One placement with `--workers 2` and auto_eject_hosts: a pool of a real
- * redis-server and a dead server (nothing listens on its port), many
+ * redis-server and a broken one (a gate in front of a second redis-server
+ * closes every connection at once, tests/_support/gate.ts), many
  * clients spread over both workers by SO_REUSEPORT. The failures both
  * workers see are counted once, on the main thread: one ejection (counted
  * once in server_ejects) is applied by every worker, so every key then lands
- * on the live server, read back directly from it; when the dead server is
- * started and the retry timeout is over, every worker takes it back and
+ * on the live server, read back directly from it; when the gate opens and
+ * the retry timeout is over, every worker takes it back and
  * each key is on exactly the server one event loop would place it on.
  *
  * @module
@@ -15,6 +16,7 @@ import { RawClient, startRedis } from "./_support/servers.ts";
 import { cmd } from "./_support/resp.ts";
 import { startNutmegChild } from "./_support/nutmeg_child.ts";
 import { freePort } from "./_support/ports.ts";
+import { startGate } from "./_support/gate.ts";
 import {
   call,
   clients,
@@ -45,20 +47,26 @@ async function closeAll(cs: readonly RawClient[]): Promise<void> {
 
 Deno.test("--workers 2: an ejection is decided once and applied by every worker, and so is the return", async () => {
   await using r1 = await startRedis();
-  const p2 = freePort(); // r2: nothing listens there yet
+  await using r2 = await startRedis();
+  await using gate = startGate(r2.port); // shut: r2 is broken until it opens
   const port = freePort();
-  const conf = yaml(port, r1.port, p2);
+  const conf = yaml(port, r1.port, gate.port);
   await using nm = await startNutmegChild(conf, ["--workers", "2"]);
 
-  // Clients on both workers send to r2's keys: its connections are refused.
+  // Clients on both workers send to r2's keys: its connections close at
+  // once, one failure per connection; rounds of requests until it is out.
   const first = await clients(port, CLIENTS);
   try {
-    await Promise.all(
-      first.map((c, i) =>
-        pipeline(c, Array.from({ length: KEYS }, (_, k) => cmd("GET", `f:${i}:${k}`)))
-      ),
-    );
-    const ejected = await nm.waitStats((s) => s.alpha?.server_ejects >= 1, "an ejection");
+    let ejected = await nm.stats();
+    for (let round = 0; round < 50 && !(ejected.alpha?.server_ejects >= 1); round++) {
+      await Promise.all(
+        first.map((c, i) =>
+          pipeline(c, Array.from({ length: KEYS }, (_, k) => cmd("GET", `f:${i}:${k}`)))
+        ),
+      );
+      ejected = await nm.stats();
+    }
+    ejected = await nm.waitStats((s) => s.alpha?.server_ejects >= 1, "an ejection");
     assert.ok(ejected.alpha.r2.server_ejected_at > 0);
     assert.equal(ejected.alpha.r1.server_ejected_at, 0);
   } finally {
@@ -93,8 +101,8 @@ Deno.test("--workers 2: an ejection is decided once and applied by every worker,
   const counted = await nm.stats();
   assert.equal(counted.alpha.server_ejects, 1, "the ejection is counted once over the workers");
 
-  // r2 comes up; after the retry timeout every worker takes it back.
-  await using r2 = await startRedis(p2);
+  // r2 is mended; after the retry timeout every worker takes it back.
+  gate.open = true;
   await waitLog(
     nm.log,
     (l) =>
