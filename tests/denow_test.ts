@@ -37,3 +37,31 @@ Deno.test({
     assert.equal(await c.readLine(), "+PONG");
   },
 });
+
+Deno.test({
+  name:
+    "./denow: SIGUSR1 and SIGUSR2 in the first milliseconds, before nutmeg's handlers exist, kill nothing",
+  ignore: Deno.build.os !== "linux",
+  async fn() {
+    await using redis = await startRedis();
+    // One process per moment while Deno starts and main.ts loads (the
+    // shell's own first millisecond, before its `trap`, stays open).
+    // Without the launcher's ignore, each of these is the default action
+    // for SIGUSR1/2: the process dies.
+    for (const delayMs of [20, 50, 100]) {
+      await using nm = await startNutmeg(
+        `alpha:\n  listen: AUTO\n  redis: true\n  servers:\n    - 127.0.0.1:${redis.port}:1\n`,
+        { viaDenow: true, noWait: true },
+      );
+      await new Promise((r) => setTimeout(r, delayMs));
+      nm.child.kill("SIGUSR1");
+      nm.child.kill("SIGUSR2");
+      const died = nm.status.then((s) => `exited (${s.signal ?? s.code})`);
+      const outcome = await Promise.race([waitForPort(nm.port, 60_000).then(() => "up"), died]);
+      assert.equal(outcome, "up", `a signal ${delayMs} ms after the start killed nutmeg`);
+      await using c = await RawClient.connect(nm.port);
+      await c.send("*1\r\n$4\r\nPING\r\n");
+      assert.equal(await c.readLine(), "+PONG");
+    }
+  },
+});
