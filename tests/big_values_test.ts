@@ -4,11 +4,12 @@
  * read into (lib/net/lent.ts) rather than copying it. Every byte arrives
  * intact and in order, whether the value comes first on a new server
  * connection, in the middle of a pipeline with small requests around it,
- * several in one write, or in replies to clients on different servers.
+ * several in one write, or in replies to clients on different servers;
+ * and the same for memcached (started with `-I 8m`).
  */
 import assert from "node:assert/strict";
-import { startRedises } from "./_support/servers.ts";
-import { redisPool, startProxy } from "./_support/proxy.ts";
+import { startMemcached, startRedises } from "./_support/servers.ts";
+import { memcachePool, redisPool, startProxy } from "./_support/proxy.ts";
 
 const MB = 1 << 20;
 const enc = new TextEncoder();
@@ -112,4 +113,33 @@ Deno.test("big values: SETs and GETs of several MB in one pipeline, with small r
       concat([bulk(enc.encode("x")), bulk(a)]),
     ),
   ]);
+});
+
+Deno.test("big values: memcached sets and gets of several MB, pipelined with small ones, come back intact", async () => {
+  await using mc = await startMemcached(undefined, ["-I", "8m", "-m", "64"]);
+  await using proxy = startProxy(memcachePool([mc.port]));
+  const a = value(3 * MB, 4);
+  const b = value(2 * MB + 5, 5);
+  const set = (k: string, v: Uint8Array) =>
+    concat([enc.encode(`set ${k} 0 0 ${v.length}\r\n`), v, enc.encode("\r\n")]);
+  const hit = (k: string, v: Uint8Array) =>
+    concat([enc.encode(`VALUE ${k} 0 ${v.length}\r\n`), v, enc.encode("\r\nEND\r\n")]);
+  const stored = enc.encode("STORED\r\n");
+  await exchange(
+    proxy.port,
+    concat([
+      set("big:a", a),
+      set("small", enc.encode("x")),
+      set("big:b", b),
+      enc.encode("get big:a\r\nget small\r\nget big:b\r\n"),
+    ]),
+    concat([
+      stored,
+      stored,
+      stored,
+      hit("big:a", a),
+      hit("small", enc.encode("x")),
+      hit("big:b", b),
+    ]),
+  );
 });
