@@ -9,6 +9,7 @@
  */
 import assert from "node:assert/strict";
 import { startMemcached, startRedises } from "./_support/servers.ts";
+import { concat } from "./_support/bytes.ts";
 import { memcachePool, redisPool, startProxy } from "./_support/proxy.ts";
 
 const MB = 1 << 20;
@@ -28,16 +29,6 @@ function command(...args: (string | Uint8Array)[]): Uint8Array {
     parts.push(enc.encode(`$${b.length}\r\n`), b, enc.encode("\r\n"));
   }
   return concat(parts);
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 /** The RESP bulk reply for `v`. */
