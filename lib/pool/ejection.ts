@@ -75,7 +75,12 @@ export const LOCAL_EJECTION: EjectionAuthority = {
     server.failures++;
     if (ejectionDue(server.failures, pool.failureLimit, pool.autoEject, server.retryAt !== 0)) {
       const now = Date.now();
-      pool.eject(server, now, now + pool.retryTimeout, true, server.failures);
+      const failures = server.failures;
+      // As twemproxy's server_failure: the count starts again at the
+      // ejection, so a server back after its retry timeout needs
+      // server_failure_limit new failures to be ejected again.
+      server.failures = 0;
+      pool.eject(server, now, now + pool.retryTimeout, true, failures);
     }
   },
   recovered(_pool, server) {

@@ -46,4 +46,14 @@ Deno.test("LOCAL_EJECTION counts on the server, ejects once at the limit, and a 
   LOCAL_EJECTION.failure(pool, server);
   assert.deepEqual(ejections, [[1000, true, 2]], "ejected once, for the retry timeout");
   assert.equal(LOCAL_EJECTION.poolTimesReturn, true);
+  // As twemproxy: the count starts again at the ejection (the failure
+  // while ejected is the only one left), so a server back from its retry
+  // timeout is ejected again only after the limit again.
+  assert.equal(server.failures, 1, "the count restarted at the ejection");
+  pool.readmit(server);
+  LOCAL_EJECTION.recovered(pool, server);
+  LOCAL_EJECTION.failure(pool, server);
+  assert.equal(ejections.length, 1, "one failure after the return does not eject");
+  LOCAL_EJECTION.failure(pool, server);
+  assert.deepEqual(ejections[1], [1000, true, 2]);
 });

@@ -21,7 +21,10 @@ import type { FailureReport, PlacementNote, ServerRef } from "./worker_protocol.
 /** What the board knows of one server. */
 interface Entry {
   readonly ref: ServerRef;
+  /** Failures since the last response or the last ejection (the count restarts at both). */
   failures: number;
+  /** The count that decided the current ejection (for the log of a worker that starts now). */
+  ejectFailures: number;
   /** When the current ejection began (ms since the epoch); 0 = in the ring. */
   ejectedAt: number;
   timer: ReturnType<typeof setTimeout> | null;
@@ -49,6 +52,7 @@ export class EjectionBoard {
       e = {
         ref: { pool: r.pool, server: r.server, address: r.address },
         failures: 0,
+        ejectFailures: 0,
         ejectedAt: 0,
         timer: null,
       };
@@ -59,11 +63,14 @@ export class EjectionBoard {
     if (!ejectionDue(e.failures, r.limit, r.autoEject, e.ejectedAt !== 0)) return;
     const entry = e;
     entry.ejectedAt = Date.now();
+    entry.ejectFailures = entry.failures;
+    // As twemproxy (and one event loop): the count starts again at the ejection.
+    entry.failures = 0;
     this.#broadcast({
       t: "eject",
       ...entry.ref,
       at: entry.ejectedAt,
-      failures: entry.failures,
+      failures: entry.ejectFailures,
       counter: worker,
     });
     entry.timer = setTimeout(() => {
@@ -88,7 +95,13 @@ export class EjectionBoard {
     const out: PlacementNote[] = [];
     for (const e of this.#entries.values()) {
       if (e.ejectedAt !== 0) {
-        out.push({ t: "eject", ...e.ref, at: e.ejectedAt, failures: e.failures, counter: -1 });
+        out.push({
+          t: "eject",
+          ...e.ref,
+          at: e.ejectedAt,
+          failures: e.ejectFailures,
+          counter: -1,
+        });
       }
     }
     return out;

@@ -45,6 +45,7 @@ Deno.test("EjectionBoard adds up the failures of every worker and broadcasts one
       -1,
       "a restarted worker counts nothing",
     );
+    assert.equal(again[0]!.t === "eject" && again[0]!.failures, 3, "the count that decided it");
     board.retain(() => false);
     assert.deepEqual(board.inForce(), [], "a server a reload removed is forgotten");
   } finally {
@@ -68,6 +69,14 @@ Deno.test("EjectionBoard broadcasts the return after the retry timeout; without 
     const back = await promise;
     assert.deepEqual(back, { t: "return", ...REF });
     assert.deepEqual(board.inForce(), []);
+    // As twemproxy: the count restarted at the ejection, so the returned
+    // server needs server_failure_limit new failures to go again.
+    const ejects = () => notes.filter((n) => n.t === "eject").length;
+    board.failure(report(10), 0);
+    board.failure(report(10), 1);
+    assert.equal(ejects(), 1, "two failures after the return do not eject");
+    board.failure(report(10), 0);
+    assert.equal(ejects(), 2);
   } finally {
     board.close();
   }
