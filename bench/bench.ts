@@ -241,7 +241,10 @@ async function runBench(
     return pids.get(target);
   };
 
-  const loads = loadsFor(settings);
+  const loads = loadsFor(settings).filter((load) =>
+    settings.only === undefined || settings.only.some((part) => load.id.includes(part))
+  );
+  if (loads.length === 0) throw new Error(`--only ${settings.only?.join(",")}: no load id matches`);
   const runner = new Runner(
     { procs, settings, tmpDir },
     endpoints,
@@ -258,7 +261,9 @@ async function runBench(
   }
   const hwm = new Map([...pids].map(([p, pid]) => [p, statusKb(pid, "VmHWM")]));
   for (const p of PROXIES) await proxies.get(p)?.proc.stop();
-  const idle = await idleTests(settings, procs, tmpDir, backends, endpoints, errors);
+  const idle = settings.only === undefined
+    ? await idleTests(settings, procs, tmpDir, backends, endpoints, errors)
+    : new Map();
   const memoryOf = (p: ProxyName): ProxyMemory => {
     const pid = pids.get(p) ?? null;
     return {
@@ -335,6 +340,13 @@ async function main(): Promise<number> {
   try {
     const report = await runBench(settings, procs, tmpDir);
     console.log(formatReport(report));
+    if (settings.only !== undefined) {
+      // A partial run is for profiling one load: it does not replace the results.
+      const partial = await Deno.makeTempFile({ prefix: "nutmeg-bench-", suffix: ".json" });
+      await Deno.writeTextFile(partial, JSON.stringify(report, null, 2) + "\n");
+      console.log(`\nwrote ${partial} (a partial run: bench/results left as it was)`);
+      return 0;
+    }
     const path = await writeJson(report, RESULTS_DIR);
     const svg = `${RESULTS_DIR}/latest.svg`;
     await Deno.writeTextFile(svg, ratioChart(report));

@@ -165,9 +165,15 @@ Deno.test("median and ratio treat missing values as null", () => {
   assert.deepEqual(ratio(3, 2), 1.5);
 });
 
-Deno.test("parseArgs: --quick, --memcaslap, --help, and nothing else", () => {
-  assert.equal(parseArgs([]), FULL);
-  assert.equal(parseArgs(["--quick"]), QUICK);
+Deno.test("parseArgs: --quick, --memcaslap, --only, --rounds, --help, and nothing else", () => {
+  assert.deepEqual(parseArgs([]), FULL);
+  assert.deepEqual(parseArgs(["--quick"]), QUICK);
+  const some = parseArgs(["--only", "mget10_c50_s2,ping", "--rounds", "5"]);
+  assert.ok(some !== "help");
+  assert.deepEqual(some.only, ["mget10_c50_s2", "ping"]);
+  assert.equal(some.rounds, 5);
+  assert.throws(() => parseArgs(["--rounds", "0"]), /whole number/);
+  assert.throws(() => parseArgs(["--only"]), /needs a value/);
   const mc = parseArgs(["--quick", "--memcaslap"]);
   assert.ok(mc !== "help" && mc.memcachedTool === "memcaslap" && mc.rounds === QUICK.rounds);
   assert.equal(parseArgs(["--help"]), "help");

@@ -95,16 +95,23 @@ interface Outcome {
   worstMs: number;
 }
 
-async function sequential(port: number, pid: number): Promise<Outcome> {
+/**
+ * Runs `load` against the target of pid `pid`, which reports each
+ * connection's time to `note`: wall time, the target's CPU, the slow ones
+ * and the worst.
+ */
+async function measure(
+  pid: number,
+  load: (note: (ms: number) => void) => Promise<void>,
+): Promise<Outcome> {
   const cpu0 = cpuSeconds(pid);
   const t0 = performance.now();
   let slow = 0;
   let worst = 0;
-  for (let i = 0; i < CYCLES; i++) {
-    const ms = await cycle(port);
+  await load((ms) => {
     if (ms > SLOW_MS) slow++;
     worst = Math.max(worst, ms);
-  }
+  });
   return {
     seconds: (performance.now() - t0) / 1000,
     cpu: cpuSeconds(pid) - cpu0,
@@ -113,64 +120,50 @@ async function sequential(port: number, pid: number): Promise<Outcome> {
   };
 }
 
-async function waves(port: number, pid: number): Promise<Outcome> {
-  const cpu0 = cpuSeconds(pid);
-  const t0 = performance.now();
-  let slow = 0;
-  let worst = 0;
-  for (let w = 0; w < WAVES; w++) {
-    // Open the whole wave, then close it all at once.
-    const conns = await Promise.all(Array.from({ length: WAVE }, async () => {
-      const s = performance.now();
-      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-      await conn.write(PING);
-      const buf = new Uint8Array(64);
-      let got = 0;
-      while (got < PONG_LEN) {
-        const n = await conn.read(buf.subarray(got));
-        if (n === null) throw new Error(`closed after ${got} bytes`);
-        got += n;
-      }
-      const ms = performance.now() - s;
-      if (ms > SLOW_MS) slow++;
-      worst = Math.max(worst, ms);
-      return conn;
-    }));
-    for (const c of conns) c.close();
-  }
-  return {
-    seconds: (performance.now() - t0) / 1000,
-    cpu: cpuSeconds(pid) - cpu0,
-    slow,
-    worstMs: worst,
-  };
+function sequential(port: number, pid: number): Promise<Outcome> {
+  return measure(pid, async (note) => {
+    for (let i = 0; i < CYCLES; i++) note(await cycle(port));
+  });
+}
+
+function waves(port: number, pid: number): Promise<Outcome> {
+  return measure(pid, async (note) => {
+    for (let w = 0; w < WAVES; w++) {
+      // Open the whole wave, then close it all at once.
+      const conns = await Promise.all(Array.from({ length: WAVE }, async () => {
+        const s = performance.now();
+        const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+        await conn.write(PING);
+        const buf = new Uint8Array(64);
+        let got = 0;
+        while (got < PONG_LEN) {
+          const n = await conn.read(buf.subarray(got));
+          if (n === null) throw new Error(`closed after ${got} bytes`);
+          got += n;
+        }
+        note(performance.now() - s);
+        return conn;
+      }));
+      for (const c of conns) c.close();
+    }
+  });
 }
 
 /** Waves of connections opened and closed with no command: the client never waits for an accept. */
-async function openWaves(port: number, pid: number): Promise<Outcome> {
-  const cpu0 = cpuSeconds(pid);
-  const t0 = performance.now();
-  let slow = 0;
-  let worst = 0;
-  for (let w = 0; w < WAVES; w++) {
-    const conns = await Promise.all(Array.from({ length: WAVE }, async () => {
-      const s = performance.now();
-      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-      const ms = performance.now() - s;
-      if (ms > SLOW_MS) slow++;
-      worst = Math.max(worst, ms);
-      return conn;
-    }));
-    for (const c of conns) c.close();
-  }
-  // Let the target take the last wave before the next load.
-  await new Promise((r) => setTimeout(r, 500));
-  return {
-    seconds: (performance.now() - t0) / 1000,
-    cpu: cpuSeconds(pid) - cpu0,
-    slow,
-    worstMs: worst,
-  };
+function openWaves(port: number, pid: number): Promise<Outcome> {
+  return measure(pid, async (note) => {
+    for (let w = 0; w < WAVES; w++) {
+      const conns = await Promise.all(Array.from({ length: WAVE }, async () => {
+        const s = performance.now();
+        const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+        note(performance.now() - s);
+        return conn;
+      }));
+      for (const c of conns) c.close();
+    }
+    // Let the target take the last wave before the next load.
+    await new Promise((r) => setTimeout(r, 500));
+  });
 }
 
 function median(xs: number[]): number {

@@ -43,6 +43,11 @@ export interface Settings {
   readonly budgetSeconds: number;
   /** Interval between RSS samples while loads run (ms). */
   readonly rssSampleMs: number;
+  /**
+   * `--only a,b`: run only the loads whose id contains one of these strings
+   * (and skip the idle-connections test); empty: every load.
+   */
+  readonly only?: readonly string[];
 }
 
 /** Redis keys `key:000000000000` .. `key:000000099999` (redis-benchmark's `-r` format). */
@@ -149,23 +154,44 @@ export const QUICK: Settings = {
 export function parseArgs(args: readonly string[]): Settings | "help" {
   let settings: Settings = FULL;
   let memcaslap = false;
-  for (const arg of args) {
+  let only: string[] = [];
+  let rounds: number | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
     if (arg === "--quick" || arg === "-q") settings = QUICK;
     else if (arg === "--memcaslap") memcaslap = true;
     else if (arg === "--help" || arg === "-h") return "help";
-    else throw new Error(`unknown argument ${arg} (try --help)`);
+    else if (arg === "--only" || arg === "--rounds") {
+      const value = args[++i];
+      if (value === undefined) throw new Error(`${arg} needs a value (try --help)`);
+      if (arg === "--only") only = value.split(",").filter((v) => v !== "");
+      else {
+        rounds = Number(value);
+        if (!Number.isInteger(rounds) || rounds < 1) {
+          throw new Error(`--rounds ${value}: give a whole number of rounds, 1 or more`);
+        }
+      }
+    } else throw new Error(`unknown argument ${arg} (try --help)`);
   }
-  return memcaslap ? { ...settings, memcachedTool: "memcaslap" } : settings;
+  return {
+    ...settings,
+    ...(memcaslap ? { memcachedTool: "memcaslap" as const } : {}),
+    ...(only.length > 0 ? { only } : {}),
+    ...(rounds !== undefined ? { rounds } : {}),
+  };
 }
 
 /** Usage text for `--help`. */
-export const USAGE = `Usage: deno task bench [--quick]
+export const USAGE = `Usage: deno task bench [--quick] [--only ids] [--rounds N]
 
 Benchmarks nutmeg against nutcracker (twemproxy) and direct access to
 redis-server and memcached, all started on free 127.0.0.1 ports.
 
   --quick      one round of short runs (under 2 minutes) instead of ${FULL.rounds} rounds
   --memcaslap  drive the memcached loads with memcaslap instead of bench/mcload.ts
+  --only a,b   run only the loads whose id contains "a" or "b" (e.g. mget10_c50_s2),
+               without the idle-connections test: for profiling one load
+  --rounds N   measured rounds (default ${FULL.rounds}; --quick: ${QUICK.rounds})
   --help       this text
 
 Results: a table on stdout, bench/results/<timestamp>.json,

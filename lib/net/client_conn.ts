@@ -293,7 +293,8 @@ export class ClientConn implements ByteConsumer, RequestSink, ReplyTarget, LinkO
       );
     }
     if (n === 0) {
-      this.complete(parent, merge([]));
+      const reply = merge([]);
+      this.completeFrom(parent, reply, 0, reply.length);
       return;
     }
     this.#pool.stats.fragments += n;
@@ -402,6 +403,10 @@ export class ClientConn implements ByteConsumer, RequestSink, ReplyTarget, LinkO
   /** A request is done with the response `buf[start, end)`. */
   completeFrom(req: Request, buf: Uint8Array, start: number, end: number): void {
     if (this.#closed) return;
+    // A merged reply comes this way too; the pool's latency counts it once.
+    if (req.parts !== null && req.readAt > 0) {
+      this.#pool.latency.record(performance.now() - req.readAt);
+    }
     if (this.#queue.peek() === req) {
       this.#queue.shift();
       this.#out.append(buf, start, end);

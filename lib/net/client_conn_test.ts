@@ -118,6 +118,25 @@ Deno.test("ClientConn merges a fan-out in fragment order whatever order the frag
   await served;
 });
 
+Deno.test("ClientConn keeps a merged reply that waits for an earlier one, though mergers reuse their buffer", async () => {
+  const { pool, conn, served } = open();
+  conn.deliver("get a0\r\nmget a1 b1\r\nmget a2 b2\r\n");
+  await settle();
+  assert.equal(pool.sent.length, 5);
+  // Both splits merge (into the one join buffer) while "get a0" is still owed.
+  answer(pool, 1, "v:a1\r\n");
+  answer(pool, 2, "v:b1\r\n");
+  answer(pool, 4, "v:b2\r\n");
+  answer(pool, 3, "v:a2\r\n");
+  await settle();
+  assert.equal(conn.written, "");
+  answer(pool, 0, "v:a0\r\n");
+  await settle();
+  assert.equal(conn.written, "v:a0\r\nv:a1\r\nv:b1\r\nv:a2\r\nv:b2\r\n");
+  conn.end();
+  await served;
+});
+
 Deno.test("ClientConn answers a key with no live server with the error reply, in order", async () => {
   const { pool, conn, served } = open();
   conn.deliver("get a1\r\nget !x\r\nmget a2 !y\r\n");

@@ -11,8 +11,13 @@
  * caller-owned buffer has the same cost as the BYOB reader (no copy, no
  * default reader, no per-chunk allocation) and keeps the write side open.
  *
+ * A buffer of {@link LEND_MIN} bytes or more may be lent to writers
+ * (lib/net/lent.ts): once one is, the stream reads on in a new buffer and
+ * never writes into the lent one again.
+ *
  * @module
  */
+import { borrowed, giveBack, LEND_MIN, lendable } from "./lent.ts";
 
 /** Parses what has been read. Implemented by client and server connections. */
 export interface ByteConsumer {
@@ -58,6 +63,8 @@ export class InStream {
   #source: ByteSource;
   #cancelled = false;
   #lastFull = false;
+  /** Whether `buf` is registered as lendable (lib/net/lent.ts). */
+  #lendable = false;
 
   /**
    * @param source the connection
@@ -115,13 +122,22 @@ export class InStream {
   /** Makes room for the next read: compact, grow for a big message, shrink after one. */
   #prepare(): void {
     const used = this.end - this.start;
+    if (this.#lendable && borrowed(this.buf)) {
+      // A writer is sending from this buffer: read on in a new one.
+      const next = new Uint8Array(used + Math.max(this.#readSize, MIN_READ, this.want - used));
+      next.set(this.buf.subarray(this.start, this.end));
+      this.#replace(next);
+      this.start = 0;
+      this.end = used;
+      return;
+    }
     if (used === 0) {
       this.start = this.end = 0;
       // Quiet again after a burst: back to one chunk, so an idle connection
       // does not keep a burst-sized buffer.
       if (!this.#lastFull && this.#readSize > this.#chunk) this.#readSize = this.#chunk;
       if (this.buf.length > this.#maxIdle && this.want <= this.#maxIdle) {
-        this.buf = new Uint8Array(Math.min(this.#readSize, this.#maxIdle));
+        this.#replace(new Uint8Array(Math.min(this.#readSize, this.#maxIdle)));
         return;
       }
     }
@@ -138,10 +154,24 @@ export class InStream {
     }
     let next = cap;
     while (next - used < need) next *= 2;
+    // A big message of known length: room for exactly it (a 500 MB value
+    // takes 500 MB, not 512 MiB).
+    if (need >= LEND_MIN && need === this.want - used) next = this.want;
     const grown = new Uint8Array(next);
     grown.set(this.buf.subarray(this.start, this.end));
-    this.buf = grown;
+    this.#replace(grown);
     this.start = 0;
     this.end = used;
+  }
+
+  /**
+   * Reads into `next` from now on. A big buffer left behind is freed at once
+   * (or by its last writer), not at some later garbage collection.
+   */
+  #replace(next: Uint8Array): void {
+    if (this.#lendable) giveBack(this.buf);
+    this.buf = next;
+    this.#lendable = next.length >= LEND_MIN;
+    if (this.#lendable) lendable(next);
   }
 }

@@ -8,8 +8,7 @@
  */
 import type { Merger, ReplyFilter } from "../proto/types.ts";
 import { ForwardFlags } from "../proto/types.ts";
-
-const EMPTY = new Uint8Array(0);
+import { PartStore } from "./part_store.ts";
 
 /** The side of a client connection that requests report back to. */
 export interface ReplyTarget {
@@ -39,6 +38,8 @@ export class Request {
   parts: Uint8Array[] | null = null;
   /** For a split request: builds the reply from the parts. */
   merge: Merger | null = null;
+  /** For a split request: where parts that arrived from a server wait for the last one. */
+  #store: PartStore | null = null;
   /** Bytes sent to the server (for queue stats). */
   size = 0;
   /** When the request times out (ms, performance.now() clock); 0 = never. */
@@ -97,6 +98,7 @@ export class Request {
     const req = new Request(target, 0, null, 0);
     req.pending = count;
     req.parts = new Array<Uint8Array>(count);
+    req.#store = new PartStore(count);
     req.merge = merge;
     req.readAt = readAt;
     return req;
@@ -121,8 +123,14 @@ export class Request {
   respond(buf: Uint8Array, start: number, end: number): void {
     const parent = this.parent;
     if (parent !== null) {
-      if (parent.pending === 1) parent.#lastPart(this.index, buf, start, end);
-      else parent.#part(this.index, buf.slice(start, end));
+      if (parent.pending === 1) {
+        parent.parts![this.index] = buf.subarray(start, end);
+        parent.pending = 0;
+        parent.#merge();
+      } else {
+        parent.#store!.put(this.index, buf, start, end);
+        parent.pending--;
+      }
       return;
     }
     const target = this.target;
@@ -142,24 +150,25 @@ export class Request {
   }
 
   #part(index: number, reply: Uint8Array): void {
-    const parts = this.parts!;
-    parts[index] = reply;
-    if (--this.pending === 0) this.target?.complete(this, this.merge!(parts));
+    this.parts![index] = reply;
+    if (--this.pending === 0) this.#merge();
   }
 
   /**
-   * The last part to arrive is merged straight from the server's input
-   * buffer (no copy of it); a merged reply that is that very view is copied,
-   * as the buffer is reused once this returns.
+   * Merges the parts. The last part to arrive is merged straight from its
+   * server's input buffer, the others from the store; the merged reply may
+   * be a view of a buffer the merger reuses. All of these are valid only
+   * now, so the reply goes out through `completeFrom`, which copies it.
    */
-  #lastPart(index: number, buf: Uint8Array, start: number, end: number): void {
+  #merge(): void {
     const parts = this.parts!;
-    const view = buf.subarray(start, end);
-    parts[index] = view;
-    this.pending = 0;
-    let reply = this.merge!(parts);
-    if (reply.buffer === buf.buffer) reply = reply.slice();
-    parts[index] = EMPTY;
-    this.target?.complete(this, reply);
+    const store = this.#store!;
+    store.views(parts);
+    const reply = this.merge!(parts);
+    this.target?.completeFrom(this, reply, 0, reply.length);
+    store.release();
+    parts.fill(EMPTY);
   }
 }
+
+const EMPTY = new Uint8Array(0);

@@ -96,7 +96,9 @@ export type ReplyFilter = (buf: Uint8Array, start: number, end: number) => boole
  * Merges the replies of a split request, in the order the parts were given
  * to {@link RequestSink.fanOut} / {@link RequestSink.broadcast}. A part that
  * could not be forwarded holds the protocol's error reply for its reason.
- * Returns the one reply the client gets.
+ * Returns the one reply the client gets. The parts and the reply are valid
+ * only during the call: the core copies the reply at once, so a merger may
+ * return a view of a buffer it reuses (see reply_scratch.ts) or of a part.
  */
 export type Merger = (replies: readonly Uint8Array[]) => Uint8Array;
 

@@ -62,7 +62,18 @@ class LineResponses implements ResponseParser {
   }
 }
 
-const join = (replies: readonly Uint8Array[]) => concat(replies);
+/**
+ * Joins the replies into one buffer reused by every merge, as the real
+ * mergers do (lib/proto/reply_scratch.ts): the core must copy a merged
+ * reply before it merges the next.
+ */
+const join = (replies: readonly Uint8Array[]): Uint8Array => {
+  const joined = concat(replies);
+  if (joined.length > joinBuffer.length) joinBuffer = new Uint8Array(2 * joined.length);
+  joinBuffer.set(joined);
+  return joinBuffer.subarray(0, joined.length);
+};
+let joinBuffer = new Uint8Array(256);
 
 /** The line protocol; `handshake` lines are sent first on every server connection. */
 export class LineProtocol implements Protocol {

@@ -7,12 +7,14 @@
  * @module
  */
 import type { Fragment, RequestSink } from "../types.ts";
-import { retrievalMerger } from "./merge.ts";
+import { takeRetrievalSplit } from "./merge.ts";
 import type { MemcacheRequestParser } from "./request_parser.ts";
 
 const CR = 0x0d;
 const LF = 0x0a;
 const SP = 0x20;
+/** A fragment buffer grown above this for one big request is not kept. */
+const MAX_IDLE_SCRATCH = 256 * 1024;
 
 /** Routes retrievals; holds arrays reused from one request to the next. */
 export class RetrievalRouter {
@@ -20,6 +22,14 @@ export class RetrievalRouter {
   #servers = new Int32Array(64);
   /** Per server index + 1: its fragment in the request being split, or -1. */
   #slots = new Int32Array(0);
+  /** Per fragment: its server, its size, where its next key goes. */
+  #fragmentServers: number[] = [];
+  #sizes: number[] = [];
+  #pos: number[] = [];
+  /** The fragments of the request being split (objects reused from `#fragmentObjects`). */
+  #fragments: Fragment[] = [];
+  #fragmentObjects: { server: number; bytes: Uint8Array; start: number; end: number }[] = [];
+  #out = new Uint8Array(4096);
 
   /**
    * Routes the retrieval `buf[start, end)` just parsed by `parser`.
@@ -65,7 +75,11 @@ export class RetrievalRouter {
     this.#split(parser, buf, start, sink, count);
   }
 
-  /** Builds one request per server, all in one buffer, and fans them out. */
+  /**
+   * Builds one request per server, all in one reused buffer (the core
+   * copies each into its server's output at once), and fans them out; the
+   * keys the merger matches replies against go into a reused split state.
+   */
   #split(
     parser: MemcacheRequestParser,
     buf: Uint8Array,
@@ -84,34 +98,47 @@ export class RetrievalRouter {
     // The command and, for gat/gats, the exptime: copied as they came.
     const prefixStart = start + t[0]!;
     const prefixLength = t[2 * first - 1]! - t[0]!;
-    const fragmentServers: number[] = [];
-    const sizes: number[] = [];
+    const fragmentServers = this.#fragmentServers;
+    const sizes = this.#sizes;
+    let n = 0;
+    let keyBytes = 0;
     for (let i = 0; i < count; i++) {
       const s = servers[i]!;
       let slot = slots[s + 1]!;
       if (slot < 0) {
         // -1 (no live server) gets its own fragment: the core fails it.
-        slot = slots[s + 1] = fragmentServers.length;
-        fragmentServers.push(s);
-        sizes.push(prefixLength + 2);
+        slot = slots[s + 1] = n++;
+        fragmentServers[slot] = s;
+        sizes[slot] = prefixLength + 2;
       }
       const k = 2 * (first + i);
-      sizes[slot]! += 1 + t[k + 1]! - t[k]!;
+      const length = t[k + 1]! - t[k]!;
+      sizes[slot]! += 1 + length;
+      keyBytes += length;
     }
-    const n = fragmentServers.length;
     let total = 0;
     for (let f = 0; f < n; f++) total += sizes[f]!;
-    const out = new Uint8Array(total);
-    const pos = new Int32Array(n);
-    const offsets = new Int32Array(n);
+    if (this.#out.length < total) this.#out = new Uint8Array(Math.max(total, 2 * this.#out.length));
+    const out = this.#out;
+    const pos = this.#pos;
+    const fragments = this.#fragments;
+    const objects = this.#fragmentObjects;
+    fragments.length = n;
     let at = 0;
     for (let f = 0; f < n; f++) {
-      offsets[f] = at;
+      const frag = objects[f] ??= { server: 0, bytes: out, start: 0, end: 0 };
+      fragments[f] = frag;
+      frag.server = fragmentServers[f]!;
+      frag.bytes = out;
+      frag.start = at;
       for (let j = 0; j < prefixLength; j++) out[at + j] = buf[prefixStart + j]!;
       pos[f] = at + prefixLength;
       at += sizes[f]!;
     }
-    const keys = new Int32Array(3 * count);
+    const split = takeRetrievalSplit(count, keyBytes);
+    const keys = split.keys;
+    const keyOut = split.keyBytes;
+    let kp = 0;
     for (let i = 0; i < count; i++) {
       const f = slots[servers[i]! + 1]!;
       const k = 2 * (first + i);
@@ -119,22 +146,25 @@ export class RetrievalRouter {
       const length = t[k + 1]! - t[k]!;
       let p = pos[f]!;
       out[p++] = SP;
-      for (let j = 0; j < length; j++) out[p + j] = buf[ks + j]!;
+      for (let j = 0; j < length; j++) {
+        const b = buf[ks + j]!;
+        out[p + j] = b;
+        keyOut[kp + j] = b;
+      }
       keys[3 * i] = f;
-      keys[3 * i + 1] = p - offsets[f]!;
+      keys[3 * i + 1] = kp;
       keys[3 * i + 2] = length;
+      kp += length;
       pos[f] = p + length;
     }
-    const fragments: Fragment[] = new Array(n);
-    const bytes: Uint8Array[] = new Array(n);
     for (let f = 0; f < n; f++) {
       const p = pos[f]!;
       out[p] = CR;
       out[p + 1] = LF;
-      bytes[f] = out.subarray(offsets[f]!, p + 2);
-      fragments[f] = { server: fragmentServers[f]!, bytes: bytes[f]! };
+      objects[f]!.end = p + 2;
       slots[fragmentServers[f]! + 1] = -1;
     }
-    sink.fanOut(fragments, retrievalMerger({ fragments: bytes, keys, count }));
+    sink.fanOut(fragments, split.merger);
+    if (out.length > MAX_IDLE_SCRATCH) this.#out = new Uint8Array(4096);
   }
 }

@@ -7,6 +7,7 @@
 import type { Merger } from "../types.ts";
 import { EMPTY, OK, serverError } from "./replies.ts";
 import { valueLength } from "./response_parser.ts";
+import { replyScratch } from "../reply_scratch.ts";
 
 const LF = 0x0a;
 const SP = 0x20;
@@ -54,82 +55,113 @@ function isBlockFor(
 }
 
 /**
- * The keys of a split retrieval: for key `i` (in request order),
- * `keys[3i]` is its fragment, `keys[3i+1]` and `keys[3i+2]` its offset and
- * length in `fragments[keys[3i]]`.
+ * The keys of one split retrieval, kept for its merger: for key `i` (in
+ * request order), `keys[3i]` is its fragment, `keys[3i+1]` and
+ * `keys[3i+2]` its offset and length in `keyBytes`. Reused: taken with
+ * {@link takeRetrievalSplit}, given back by its merger once it has merged
+ * (a split whose merger never runs is simply collected).
  */
-export interface SplitKeys {
-  /** The bytes sent to each server, in fragment order (they hold the keys). */
-  readonly fragments: readonly Uint8Array[];
+export class RetrievalSplit {
+  /** The keys' bytes, back to back. */
+  keyBytes: Uint8Array = new Uint8Array(256);
   /** Fragment, offset and length of each key, in request order. */
-  readonly keys: Int32Array;
+  keys: Int32Array = new Int32Array(48);
   /** Number of keys. */
-  readonly count: number;
+  count = 0;
+  /** Merge scratch: where each fragment's reply has been read to; each key's block. */
+  #cursor = new Int32Array(8);
+  #picks = new Int32Array(32);
+  /** This split's merger (made once per split object, reused with it). */
+  readonly merger: Merger = (replies) => {
+    const reply = this.#merge(replies);
+    if (free.length < MAX_FREE) free.push(this);
+    return reply;
+  };
+
+  /** Makes room for `count` keys of `keyBytes` bytes in all. */
+  reserve(count: number, keyBytes: number): void {
+    this.count = count;
+    if (this.keys.length < 3 * count) this.keys = new Int32Array(6 * count);
+    if (this.keyBytes.length < keyBytes) this.keyBytes = new Uint8Array(2 * keyBytes);
+    if (this.#picks.length < 2 * count) this.#picks = new Int32Array(4 * count);
+  }
+
+  #merge(replies: readonly Uint8Array[]): Uint8Array {
+    const n = replies.length;
+    for (let f = 0; f < n; f++) {
+      const reply = replies[f]!;
+      if (!startsWith(reply, 0, VALUE_SP) && !isEnd(reply, 0)) return reply;
+    }
+    const { keyBytes, keys, count } = this;
+    if (this.#cursor.length < n) this.#cursor = new Int32Array(2 * n);
+    const cursor = this.#cursor;
+    cursor.fill(0, 0, n);
+    const picks = this.#picks;
+    let total = END.length;
+    for (let i = 0; i < count; i++) {
+      const f = keys[3 * i]!;
+      const reply = replies[f]!;
+      const at = cursor[f]!;
+      if (isBlockFor(reply, at, keyBytes, keys[3 * i + 1]!, keys[3 * i + 2]!)) {
+        const end = blockEnd(reply, at);
+        if (end < 0) return MALFORMED;
+        picks[2 * i] = at;
+        picks[2 * i + 1] = end;
+        cursor[f] = end;
+        total += end - at;
+      } else {
+        picks[2 * i] = -1;
+      }
+    }
+    // After its matched blocks a reply goes on with END (blocks for keys not
+    // asked are dropped); an error line there ends a partial list: it wins.
+    for (let f = 0; f < n; f++) {
+      const reply = replies[f]!;
+      let at = cursor[f]!;
+      while (startsWith(reply, at, VALUE_SP)) {
+        at = blockEnd(reply, at);
+        if (at < 0) return MALFORMED;
+      }
+      if (!isEnd(reply, at)) return reply.subarray(at);
+    }
+    const out = replyScratch(total);
+    let pos = 0;
+    for (let i = 0; i < count; i++) {
+      const at = picks[2 * i]!;
+      if (at < 0) continue;
+      const reply = replies[keys[3 * i]!]!;
+      const end = picks[2 * i + 1]!;
+      const len = end - at;
+      if (len <= 64) { for (let j = 0; j < len; j++) out[pos + j] = reply[at + j]!; }
+      else out.set(reply.subarray(at, end), pos);
+      pos += len;
+    }
+    out.set(END, pos);
+    return out.subarray(0, total);
+  }
 }
 
+/** Split objects waiting for reuse. */
+const free: RetrievalSplit[] = [];
+/** At most this many wait (one per split in flight is all a busy proxy needs back). */
+const MAX_FREE = 256;
+
 /**
- * Builds the merger of a split `get`/`gets`/`gat`/`gats`: the VALUE blocks
- * in the order of the request's keys (a key asked twice is answered twice,
- * as memcached does), then one `END`. A fragment answered with an error
- * (or anything but a VALUE list) makes that error the reply, the first one
- * in fragment order.
+ * A split state for `count` keys of `keyBytes` bytes in all. Its
+ * {@link RetrievalSplit.merger} merges a split `get`/`gets`/`gat`/`gats`:
+ * the VALUE blocks in the order of the request's keys (a key asked twice is
+ * answered twice, as memcached does), then one `END`. A fragment answered
+ * with an error (or anything but a VALUE list) makes that error the reply,
+ * the first one in fragment order.
  *
  * Each server answers its keys in the order asked and leaves out misses,
  * so walking the request's keys and each reply's blocks side by side
  * matches every block to its key in one pass.
  */
-export function retrievalMerger(split: SplitKeys): Merger {
-  return (replies) => mergeRetrieval(split, replies);
-}
-
-function mergeRetrieval(split: SplitKeys, replies: readonly Uint8Array[]): Uint8Array {
-  const n = replies.length;
-  for (let f = 0; f < n; f++) {
-    const reply = replies[f]!;
-    if (!startsWith(reply, 0, VALUE_SP) && !isEnd(reply, 0)) return reply;
-  }
-  const { fragments, keys, count } = split;
-  const cursor = new Int32Array(n);
-  const picks = new Int32Array(2 * count);
-  let total = END.length;
-  for (let i = 0; i < count; i++) {
-    const f = keys[3 * i]!;
-    const reply = replies[f]!;
-    const at = cursor[f]!;
-    if (isBlockFor(reply, at, fragments[f]!, keys[3 * i + 1]!, keys[3 * i + 2]!)) {
-      const end = blockEnd(reply, at);
-      if (end < 0) return MALFORMED;
-      picks[2 * i] = at;
-      picks[2 * i + 1] = end;
-      cursor[f] = end;
-      total += end - at;
-    } else {
-      picks[2 * i] = -1;
-    }
-  }
-  // After its matched blocks a reply goes on with END (blocks for keys not
-  // asked are dropped); an error line there ends a partial list: it wins.
-  for (let f = 0; f < n; f++) {
-    const reply = replies[f]!;
-    let at = cursor[f]!;
-    while (startsWith(reply, at, VALUE_SP)) {
-      at = blockEnd(reply, at);
-      if (at < 0) return MALFORMED;
-    }
-    if (!isEnd(reply, at)) return reply.subarray(at);
-  }
-  const out = new Uint8Array(total);
-  let pos = 0;
-  for (let i = 0; i < count; i++) {
-    const at = picks[2 * i]!;
-    if (at < 0) continue;
-    const reply = replies[keys[3 * i]!]!;
-    const end = picks[2 * i + 1]!;
-    out.set(reply.subarray(at, end), pos);
-    pos += end - at;
-  }
-  out.set(END, pos);
-  return out;
+export function takeRetrievalSplit(count: number, keyBytes: number): RetrievalSplit {
+  const split = free.pop() ?? new RetrievalSplit();
+  split.reserve(count, keyBytes);
+  return split;
 }
 
 /** The first reply that is not exactly `OK\r\n`, or null. */

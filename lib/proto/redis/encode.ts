@@ -48,8 +48,11 @@ export function writeBulk(
   pos = writeDecimal(out, pos, e - s);
   out[pos++] = 13;
   out[pos++] = 10;
-  out.set(src.subarray(s, e), pos);
-  pos += e - s;
+  const n = e - s;
+  // Keys and small values: a byte loop, not a subarray view for set().
+  if (n <= 64) { for (let i = 0; i < n; i++) out[pos + i] = src[s + i]!; }
+  else out.set(src.subarray(s, e), pos);
+  pos += n;
   out[pos++] = 13;
   out[pos++] = 10;
   return pos;

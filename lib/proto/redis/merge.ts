@@ -12,6 +12,7 @@
 import type { Merger } from "../types.ts";
 import { errorReply, headerSize, OK, writeHeader } from "./encode.ts";
 import type { MergerName } from "./policy.ts";
+import { replyScratch } from "../reply_scratch.ts";
 import { RESP_ARRAY, RESP_BULK } from "./type_bytes.ts";
 
 const MINUS = 45;
@@ -122,7 +123,7 @@ export function mergeMget(
       cursor[p] = at.end;
       total += r.length - at.end;
     }
-    const out = new Uint8Array(total);
+    const out = replyScratch(total);
     let pos = writeHeader(out, 0, RESP_ARRAY, nkeys);
     for (let i = 0; i < nkeys; i++) {
       const p = partOfKey[i]!;
@@ -138,7 +139,7 @@ export function mergeMget(
       cursor[p] = e;
     }
     if (pos !== total) return unexpected("mget");
-    return out;
+    return out.subarray(0, total);
   };
 }
 
@@ -154,9 +155,10 @@ export function mergeSum(command: string): Merger {
       if (Number.isNaN(n) || at.end !== r.length) return unexpected(command);
       sum += n;
     }
-    const out = new Uint8Array(headerSize(sum));
+    const size = headerSize(sum);
+    const out = replyScratch(size);
     writeHeader(out, 0, 58, sum);
-    return out;
+    return out.subarray(0, size);
   };
 }
 
