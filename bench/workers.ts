@@ -289,6 +289,11 @@ function table(mode: Mode, results: Results[Mode]): string {
 await initClockTicks();
 const startedAt = new Date().toISOString();
 const loadBefore = loadAverage();
+/** The highest 1-minute load average seen while the benchmark runs (sampled every 5 s). */
+let loadPeak = Number(loadBefore.split(" ")[0]) || 0;
+const loadSampler = setInterval(() => {
+  loadPeak = Math.max(loadPeak, Number(loadAverage().split(" ")[0]) || 0);
+}, 5000);
 console.error(`load average before: ${loadBefore}; ${CPUS} CPUs; ${GENERATORS} generators`);
 try {
   const backends = [await startRedis(procs), await startRedis(procs)];
@@ -307,7 +312,8 @@ try {
   }
   const loadAfter = loadAverage();
   const report = [
-    `load average before ${loadBefore}, after ${loadAfter}; ${CPUS} CPUs; ` +
+    `load average before ${loadBefore}, after ${loadAfter}, 1-minute peak ${loadPeak}; ` +
+    `${CPUS} CPUs; ` +
     `${GENERATORS} redis-benchmark processes per run; ${ROUNDS} rounds (median)`,
     "",
     table("shared", results.shared),
@@ -324,7 +330,7 @@ try {
         generators: GENERATORS,
         rounds: ROUNDS,
         runSeconds: RUN_SECONDS,
-        loadAverage: { before: loadBefore, after: loadAfter },
+        loadAverage: { before: loadBefore, after: loadAfter, peak1m: loadPeak },
         targets: TARGETS,
         loads: LOADS.map(({ id, title, clients, pool }) => ({ id, title, clients, pool })),
         results,
@@ -334,6 +340,7 @@ try {
     ) + "\n",
   );
 } finally {
+  clearInterval(loadSampler);
   await procs.stopAll();
   await Deno.remove(dir, { recursive: true });
 }
