@@ -12,7 +12,7 @@ import assert from "node:assert/strict";
 import { RawClient, startRedis } from "./_support/servers.ts";
 import { cmd, decode, replies } from "./_support/resp.ts";
 import { startNutmegChild } from "./_support/nutmeg_child.ts";
-import { freePort, waitForPort } from "./_support/ports.ts";
+import { freePort } from "./_support/ports.ts";
 import { clients, perWorker, setAll, waitLog } from "./_support/workers.ts";
 
 /** Whether `c` still gets a reply to PING (false: its connection was closed). */
@@ -36,9 +36,6 @@ Deno.test("--workers 2: a worker that dies is logged and restarted; the other ke
     await using nm = await startNutmegChild(conf, ["--workers", "2"], 5, {
       NUTMEG_TEST_CRASH_FILE: trigger,
     });
-    // The stats port answering is the start's signal; wait for the pool's
-    // own port too (one refused connect was seen under a parallel suite).
-    await waitForPort(port, 20_000);
     const held = await clients(port, 40);
     try {
       await setAll(held, "before", 5);

@@ -121,11 +121,18 @@ export async function startNutmeg(
       await Deno.remove(dir, { recursive: true });
     },
   };
+  // With waitForStats, the stats port must be this process's own socket
+  // (read from /proc on Linux, no connection made): a stats port that
+  // answers may be another test's process that drew the same free port,
+  // and the pool then refuses the test's first connect.
+  const mine = options.waitForStats === true && Deno.build.os === "linux";
   const waitOn = options.waitForStats === true ? statsPort : ports[0];
   if (options.noWait !== true && waitOn !== undefined) {
     try {
       await Promise.race([
-        waitForPort(waitOn, via ? 60_000 : 20_000),
+        mine
+          ? listensOn(child.pid, waitOn, via ? 60_000 : 20_000, () => ended)
+          : waitForPort(waitOn, via ? 60_000 : 20_000),
         status.then((s) => {
           throw new Error(`nutmeg exited with ${s.code} before listening`);
         }),
@@ -163,6 +170,29 @@ export async function listeningPorts(pid: number): Promise<number[]> {
     }
   }
   return ports.sort((a, b) => a - b);
+}
+
+/**
+ * Waits until process `pid` itself listens on TCP `port` (Linux), at most
+ * `ms`; gives up at once when `gone()` (the process ended).
+ */
+async function listensOn(
+  pid: number,
+  port: number,
+  ms: number,
+  gone: () => boolean,
+): Promise<void> {
+  const listening = async () => {
+    if (gone()) return true;
+    try {
+      return (await listeningPorts(pid)).includes(port);
+    } catch {
+      return false; // the process is going away
+    }
+  };
+  if (!(await until(listening, ms)) && !gone()) {
+    throw new Error(`process ${pid} did not listen on 127.0.0.1:${port} within ${ms} ms`);
+  }
 }
 
 /** Waits until `check()` holds, polling every 10 ms, at most `ms`. */
