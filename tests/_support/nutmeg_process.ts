@@ -55,6 +55,21 @@ export async function startNutmeg(
   yaml: string,
   options: StartOptions = {},
 ): Promise<NutmegProcess> {
+  // A free port can be drawn by another test's process between our probe
+  // and nutmeg's bind: when the stats port was taken, start again on others.
+  for (let attempt = 1;; attempt++) {
+    try {
+      return await startOnce(yaml, options);
+    } catch (e) {
+      if (!(e instanceof StatsPortTaken) || attempt === 3) throw e;
+    }
+  }
+}
+
+/** nutmeg exited at start because its stats port was taken meanwhile. */
+class StatsPortTaken extends Error {}
+
+async function startOnce(yaml: string, options: StartOptions): Promise<NutmegProcess> {
   const dir = await Deno.makeTempDir({ prefix: "nutmeg-proc-" });
   const ports: number[] = [];
   const text = yaml.replace(/listen: AUTO/g, () => {
@@ -138,7 +153,9 @@ export async function startNutmeg(
         }),
       ]);
     } catch (e) {
+      const log = await proc.log();
       await proc[Symbol.asyncDispose]();
+      if (log.includes("cannot open the stats port")) throw new StatsPortTaken(String(e));
       throw e;
     }
   }
