@@ -69,19 +69,24 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
+/** Sends PING on `conn` and reads the whole +PONG. */
+async function ping(conn: Deno.Conn): Promise<void> {
+  await conn.write(PING);
+  const buf = new Uint8Array(64);
+  let got = 0;
+  while (got < PONG_LEN) {
+    const n = await conn.read(buf.subarray(got));
+    if (n === null) throw new Error(`closed after ${got} bytes`);
+    got += n;
+  }
+}
+
 /** One connect, PING, +PONG, close; resolves with its duration in ms. */
 async function cycle(port: number): Promise<number> {
   const t0 = performance.now();
   const conn = await Deno.connect({ hostname: "127.0.0.1", port });
   try {
-    await conn.write(PING);
-    const buf = new Uint8Array(64);
-    let got = 0;
-    while (got < PONG_LEN) {
-      const n = await conn.read(buf.subarray(got));
-      if (n === null) throw new Error(`closed after ${got} bytes`);
-      got += n;
-    }
+    await ping(conn);
   } finally {
     conn.close();
   }
@@ -133,14 +138,7 @@ function waves(port: number, pid: number): Promise<Outcome> {
       const conns = await Promise.all(Array.from({ length: WAVE }, async () => {
         const s = performance.now();
         const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-        await conn.write(PING);
-        const buf = new Uint8Array(64);
-        let got = 0;
-        while (got < PONG_LEN) {
-          const n = await conn.read(buf.subarray(got));
-          if (n === null) throw new Error(`closed after ${got} bytes`);
-          got += n;
-        }
+        await ping(conn);
         note(performance.now() - s);
         return conn;
       }));
