@@ -20,9 +20,7 @@
  * @module
  */
 import { borrow, free, giveBack, LEND_MIN } from "./lent.ts";
-
-/** Appends up to this many bytes are copied byte by byte (no view to create; measured cheaper up to ~128 bytes). */
-const SMALL_COPY = 128;
+import { copyInto } from "../bytes/copy.ts";
 
 /** Smallest buffer allocated for output. */
 const MIN_CAPACITY = 4096;
@@ -97,12 +95,7 @@ export class OutStream {
     this.#reserve(n);
     const buf = this.#buf;
     const len = this.#len;
-    if (n <= SMALL_COPY) {
-      // A byte loop beats making a subarray view for set() on small replies.
-      for (let i = 0; i < n; i++) buf[len + i] = src[start + i]!;
-    } else {
-      buf.set(start === 0 && end === src.length ? src : src.subarray(start, end), len);
-    }
+    copyInto(buf, len, src, start, end);
     this.#len = len + n;
     this.#schedule();
   }

@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { copyInto } from "../bytes/copy.ts";
 
 /** Size of a new store buffer: holds the parts of most small splits. */
 const INITIAL = 2048;
@@ -44,9 +45,7 @@ export class PartStore {
       if (this.#buf.length === 0) this.#buf = free.pop() ?? new Uint8Array(INITIAL);
       if (len + n > this.#buf.length) this.#grow(len + n);
     }
-    const out = this.#buf;
-    if (n <= 128) { for (let i = 0; i < n; i++) out[len + i] = buf[start + i]!; }
-    else out.set(buf.subarray(start, end), len);
+    copyInto(this.#buf, len, buf, start, end);
     this.#at[2 * index] = len;
     this.#at[2 * index + 1] = len + n;
     this.#len = len + n;

@@ -8,6 +8,7 @@ import type { Merger } from "../types.ts";
 import { EMPTY, OK, serverError } from "./replies.ts";
 import { valueLength } from "./response_parser.ts";
 import { replyScratch } from "../reply_scratch.ts";
+import { copyInto } from "../../bytes/copy.ts";
 
 const LF = 0x0a;
 const SP = 0x20;
@@ -131,10 +132,8 @@ export class RetrievalSplit {
       if (at < 0) continue;
       const reply = replies[keys[3 * i]!]!;
       const end = picks[2 * i + 1]!;
-      const len = end - at;
-      if (len <= 64) { for (let j = 0; j < len; j++) out[pos + j] = reply[at + j]!; }
-      else out.set(reply.subarray(at, end), pos);
-      pos += len;
+      copyInto(out, pos, reply, at, end);
+      pos += end - at;
     }
     out.set(END, pos);
     return out.subarray(0, total);

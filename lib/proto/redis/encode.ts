@@ -7,6 +7,7 @@
  * @module
  */
 import { RESP_ARRAY, RESP_BULK } from "./type_bytes.ts";
+import { copyInto } from "../../bytes/copy.ts";
 
 const utf8 = new TextEncoder();
 
@@ -48,11 +49,8 @@ export function writeBulk(
   pos = writeDecimal(out, pos, e - s);
   out[pos++] = 13;
   out[pos++] = 10;
-  const n = e - s;
-  // Keys and small values: a byte loop, not a subarray view for set().
-  if (n <= 64) { for (let i = 0; i < n; i++) out[pos + i] = src[s + i]!; }
-  else out.set(src.subarray(s, e), pos);
-  pos += n;
+  copyInto(out, pos, src, s, e);
+  pos += e - s;
   out[pos++] = 13;
   out[pos++] = 10;
   return pos;

@@ -13,6 +13,7 @@ import type { Merger } from "../types.ts";
 import { errorReply, headerSize, OK, writeHeader } from "./encode.ts";
 import type { MergerName } from "./policy.ts";
 import { replyScratch } from "../reply_scratch.ts";
+import { copyInto } from "../../bytes/copy.ts";
 import { RESP_ARRAY, RESP_BULK } from "./type_bytes.ts";
 
 const MINUS = 45;
@@ -132,9 +133,7 @@ export function mergeMget(
       const e = skipValue(r, s);
       const n = e - s;
       if (e < 0 || pos + n > total) return unexpected("mget");
-      // Values are mostly small: a byte loop, not a subarray view per key.
-      if (n <= 64) { for (let j = 0; j < n; j++) out[pos + j] = r[s + j]!; }
-      else out.set(r.subarray(s, e), pos);
+      copyInto(out, pos, r, s, e);
       pos += n;
       cursor[p] = e;
     }
