@@ -387,9 +387,6 @@ export class ClientConn implements ByteConsumer, RequestSink, ReplyTarget, LinkO
   /** A request is done with `reply` (null: nothing to send). */
   complete(req: Request, reply: Uint8Array | null): void {
     if (this.#closed) return;
-    if (req.parts !== null && req.readAt > 0) {
-      this.#pool.latency.record(performance.now() - req.readAt);
-    }
     if (this.#queue.peek() === req) {
       this.#queue.shift();
       if (reply !== null) this.#out.append(reply);
@@ -403,7 +400,8 @@ export class ClientConn implements ByteConsumer, RequestSink, ReplyTarget, LinkO
   /** A request is done with the response `buf[start, end)`. */
   completeFrom(req: Request, buf: Uint8Array, start: number, end: number): void {
     if (this.#closed) return;
-    // A merged reply comes this way too; the pool's latency counts it once.
+    // Merged replies come only this way; the pool's latency counts each
+    // once (the server connections count the unsplit ones).
     if (req.parts !== null && req.readAt > 0) {
       this.#pool.latency.record(performance.now() - req.readAt);
     }
