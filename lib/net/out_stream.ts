@@ -108,6 +108,8 @@ export class OutStream {
     }
     this.#failed = true;
     this.#len = 0;
+    if (this.#inFlight === 0) putBuffer(this.#spare);
+    putBuffer(this.#buf);
     this.#buf = EMPTY;
     this.#spare = null;
     this.#chunk = EMPTY;
@@ -117,10 +119,15 @@ export class OutStream {
   #reserve(n: number): void {
     const need = this.#len + n;
     if (need <= this.#buf.length) return;
+    if (this.#buf.length === 0 && need <= MIN_CAPACITY) {
+      this.#buf = takeBuffer();
+      return;
+    }
     let cap = Math.max(MIN_CAPACITY, this.#buf.length * 2);
     while (cap < need) cap *= 2;
     const next = new Uint8Array(cap);
     if (this.#len > 0) next.set(this.#buf.subarray(0, this.#len));
+    putBuffer(this.#buf);
     this.#buf = next;
   }
 
@@ -195,8 +202,13 @@ export class OutStream {
     else if (this.#buf.length > this.#shrinkTo) {
       if (this.#buf.length >= LEND_MIN) free(this.#buf);
       this.#buf = EMPTY;
-    }
+    } else putBuffer(this.#spare);
     this.#spare = null;
+    // An idle connection holds no output buffer: a small one goes back to the shared pool.
+    if (this.#buf.length === MIN_CAPACITY) {
+      putBuffer(this.#buf);
+      this.#buf = EMPTY;
+    }
     this.#onDrain?.();
   }
 
@@ -209,3 +221,16 @@ export class OutStream {
 }
 
 const EMPTY = new Uint8Array(0);
+
+/** Free output buffers of MIN_CAPACITY bytes, shared by this thread's connections. */
+const pool: Uint8Array[] = [];
+/** At most this many are kept (16 MiB): a burst of connections leaves no more behind. */
+const POOL_MAX = 4096;
+
+function takeBuffer(): Uint8Array {
+  return pool.pop() ?? new Uint8Array(MIN_CAPACITY);
+}
+
+function putBuffer(buf: Uint8Array | null): void {
+  if (buf !== null && buf.length === MIN_CAPACITY && pool.length < POOL_MAX) pool.push(buf);
+}

@@ -102,3 +102,48 @@ Deno.test("OutStream.release() drops unsent bytes and writes nothing more", asyn
   assert.equal(conn.writes.length, 0);
   assert.equal(out.pending, 0);
 });
+
+Deno.test("OutStream: idle connections share output buffers, never one that is being written", async () => {
+  const a = new FakeConn();
+  const b = new FakeConn();
+  a.holdWrites = true;
+  b.holdWrites = true;
+  const sa = stream(a);
+  const sb = stream(b);
+  sa.out.append(bytesOf("aaaa"));
+  await settle();
+  sb.out.append(bytesOf("bbbb"));
+  await settle();
+  assert.equal(a.heldWrites, 1);
+  assert.equal(b.heldWrites, 1);
+  a.releaseWrites();
+  await settle();
+  // a is idle again: its buffer is free for b's next reply, while b's first write is still held.
+  sb.out.append(bytesOf("cccc"));
+  sa.out.append(bytesOf("dddd"));
+  await settle();
+  b.releaseWrites();
+  await settle();
+  assert.equal(a.written, "aaaadddd");
+  assert.equal(b.written, "bbbbcccc");
+  assert.equal(sa.out.pending, 0);
+  assert.equal(sb.out.pending, 0);
+});
+
+Deno.test("OutStream.release() during a write keeps that write's buffer out of the shared pool", async () => {
+  const a = new FakeConn();
+  a.holdWrites = true;
+  const sa = stream(a);
+  sa.out.append(bytesOf("owed to a"));
+  await settle();
+  sa.out.release();
+  // Another connection appends at once: it must not get the buffer a's write still reads.
+  const b = new FakeConn();
+  const sb = stream(b);
+  sb.out.append(bytesOf("for b...."));
+  await settle();
+  a.releaseWrites();
+  await settle();
+  assert.equal(a.written, "owed to a");
+  assert.equal(b.written, "for b....");
+});

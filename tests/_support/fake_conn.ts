@@ -114,14 +114,15 @@ export class FakeConn {
     if (this.closed) return Promise.reject(new Deno.errors.BadResource("closed"));
     if (this.#writeError !== null) return Promise.reject(this.#writeError);
     const n = Math.min(p.length, this.maxWrite);
-    const bytes = p.slice(0, n);
     if (!this.holdWrites) {
-      this.writes.push(bytes);
+      this.writes.push(p.slice(0, n));
       return Promise.resolve(n);
     }
+    // A held write takes its bytes when it completes, as the kernel may: a
+    // writer that reuses the buffer meanwhile is caught.
     const { promise, resolve } = Promise.withResolvers<number>();
     this.#held.push(() => {
-      this.writes.push(bytes);
+      this.writes.push(p.slice(0, n));
       resolve(n);
     });
     return promise;
