@@ -18,6 +18,7 @@
 import { freePorts } from "../tests/_support/ports.ts";
 import { redisArgs } from "../tests/_support/servers.ts";
 import { ProcRegistry, sleep, waitForProc } from "./procs.ts";
+import { nutmegRunArgs } from "./services.ts";
 
 function options(argv: readonly string[]): Record<string, string> {
   const out: Record<string, string> = { size: "500", "slow-size": "200", quiet: "5" };
@@ -113,7 +114,7 @@ async function measure(
     const flags = ["-c", conf, "-s", String(stats), "-a", "127.0.0.1", "-v", "2"];
     const proc = name === "nutcracker"
       ? procs.start(name, "nutcracker", flags)
-      : procs.start(name, Deno.execPath(), ["run", "-A", "main.ts", ...flags], { cwd: ROOT });
+      : procs.start(name, Deno.execPath(), nutmegRunArgs(flags), { cwd: ROOT });
     await waitForProc(port, 30_000, proc);
     if (set) {
       const c = await Deno.connect({ hostname: "127.0.0.1", port });

@@ -25,6 +25,7 @@
 import { freePorts } from "../tests/_support/ports.ts";
 import { redisArgs } from "../tests/_support/servers.ts";
 import { ProcRegistry, waitForProc } from "./procs.ts";
+import { nutmegRunArgs } from "./services.ts";
 
 /** `--name value` pairs of the command line, over the defaults. */
 function options(argv: readonly string[]): Record<string, string> {
@@ -211,7 +212,7 @@ try {
       const flags = ["-c", conf, "-s", String(stats), "-a", "127.0.0.1", "-v", args.verbosity!];
       proc = name === "nutcracker"
         ? procs.start(name, "nutcracker", flags)
-        : procs.start(name, Deno.execPath(), ["run", "-A", "main.ts", ...flags], { cwd: ROOT });
+        : procs.start(name, Deno.execPath(), nutmegRunArgs(flags), { cwd: ROOT });
     }
     await waitForProc(port, 30_000, proc);
     targets.push({ name, port, pid: proc.pid });

@@ -21,6 +21,7 @@ import { freePorts } from "../tests/_support/ports.ts";
 import { redisArgs } from "../tests/_support/servers.ts";
 import { type BreakingMode, startBreakingBackend } from "../tests/_support/breaking_backend.ts";
 import { ProcRegistry, waitForProc } from "./procs.ts";
+import { nutmegRunArgs } from "./services.ts";
 
 function options(argv: readonly string[]): Record<string, string> {
   const out: Record<string, string> = { clients: "20", requests: "500" };
@@ -75,7 +76,7 @@ async function scenario(
     const flags = ["-c", conf, "-s", String(stats), "-a", "127.0.0.1", "-v", "2"];
     const proc = proxy === "nutcracker"
       ? procs.start(proxy, "nutcracker", flags)
-      : procs.start(proxy, Deno.execPath(), ["run", "-A", "main.ts", ...flags], { cwd: ROOT });
+      : procs.start(proxy, Deno.execPath(), nutmegRunArgs(flags), { cwd: ROOT });
     await waitForProc(port, 30_000, proc);
     let errors = 0;
     let ok = 0;

@@ -11,6 +11,7 @@ import { freePorts } from "../tests/_support/ports.ts";
 import { memcachedArgs, redisArgs } from "../tests/_support/servers.ts";
 import { type Proc, type ProcRegistry, waitForProc } from "./procs.ts";
 import { POOL_SIZES, type PoolSize } from "./settings.ts";
+import { V8_FLAGS_ARG } from "../lib/runtime/v8_flags.ts";
 
 /**
  * What the loads are run against: the two proxies, the first backend
@@ -120,6 +121,11 @@ export async function startMemcached(procs: ProcRegistry): Promise<BackendHandle
   return { proc, port };
 }
 
+/** `deno` arguments that run nutmeg with `flags` as users run it (the start task's V8 options), from the repository root. */
+export function nutmegRunArgs(flags: readonly string[]): string[] {
+  return ["run", "-A", V8_FLAGS_ARG, "main.ts", ...flags];
+}
+
 /** Command and arguments that start `name` with a configuration file and a stats port. */
 function proxyCommand(
   name: ProxyName,
@@ -129,7 +135,7 @@ function proxyCommand(
   // Both proxies take nutcracker's flags; -v 2 (LOG_CRIT) keeps them quiet.
   const flags = ["-c", confPath, "-s", String(statsPort), "-a", "127.0.0.1", "-v", "2"];
   if (name === "nutcracker") return { cmd: "nutcracker", args: flags };
-  return { cmd: Deno.execPath(), args: ["run", "-A", "main.ts", ...flags] };
+  return { cmd: Deno.execPath(), args: nutmegRunArgs(flags) };
 }
 
 /** Writes the proxy's configuration into `dir` and starts it; waits until every pool listens. */

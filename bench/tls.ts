@@ -14,6 +14,7 @@ import { makeCerts } from "../tests/_support/certs.ts";
 import { freePort, startRedis, startRedisTls, waitForPort } from "../tests/_support/servers.ts";
 import { cpuSeconds, initClockTicks } from "./cpu.ts";
 import { parseRedisCsv } from "./parse.ts";
+import { V8_FLAGS_ARG } from "../lib/runtime/v8_flags.ts";
 
 const quick = Deno.args.includes("--quick");
 const requests = quick ? 20_000 : 100_000;
@@ -63,6 +64,7 @@ const nutmeg = new Deno.Command(Deno.execPath(), {
   args: [
     "run",
     "-A",
+    V8_FLAGS_ARG,
     new URL("../main.ts", import.meta.url).pathname,
     "-c",
     conf,

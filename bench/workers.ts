@@ -26,7 +26,7 @@ import { freePorts } from "../tests/_support/ports.ts";
 import { cpuSeconds, initClockTicks } from "./cpu.ts";
 import { parseRedisCsv } from "./parse.ts";
 import { ProcRegistry, waitForProc } from "./procs.ts";
-import { startRedis } from "./services.ts";
+import { nutmegRunArgs, startRedis } from "./services.ts";
 import { populateRedis } from "./net.ts";
 import { KEYSPACE } from "./settings.ts";
 
@@ -119,7 +119,7 @@ async function startOne(
   const flags = ["-c", conf, "-s", String(stats), "-a", "127.0.0.1", "-v", "2"];
   const base = proxy === "nutcracker"
     ? ["nutcracker", ...flags]
-    : [Deno.execPath(), "run", "-A", "main.ts", ...flags, "--workers", workers];
+    : [Deno.execPath(), ...nutmegRunArgs([...flags, "--workers", workers])];
   const argv = mode === "pinned" ? ["taskset", "-c", "1", ...base] : base;
   const proc = procs.start(name, argv[0]!, argv.slice(1), { cwd: ROOT, keepChars: 16 * 1024 });
   await waitForProc(one, 30_000, proc);

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { V8_FLAGS_ARG } from "../lib/runtime/v8_flags.ts";
 
 /** Every target `deno compile` supports. */
 export const TARGETS = [
@@ -35,6 +36,7 @@ async function compile(target: string): Promise<boolean> {
       "--allow-ffi",
       // --workers: SO_REUSEPORT listeners, and the worker module.
       "--unstable-net",
+      V8_FLAGS_ARG,
       "--include",
       "lib/runtime/worker_main.ts",
       "--target",
