@@ -88,6 +88,16 @@ function hexValue(c: number): number {
  */
 /** Shared empty offset array of parsers that have not parsed anything yet. */
 const NO_OFFSETS = new Float64Array(0);
+
+/**
+ * Argument offsets of the request being parsed, shared by this thread's
+ * parsers: a request read whole is parsed and handled within one call, so
+ * the common case needs no offsets of its own (10,000 idle clients would
+ * hold 2 arrays each). A parser that must wait for more bytes in the middle
+ * of a request's arguments copies them into arrays of its own, kept from
+ * then on.
+ */
+const shared = { starts: new Float64Array(64), ends: new Float64Array(64) };
 /** Shared empty inline buffer. */
 const NO_BYTES = new Uint8Array(0);
 
@@ -98,9 +108,11 @@ export class RedisRequestParser implements RequestParser {
   #pos = 0;
   #count = 0;
   #argc = 0;
-  // Argument offsets, allocated on the first request (idle clients cost none).
+  // Argument offsets: the thread's shared arrays, or the parser's own once
+  // it waited for more bytes in the middle of a request (#own).
   #starts: Float64Array = NO_OFFSETS;
   #ends: Float64Array = NO_OFFSETS;
+  #own = false;
   #num = 0;
   #digits = 0;
   #neg = false;
@@ -268,14 +280,30 @@ export class RedisRequestParser implements RequestParser {
     this.#argc = 0;
     this.#inline = false;
     this.#error = null;
-    if (this.#starts.length > 65536) {
-      this.#starts = NO_OFFSETS;
-      this.#ends = NO_OFFSETS;
+    if (!this.#own) {
+      this.#starts = shared.starts;
+      this.#ends = shared.ends;
+    } else if (this.#starts.length > 65536) {
+      this.#own = false;
+      this.#starts = shared.starts;
+      this.#ends = shared.ends;
     }
     if (this.#inlineBuf.length > 4096) this.#inlineBuf = NO_BYTES;
   }
 
   #more(): number {
+    // Offsets kept across calls must be the parser's own: the shared arrays
+    // belong to whichever parser runs next.
+    if (!this.#own && this.#argc > 0) {
+      const cap = Math.max(16, this.#argc * 2);
+      const starts = new Float64Array(cap);
+      const ends = new Float64Array(cap);
+      starts.set(this.#starts.subarray(0, this.#argc));
+      ends.set(this.#ends.subarray(0, this.#argc));
+      this.#starts = starts;
+      this.#ends = ends;
+      this.#own = true;
+    }
     return NEED_MORE;
   }
 
@@ -300,6 +328,10 @@ export class RedisRequestParser implements RequestParser {
       ends.set(this.#ends);
       this.#starts = starts;
       this.#ends = ends;
+      if (!this.#own && shared.starts.length < cap && cap <= 65536) {
+        shared.starts = starts;
+        shared.ends = ends;
+      }
     }
     this.#starts[n] = s;
     this.#ends[n] = e;

@@ -229,3 +229,27 @@ Deno.test("parse() frames requests whose size is near a multiple of the read siz
     }
   }
 });
+
+Deno.test("parse(): a request waiting for more bytes keeps its arguments while other clients' parsers run", () => {
+  const args = (p: RedisRequestParser, buf: Uint8Array, start: number) =>
+    Array.from(
+      { length: p.argc },
+      (_, i) => latin1(buf.subarray(start + p.argStart(i), start + p.argEnd(i))),
+    );
+  const a = new RedisRequestParser(trusted);
+  const b = new RedisRequestParser(trusted);
+  const first = bytesOf("*3\r\n$3\r\nSET\r\n$5\r\nkey:a\r\n$5\r\nval");
+  const whole = bytesOf("*3\r\n$3\r\nSET\r\n$5\r\nkey:a\r\n$5\r\nvalue\r\n");
+  assert.equal(a.parse(first, 0, first.length), NEED_MORE);
+  // Another client's requests, some with many arguments, parsed meanwhile.
+  const many = ["MGET", ...Array.from({ length: 100 }, (_, i) => `other:${i}`)];
+  const other = bytesOf(
+    `*${many.length}\r\n${many.map((s) => `$${s.length}\r\n${s}\r\n`).join("")}`,
+  );
+  assert.equal(b.parse(other, 0, other.length), other.length);
+  assert.deepEqual(args(b, other, 0), many);
+  const short = bytesOf("*2\r\n$3\r\nGET\r\n$2\r\nzz\r\n");
+  assert.equal(b.parse(short, 0, short.length), short.length);
+  assert.equal(a.parse(whole, 0, whole.length), whole.length);
+  assert.deepEqual(args(a, whole, 0), ["SET", "key:a", "value"]);
+});
