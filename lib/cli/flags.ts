@@ -1,13 +1,13 @@
 /**
  * nutcracker's command line: one table of flags (letters, long names,
- * defaults, ranges, help text) read with node:util `parseArgs`, the way
- * getopt_long reads them: `-v5`, `-v 5`, `--verbose=5`, `--verbose 5`,
+ * defaults, ranges, help text) read by nutmeg's own reader (no node:util:
+ * a `node:` import would start Deno's Node layer, a few MB at rest), the way
+ * getopt_long reads them, in order: `-v5`, `-v 5`, `--verbose=5`, `--verbose 5`,
  * grouped letters (`-tc file`), unambiguous long prefixes (`--verb 5`), and a
  * value is taken even when it starts with `-`. `-?` asks for help.
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import type { RunOptions } from "./options.ts";
 import { INT_MAX } from "../config/decimal.ts";
 import { checkHost } from "../config/host.ts";
@@ -182,67 +182,87 @@ function readNumber(def: FlagDef, text: string): number {
   return n;
 }
 
-/** True when `arg` is a short option group whose last option waits for its value in the next argument. */
-function shortWantsValue(arg: string): boolean {
-  for (let i = 1; i < arg.length; i++) {
-    const def = FLAGS.find((f) => f.short === arg[i]);
-    if (def !== undefined && def.kind !== "switch") return i === arg.length - 1;
+/** One flag as the command line gave it: its row and its value if it takes one. */
+interface Given {
+  readonly def: FlagDef;
+  /** The value: inline (`-v5`, `--verbose=5`) or the next argument; undefined for a switch. */
+  readonly value: string | undefined;
+}
+
+/** The row for a long name or an unambiguous prefix of one; throws when ambiguous; null when unknown. */
+function findLong(name: string): FlagDef | null {
+  const exact = FLAGS.find((f) => f.long === name);
+  if (exact !== undefined) return exact;
+  const matches = FLAGS.filter((f) => f.long.startsWith(name));
+  if (matches.length > 1) {
+    throw new UsageError(
+      `option '--${name}' is ambiguous; use ${matches.map((f) => `--${f.long}`).join(" or ")}`,
+    );
   }
-  return false;
+  return matches[0] ?? null;
 }
 
 /**
- * Expands `-?` to --help and unambiguous long prefixes (`--verb`) to full
- * names, leaving alone the arguments that are option values.
+ * Reads `args` against {@link FLAGS} the way getopt_long does, in order,
+ * throwing at the first argument that is wrong. A flag that takes a value
+ * takes the rest of its group (`-v5`, `-tcx.yml`), its `=` part
+ * (`--verbose=5`) or else the next argument whatever it looks like
+ * (`-c -weird.yml`); `-?` alone is `--help`; after `--` only stray
+ * arguments can follow.
  */
-function normalize(args: readonly string[]): string[] {
-  const out: string[] = [];
-  let options = true;
-  let value = false;
-  for (const arg of args) {
-    if (value || !options || !arg.startsWith("-") || arg === "-") {
-      value = false;
-      out.push(arg);
-      continue;
-    }
+function* readArgs(args: readonly string[]): Generator<Given> {
+  let i = 0;
+  const next = (): string | undefined => i < args.length ? args[i++] : undefined;
+  for (let arg = next(); arg !== undefined; arg = next()) {
     if (arg === "--") {
-      options = false;
-      out.push(arg);
-      continue;
+      arg = next();
+      if (arg !== undefined) throw strayArgument(arg);
+      return;
     }
     if (arg === "-?") {
-      out.push("--help");
-      continue;
+      yield { def: flag("help"), value: undefined };
+    } else if (arg.startsWith("--")) {
+      const eq = arg.indexOf("=");
+      const name = arg.slice(2, eq < 0 ? undefined : eq);
+      const def = findLong(name);
+      if (def === null) throw new UsageError(`invalid option '--${name}'; see -h for the options`);
+      const inline = eq < 0 ? undefined : arg.slice(eq + 1);
+      if (def.kind === "switch" && inline !== undefined) {
+        throw new UsageError(`option ${label(def)} takes no value`);
+      }
+      const value = def.kind === "switch" ? undefined : inline ?? next();
+      yield { def, value };
+    } else if (arg.startsWith("-") && arg.length > 1) {
+      for (let j = 1; j < arg.length; j++) {
+        const letter = arg.charAt(j);
+        const def = FLAGS.find((f) => f.short === letter);
+        if (def === undefined) {
+          throw new UsageError(`invalid option '-${letter}'; see -h for the options`);
+        }
+        if (def.kind === "switch") {
+          yield { def, value: undefined };
+          continue;
+        }
+        const value = j + 1 < arg.length ? arg.slice(j + 1) : next();
+        yield { def, value };
+        break;
+      }
+    } else {
+      throw strayArgument(arg);
     }
-    if (!arg.startsWith("--")) {
-      value = shortWantsValue(arg);
-      out.push(arg);
-      continue;
-    }
-    const eq = arg.indexOf("=");
-    const name = arg.slice(2, eq < 0 ? undefined : eq);
-    const rest = eq < 0 ? "" : arg.slice(eq);
-    const exact = FLAGS.find((f) => f.long === name);
-    const matches = exact !== undefined ? [exact] : FLAGS.filter((f) => f.long.startsWith(name));
-    if (matches.length > 1) {
-      throw new UsageError(
-        `option '--${name}' is ambiguous; use ${matches.map((f) => `--${f.long}`).join(" or ")}`,
-      );
-    }
-    const def = matches[0];
-    if (def === undefined) {
-      out.push(arg);
-      continue;
-    }
-    value = def.kind !== "switch" && eq < 0;
-    out.push(`--${def.long}${rest}`);
   }
-  return out;
+}
+
+function strayArgument(arg: string): UsageError {
+  return new UsageError(
+    `unexpected argument '${arg}'; nutmeg takes only options (e.g. -c ${arg}), see -h`,
+  );
 }
 
 /**
- * Reads nutcracker's flags from `args`. Throws {@link UsageError} for an
- * unknown flag, a missing or bad value, or a stray argument.
+ * Reads nutcracker's flags from `args`, in order, as nutcracker does: the
+ * first unknown flag, missing or bad value, or stray argument throws
+ * {@link UsageError}; a flag given twice keeps its last value.
  *
  * Differences from nutcracker 0.5.0, all deliberate: `-?` shows help
  * (nutcracker lists it but rejects it); `-i 0` is refused (nutcracker would
@@ -257,93 +277,74 @@ function normalize(args: readonly string[]): string[] {
  * ```
  */
 export function parseFlags(args: readonly string[]): CliFlags {
-  const options: Record<string, { type: "boolean" | "string"; short?: string }> = {};
-  for (const f of FLAGS) {
-    const type = f.kind === "switch" ? "boolean" : "string";
-    options[f.long] = f.short === null ? { type } : { type, short: f.short };
-  }
-  const { tokens } = parseArgs({
-    args: normalize(args),
-    options,
-    strict: false,
-    allowPositionals: true,
-    tokens: true,
-  });
-
   const switches = new Set<string>();
-  const values = new Map<string, string>();
-  for (const token of tokens) {
-    if (token.kind === "option-terminator") continue;
-    if (token.kind === "positional") {
-      throw new UsageError(
-        `unexpected argument '${token.value}'; nutmeg takes only options (e.g. -c ${token.value}), see -h`,
-      );
-    }
-    const def = FLAGS.find((f) => f.long === token.name);
-    if (def === undefined) {
-      throw new UsageError(`invalid option '${token.rawName}'; see -h for the options`);
-    }
+  const numbers = new Map<string, number>();
+  const texts = new Map<string, string | null>();
+  let workers = DEFAULT_RUN_OPTIONS.workers;
+  for (const { def, value } of readArgs(args)) {
     if (def.kind === "switch") {
-      if (token.value !== undefined) throw new UsageError(`option ${label(def)} takes no value`);
       switches.add(def.long);
       continue;
     }
-    if (token.value === undefined) {
-      throw new UsageError(`option ${label(def)} requires ${takes(def)}`);
+    if (value === undefined) throw new UsageError(`option ${label(def)} requires ${takes(def)}`);
+    switch (def.kind) {
+      case "number":
+        numbers.set(def.long, readNumber(def, value));
+        break;
+      case "file":
+        texts.set(def.long, readFile(def, value));
+        break;
+      default:
+        if (def.long === "workers") workers = readWorkers(value);
+        else texts.set(def.long, def.long === "stats-addr" ? readHost(value) : value);
     }
-    values.set(def.long, token.value);
-  }
-
-  const number = (long: string, fallback: number): number => {
-    const text = values.get(long);
-    return text === undefined ? fallback : readNumber(flag(long), text);
-  };
-  const file = (long: string, fallback: string | null): string | null => {
-    const text = values.get(long);
-    if (text === undefined) return fallback;
-    // An empty -o means stderr, as in nutcracker; other files need a name.
-    if (text === "" && long !== "output") {
-      throw new UsageError(`option ${label(flag(long))} requires a file name, not ''`);
-    }
-    return text === "" ? null : text;
-  };
-
-  const statsAddr = values.get("stats-addr") ?? DEFAULT_RUN_OPTIONS.statsAddr;
-  try {
-    checkHost(
-      statsAddr.startsWith("[") && statsAddr.endsWith("]") ? statsAddr.slice(1, -1) : statsAddr,
-      "127.0.0.1",
-    );
-  } catch (e) {
-    const why = e instanceof ValueError ? e.reason : String(e);
-    throw new UsageError(`option -a (--stats-addr) requires a host name or IP address: ${why}`);
   }
 
   const d = DEFAULT_RUN_OPTIONS;
+  const number = (long: string, fallback: number): number => numbers.get(long) ?? fallback;
+  const text = (long: string, fallback: string | null): string | null =>
+    texts.has(long) ? texts.get(long) ?? null : fallback;
   return {
     help: switches.has("help"),
     version: switches.has("version"),
     testConf: switches.has("test-conf"),
     describeStats: switches.has("describe-stats"),
     options: {
-      confFile: file("conf-file", d.confFile) ?? d.confFile,
+      confFile: text("conf-file", d.confFile) ?? d.confFile,
       verbosity: number("verbose", d.verbosity),
-      logFile: file("output", d.logFile),
+      logFile: text("output", d.logFile),
       statsPort: number("stats-port", d.statsPort),
-      statsAddr,
+      statsAddr: text("stats-addr", d.statsAddr) ?? d.statsAddr,
       statsInterval: number("stats-interval", d.statsInterval),
-      pidFile: file("pid-file", d.pidFile),
+      pidFile: text("pid-file", d.pidFile),
       mbufSize: number("mbuf-size", d.mbufSize),
       daemonize: switches.has("daemonize"),
       watch: switches.has("watch"),
-      workers: readWorkers(values.get("workers")),
+      workers,
     },
   };
 }
 
+/** A file flag's value: an empty -o means stderr (null), as in nutcracker; other files need a name. */
+function readFile(def: FlagDef, text: string): string | null {
+  if (text !== "") return text;
+  if (def.long === "output") return null;
+  throw new UsageError(`option ${label(def)} requires a file name, not ''`);
+}
+
+/** `-a`: a host name or IP address, IPv6 optionally in brackets. */
+function readHost(text: string): string {
+  try {
+    checkHost(text.startsWith("[") && text.endsWith("]") ? text.slice(1, -1) : text, "127.0.0.1");
+  } catch (e) {
+    const why = e instanceof ValueError ? e.reason : String(e);
+    throw new UsageError(`option -a (--stats-addr) requires a host name or IP address: ${why}`);
+  }
+  return text;
+}
+
 /** Reads `--workers`: a whole number 1..WORKERS_MAX, or `auto`. */
-function readWorkers(text: string | undefined): number | "auto" {
-  if (text === undefined) return DEFAULT_RUN_OPTIONS.workers;
+function readWorkers(text: string): number | "auto" {
   if (text === "auto") return "auto";
   if (/^[0-9]+$/.test(text)) {
     const n = Number(text);

@@ -157,6 +157,20 @@ Deno.test("parseFlags() refuses bad flags in one line naming the flag and what i
   }
 });
 
+Deno.test("parseFlags() reads in order, as getopt does: the first bad argument is the one named", () => {
+  assert.throws(() => parseFlags(["-x", "--ver"]), /invalid option '-x'/);
+  assert.throws(() => parseFlags(["--ver", "-x"]), /option '--ver' is ambiguous/);
+  assert.throws(() => parseFlags(["extra", "-x"]), /unexpected argument 'extra'/);
+  assert.throws(() => parseFlags(["-s", "0", "--foo"]), /--stats-port\) requires .*, not '0'/);
+  assert.throws(() => parseFlags(["--foo", "-s", "0"]), /invalid option '--foo'/);
+  // A bad value is refused even when a later flag replaces it (nutcracker too).
+  assert.throws(() => parseFlags(["-v", "abc", "-v", "5"]), /not 'abc'/);
+  assert.throws(() => parseFlags(["--verbose", "--h", "-v5"]), /not '--h'/);
+  assert.throws(() => parseFlags(["--workers", "0", "--workers", "2"]), /--workers requires/);
+  assert.equal(parseFlags(["-v", "3", "-v", "5"]).options.verbosity, 5, "the last value wins");
+  assert.equal(parseFlags(["-o", "a.log", "-o", ""]).options.logFile, null);
+});
+
 Deno.test("--watch is long only, off by default, and takes no value", () => {
   assert.equal(parseFlags([]).options.watch, false);
   assert.equal(parseFlags(["--watch"]).options.watch, true);
