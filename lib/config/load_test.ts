@@ -207,10 +207,12 @@ Deno.test("parseConfig() accepts what nutcracker accepts beyond the docs", () =>
 });
 
 Deno.test("parseConfig() reports YAML syntax errors with their position", () => {
+  // At the ': ' that makes the value a mapping (npm:yaml said column 11, the value's start).
   refuses(
     "alpha:\n  listen: 127.0.0.1: 22121\n  servers:\n    - 127.0.0.1:6379:1\n",
-    { line: 2, column: 11 },
+    { line: 2, column: 20 },
     "YAML syntax error",
+    "': ' inside a value",
     "quote values",
   );
   refuses(
@@ -219,12 +221,21 @@ Deno.test("parseConfig() reports YAML syntax errors with their position", () => 
     "Tabs",
     "indent with spaces",
   );
+  // At the misplaced key (npm:yaml said column 1), naming the indentations that would fit.
   refuses(
     "alpha:\n  listen: 127.0.0.1:22121\n servers:\n    - 127.0.0.1:6379:1\n",
-    { line: 3, column: 1 },
+    { line: 3, column: 2 },
     "YAML syntax error",
+    "indented by 1 space",
+    "indented by 0 or 2",
   );
-  refuses(pool("", "[::1]:22121"), { line: 2, column: 16 }, "YAML syntax error", "start with [");
+  // At the '[' that starts a flow list (npm:yaml said column 16, after the list's ']').
+  refuses(
+    pool("", "[::1]:22121"),
+    { line: 2, column: 11, pool: "alpha", key: "listen" },
+    "flow list [...] is not allowed",
+    "start with [",
+  );
 });
 
 Deno.test("parseConfig() refuses files without pools", () => {
@@ -602,4 +613,71 @@ Deno.test("a 50 MB file is refused without being parsed", async () => {
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("parseConfig() on random mutations of good files parses or throws a ConfigError with a position", async () => {
+  const dir = new URL("../../tests/fixtures/conf/cases/", import.meta.url);
+  const seeds: string[] = [];
+  for await (const entry of Deno.readDir(dir)) {
+    if (entry.name.startsWith("good_")) {
+      seeds.push(await Deno.readTextFile(new URL(entry.name, dir)));
+    }
+  }
+  seeds.sort();
+  assert.ok(seeds.length > 50);
+  // A fixed-seed generator (mulberry32), so that a failure is the same on every run.
+  let state = 0x9e3779b9;
+  const random = (n: number): number => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return (((t ^ (t >>> 14)) >>> 0) % n);
+  };
+  const ALPHABET = [
+    ..." \t\n\r:-#'\"\\|>&*!?[]{},%@`~.0123456789ax",
+    "\ufeff",
+    "---",
+    "\n  ",
+    "\n- ",
+  ];
+  const mutate = (text: string): string => {
+    const at = random(text.length + 1);
+    switch (random(5)) {
+      case 0:
+        return text.slice(0, at) + ALPHABET[random(ALPHABET.length)] + text.slice(at);
+      case 1:
+        return text.slice(0, at) + text.slice(at + 1 + random(3));
+      case 2: {
+        const lines = text.split("\n");
+        const i = random(lines.length);
+        lines.splice(random(lines.length), 0, lines[i] ?? "");
+        return lines.join("\n");
+      }
+      case 3: {
+        const lines = text.split("\n");
+        const i = random(lines.length);
+        lines[i] = (random(2) === 0 ? " " : "") + (lines[i] ?? "").slice(random(2));
+        return lines.join("\n");
+      }
+      default:
+        return text.slice(0, at) + ALPHABET[random(ALPHABET.length)] + text.slice(at + 1);
+    }
+  };
+  let parsed = 0;
+  for (let round = 0; round < 4000; round++) {
+    let text = seeds[random(seeds.length)] ?? "";
+    for (let n = 1 + random(3); n > 0; n--) text = mutate(text);
+    try {
+      parseConfig(text, FILE);
+      parsed++;
+    } catch (e) {
+      if (!(e instanceof ConfigError)) {
+        throw new Error(`not a ConfigError for ${JSON.stringify(text)}`, { cause: e });
+      }
+      assert.ok(e.line !== null && e.line >= 1 && e.column !== null && e.column >= 1, e.message);
+      assert.ok(e.message.startsWith(`${FILE}:${e.line}:${e.column}: `), e.message);
+      assert.ok(e.hint !== "", e.message);
+    }
+  }
+  assert.ok(parsed > 100, `${parsed} of the mutations parse`);
 });
