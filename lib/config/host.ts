@@ -12,6 +12,15 @@ export const UNIX_PATH_MAX = 107;
 
 const HOSTNAME = /^[A-Za-z0-9_](?:[A-Za-z0-9_-]*)(?:\.[A-Za-z0-9_-]+)*\.?$/;
 
+/**
+ * A dotted quad already in canonical form (no leading zeros, each part at
+ * most 255): the WHATWG URL parser, which decides the other spellings
+ * (`127.1`, `0177.0.0.1`), accepts it unchanged. Checked first because
+ * `new URL` costs microseconds, which 200,000 server lines add up.
+ */
+const CANONICAL_IPV4 =
+  /^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$/;
+
 /** True when `host` is an IPv6 literal (without brackets; a `%zone` suffix is allowed). */
 export function isIPv6(host: string): boolean {
   if (!host.includes(":")) return false;
@@ -41,6 +50,7 @@ export function checkHost(host: string, example: string): void {
     );
   }
   if (/^[0-9.]+$/.test(host)) {
+    if (CANONICAL_IPV4.test(host)) return;
     try {
       new URL(`http://${host}/`);
       return;
@@ -66,6 +76,7 @@ export function canonicalHost(host: string): string {
     if (host.includes(":")) {
       return new URL(`http://[${host.replace(/%.*$/, "")}]/`).hostname + host.replace(/^[^%]*/, "");
     }
+    if (CANONICAL_IPV4.test(host)) return host;
     return new URL(`http://${host}/`).hostname;
   } catch {
     return host.toLowerCase();

@@ -17,7 +17,7 @@ import { INT_MAX, parseDecimal } from "./decimal.ts";
 import { closest } from "./suggest.ts";
 import { parseListen } from "./listen.ts";
 import { checkHost } from "./host.ts";
-import { compareServerNames, parseServer } from "./server.ts";
+import { parseServer, sortServersByName } from "./server.ts";
 import { checkSentinels, parseSentinel } from "./sentinel.ts";
 import { checkKeyPair, readCaBundle, readCertChain, readPrivateKey } from "./pem.ts";
 
@@ -202,7 +202,7 @@ const SERVERS: ServersKeyDef = {
     }
     return null;
   },
-  order: (servers) => [...servers].sort((a, b) => compareServerNames(a.name, b.name)),
+  order: sortServersByName,
 };
 
 /** Every pool key by the {@link PoolSettings} field it sets: the single source of truth. */

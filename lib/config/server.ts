@@ -149,8 +149,25 @@ function parseWeight(text: string): number {
  * distribution and its stats output follow this order, not the file's.
  */
 export function compareServerNames(a: string, b: string): number {
-  const x = new TextEncoder().encode(a);
-  const y = new TextEncoder().encode(b);
+  const encoder = new TextEncoder();
+  return compareBytes(encoder.encode(a), encoder.encode(b));
+}
+
+/**
+ * `servers` in {@link compareServerNames} order (stable), each name encoded
+ * once rather than at every comparison.
+ */
+export function sortServersByName<T extends { readonly name: string }>(
+  servers: readonly T[],
+): T[] {
+  const encoder = new TextEncoder();
+  const keyed = servers.map((server) => ({ server, bytes: encoder.encode(server.name) }));
+  keyed.sort((x, y) => compareBytes(x.bytes, y.bytes));
+  return keyed.map((k) => k.server);
+}
+
+/** Shorter first, then bytewise. */
+function compareBytes(x: Uint8Array, y: Uint8Array): number {
   if (x.length !== y.length) return x.length - y.length;
   for (let i = 0; i < x.length; i++) {
     const d = (x[i] ?? 0) - (y[i] ?? 0);

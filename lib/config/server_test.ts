@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { compareServerNames, parseServer } from "./server.ts";
+import { compareServerNames, parseServer, sortServersByName } from "./server.ts";
 import { ValueError } from "./errors.ts";
 
 Deno.test("parseServer() reads host:port:weight [name]", () => {
@@ -108,4 +108,24 @@ Deno.test("compareServerNames() sorts shorter names first, then bytewise", () =>
     "127.0.0.1:06379",
     "/tmp/redis.sock:",
   ]);
+});
+
+Deno.test("sortServersByName() orders as compareServerNames, stably", () => {
+  const names = [
+    "b",
+    "a",
+    "é",
+    "aa",
+    "z",
+    "\u{1F600}",
+    "\uE000",
+    "ab",
+    "a",
+    "10.0.0.1",
+    "10.0.0.10",
+  ];
+  const servers = names.map((name, i) => ({ name, i }));
+  const expected = [...servers].sort((x, y) => compareServerNames(x.name, y.name));
+  assert.deepEqual(sortServersByName(servers), expected);
+  assert.deepEqual(sortServersByName(servers).map((s) => s.name).slice(0, 4), ["a", "a", "b", "z"]);
 });
