@@ -61,7 +61,7 @@ async function exchange(port: number, request: Uint8Array, expected: Uint8Array)
 
 Deno.test("big values: SETs and GETs of several MB in one pipeline, with small requests between, come back intact", async () => {
   await using backends = await startRedises(2);
-  await using proxy = startProxy(redisPool(backends.ports));
+  await using proxy = await startProxy(redisPool(backends.ports));
   const a = value(3 * MB, 1);
   const b = value(2 * MB + 17, 2);
   const c = value(5 * MB - 3, 3);
@@ -108,7 +108,7 @@ Deno.test("big values: SETs and GETs of several MB in one pipeline, with small r
 
 Deno.test("big values: memcached sets and gets of several MB, pipelined with small ones, come back intact", async () => {
   await using mc = await startMemcached(undefined, ["-I", "8m", "-m", "64"]);
-  await using proxy = startProxy(memcachePool([mc.port]));
+  await using proxy = await startProxy(memcachePool([mc.port]));
   const a = value(3 * MB, 4);
   const b = value(2 * MB + 5, 5);
   const set = (k: string, v: Uint8Array) =>

@@ -11,7 +11,8 @@
  */
 import assert from "node:assert/strict";
 import { RawClient, startRedis } from "./_support/servers.ts";
-import { redisPool, serverOf, startProxy, type TestProxy } from "./_support/proxy.ts";
+import { ejected, redisPool, serverOf, startProxy, type TestProxy } from "./_support/proxy.ts";
+import { SEVERAL_WORKERS } from "./_support/test_workers.ts";
 import { startBreakingBackend } from "./_support/breaking_backend.ts";
 import { until } from "./_support/nutmeg_process.ts";
 import { cmd, concat, decodeAll, replies, type Reply, ReplyError } from "./_support/resp.ts";
@@ -21,7 +22,7 @@ async function call(c: RawClient, ...args: (string | number)[]): Promise<Reply> 
   return decodeAll(await c.readUntil(replies(1)))[0]!;
 }
 
-/** A key (hash-tagged, so it has no `*`) that server `index` owns on the ring as it is now. */
+/** A key (hash-tagged, so it has no `*`) that server `index` owns with every server in the ring. */
 function keyOn(proxy: TestProxy, index: number): string {
   for (let i = 0;; i++) {
     if (serverOf(proxy, `ej${i}`) === index) return `ej${i}`;
@@ -30,7 +31,7 @@ function keyOn(proxy: TestProxy, index: number): string {
 
 /** The pool's index of the server listening on `port`. */
 function indexOf(proxy: TestProxy, port: number): number {
-  return proxy.proxy.pools[0]!.servers.findIndex((s) =>
+  return proxy.placement.pools[0]!.servers.findIndex((s) =>
     s.address.transport === "tcp" && s.address.port === port
   );
 }
@@ -41,32 +42,28 @@ Deno.test("ejection: a server that answers AUTH and drops each connection is eje
   await using redis = await startRedis(undefined, ["--requirepass", "secret"]);
   await using bad = startBreakingBackend("first-then-close");
   const limit = 3;
-  await using proxy = startProxy(redisPool(
+  await using proxy = await startProxy(redisPool(
     [redis.port, bad.port],
     "  redis_auth: secret\n  auto_eject_hosts: true\n" +
       `  server_failure_limit: ${limit}\n  server_retry_timeout: 1000\n`,
   ));
-  const pool = proxy.proxy.pools[0]!;
   const badIndex = indexOf(proxy, bad.port);
   const key = keyOn(proxy, badIndex);
   await using c = await RawClient.connect(proxy.port);
   assert.equal(await call(c, "AUTH", "secret"), "OK");
 
   // Each SET opens a connection; the server answers the proxy's AUTH, then drops it.
-  const errors: string[] = [];
-  for (let i = 0; i < 10; i++) {
+  for (let i = 0; i < limit; i++) {
     const r = await call(c, "SET", key, "kept");
-    if (r === "OK") break;
-    assert.ok(r instanceof ReplyError && CLOSED.test(r.message), String(r));
-    errors.push(r.message);
+    assert.ok(r instanceof ReplyError && CLOSED.test(r.message), `failure ${i + 1}: ${r}`);
   }
-  assert.equal(errors.length, limit, "one error reply per failure until the ejection");
+  await ejected(proxy, 1);
   assert.equal(bad.accepted, limit);
-  assert.equal(pool.stats.server_ejects, 1);
-  assert.ok(pool.servers[badIndex]!.stats.server_ejected_at > 0);
+  const stats = (await proxy.stats()).pools[0]!;
+  assert.ok(stats.servers[badIndex]!.stats.server_ejected_at > 0);
 
   // Ejected: the key lives on the real redis-server now.
-  assert.notEqual(serverOf(proxy, key), badIndex);
+  assert.equal(await call(c, "SET", key, "kept"), "OK");
   {
     await using direct = await RawClient.connect(redis.port);
     assert.equal(await call(direct, "AUTH", "secret"), "OK");
@@ -74,16 +71,19 @@ Deno.test("ejection: a server that answers AUTH and drops each connection is eje
   }
 
   // Mended; after server_retry_timeout the key is placed on it again.
+  // (The real redis-server answers "kept"; the mended one "OK" to everything.)
   bad.mode = "serve";
-  assert.ok(await until(() => serverOf(proxy, key) === badIndex, 10_000), "back in the ring");
-  assert.equal(await call(c, "GET", key), "OK", "answered by the mended server");
-  assert.equal(pool.stats.server_ejects, 1);
+  assert.ok(
+    await until(async () => (await call(c, "GET", key)) === "OK", 10_000),
+    "back in the ring: answered by the mended server",
+  );
+  await ejected(proxy, 1);
 });
 
 Deno.test("ejection: a server that closes every connection at once is ejected after server_failure_limit", async () => {
   await using redis = await startRedis();
   await using bad = startBreakingBackend("close-at-once");
-  await using proxy = startProxy(redisPool(
+  await using proxy = await startProxy(redisPool(
     [redis.port, bad.port],
     "  auto_eject_hosts: true\n  server_failure_limit: 2\n  server_retry_timeout: 60000\n",
   ));
@@ -93,15 +93,22 @@ Deno.test("ejection: a server that closes every connection at once is ejected af
   assert.ok(first instanceof ReplyError && CLOSED.test(first.message), String(first));
   const second = await call(c, "GET", key);
   assert.ok(second instanceof ReplyError && CLOSED.test(second.message), String(second));
-  assert.equal(proxy.proxy.pools[0]!.stats.server_ejects, 1);
+  await ejected(proxy, 1);
   assert.equal(await call(c, "SET", key, "v"), "OK");
   assert.equal(await call(c, "GET", key), "v");
 });
 
-Deno.test("ejection: a server that answers part of each pipeline resets the count every time, as in twemproxy", async () => {
+Deno.test({
+  name:
+    "ejection: a server that answers part of each pipeline resets the count every time, as in twemproxy",
+  // It reads the pool's own failure count, which with several workers is
+  // kept on the main thread's board (lib/runtime/ejection_board_test.ts
+  // covers its resets there).
+  ignore: SEVERAL_WORKERS,
+}, async () => {
   await using redis = await startRedis();
   await using bad = startBreakingBackend("half-then-close");
-  await using proxy = startProxy(redisPool(
+  await using proxy = await startProxy(redisPool(
     [redis.port, bad.port],
     "  auto_eject_hosts: true\n  server_failure_limit: 2\n  server_retry_timeout: 60000\n",
   ));

@@ -5,7 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { RawClient, startRedis, startRedises } from "./_support/servers.ts";
-import { serverLines, startProxy } from "./_support/proxy.ts";
+import { ejected, serverLines, startProxy, type TestProxy } from "./_support/proxy.ts";
+import { SEVERAL_WORKERS } from "./_support/test_workers.ts";
 import { cmd, concat, decodeAll, replies, type Reply, ReplyError } from "./_support/resp.ts";
 import { FakeBackend } from "./_support/fake_backend.ts";
 
@@ -25,17 +26,19 @@ function isErr(r: Reply, pattern: RegExp): boolean {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Memory held by this test's isolate: JS heap plus buffers. Unlike RSS it is
- * not shared with test files that `deno test --parallel` runs beside this one.
+ * Memory held by the proxy: on one event loop, this test's isolate (JS heap
+ * plus buffers, which unlike RSS leaves out the code and the allocator's
+ * slack); with several workers, whose isolates this one cannot see, the
+ * process's RSS.
  */
-function isolateBytes(): number {
+function proxyBytes(proxy: TestProxy): number {
   const m = Deno.memoryUsage();
-  return m.heapUsed + m.external;
+  return proxy.workers === 1 ? m.heapUsed + m.external : m.rss;
 }
 
 Deno.test("faults: a stalled backend times out, and replies after SIGCONT are not shifted", async () => {
   await using backends = await startRedises(1);
-  await using proxy = startProxy(pool(backends.ports, "  timeout: 300\n"));
+  await using proxy = await startProxy(pool(backends.ports, "  timeout: 300\n"));
   await using c = await RawClient.connect(proxy.port);
   assert.equal(await call(c, "SET", "a", "1"), "OK");
   assert.equal(await call(c, "SET", "b", "2"), "OK");
@@ -49,7 +52,7 @@ Deno.test("faults: a stalled backend times out, and replies after SIGCONT are no
   // The late reply to GET a must never be taken as the reply to GET b.
   assert.equal(await call(c, "GET", "b"), "2");
   assert.equal(await call(c, "GET", "a"), "1");
-  const stats = proxy.proxy.pools[0]!.servers[0]!.stats;
+  const stats = (await proxy.stats()).pools[0]!.servers[0]!.stats;
   assert.equal(stats.server_timedout, 1);
 });
 
@@ -58,13 +61,13 @@ Deno.test("faults: garbage from a backend fails the request, and the next one us
   await using fake = new FakeBackend(() =>
     n++ === 0 ? { send: "%%%garbage\r\n" } : { send: "+OK\r\n" }
   );
-  await using proxy = startProxy(pool([fake.port]));
+  await using proxy = await startProxy(pool([fake.port]));
   await using c = await RawClient.connect(proxy.port);
   const r = await call(c, "SET", "k", "v");
   assert.ok(isErr(r, /^ERR Protocol error/), String(r));
   assert.equal(await call(c, "SET", "k", "v"), "OK");
   assert.equal(fake.accepted, 2);
-  assert.equal(proxy.proxy.pools[0]!.servers[0]!.stats.server_err, 1);
+  assert.equal((await proxy.stats()).pools[0]!.servers[0]!.stats.server_err, 1);
 });
 
 Deno.test("faults: a backend that closes mid-bulk fails the request; the client stays", async () => {
@@ -72,7 +75,7 @@ Deno.test("faults: a backend that closes mid-bulk fails the request; the client 
   await using fake = new FakeBackend(() =>
     n++ === 0 ? { send: "$10\r\nabc", close: true } : { send: "$3\r\nxyz\r\n" }
   );
-  await using proxy = startProxy(pool([fake.port]));
+  await using proxy = await startProxy(pool([fake.port]));
   await using c = await RawClient.connect(proxy.port);
   const r = await call(c, "GET", "k");
   assert.ok(isErr(r, /^ERR Connection (closed by server|reset by peer)$/), String(r));
@@ -84,7 +87,7 @@ Deno.test("faults: an unsolicited reply closes that backend connection; later re
   await using fake = new FakeBackend(() => ({
     send: n++ === 0 ? "+FIRST\r\n+EXTRA\r\n" : `+LATER${n}\r\n`,
   }));
-  await using proxy = startProxy(pool([fake.port]));
+  await using proxy = await startProxy(pool([fake.port]));
   await using c = await RawClient.connect(proxy.port);
   assert.equal(await call(c, "GET", "a"), "FIRST");
   // Let the extra reply arrive and be rejected.
@@ -96,7 +99,7 @@ Deno.test("faults: an unsolicited reply closes that backend connection; later re
 Deno.test("faults: killing and restarting a backend under pipelined load never misdelivers", async () => {
   const backend = await startRedis();
   const port = backend.port;
-  await using proxy = startProxy(pool([port], "  timeout: 2000\n"));
+  await using proxy = await startProxy(pool([port], "  timeout: 2000\n"));
   const clients = 10;
   const rounds = 30;
   let restarted: Awaited<ReturnType<typeof startRedis>> | null = null;
@@ -141,13 +144,13 @@ Deno.test("faults: killing and restarting a backend under pipelined load never m
 Deno.test("faults: auto_eject_hosts ejects a dead server, rebuilds the ring, and retries it later", async () => {
   await using backends = await startRedises(2);
   const [a, b] = backends.list;
-  await using proxy = startProxy(
+  await using proxy = await startProxy(
     pool(
       backends.ports,
       "  auto_eject_hosts: true\n  server_failure_limit: 1\n  server_retry_timeout: 400\n",
     ),
   );
-  const p = proxy.proxy.pools[0]!;
+  const p = proxy.placement.pools[0]!;
   const enc = new TextEncoder();
   // A key owned by server `a` on the full ring.
   const aIndex = p.servers.findIndex((s) =>
@@ -162,8 +165,8 @@ Deno.test("faults: auto_eject_hosts ejects a dead server, rebuilds the ring, and
   await a!.stop();
   const first = await call(c, "SET", key, "x");
   assert.ok(isErr(first, /^ERR Connection refused$/), String(first));
-  assert.equal(p.stats.server_ejects, 1);
-  assert.ok(p.servers[aIndex]!.stats.server_ejected_at > 0);
+  await ejected(proxy, 1);
+  assert.ok((await proxy.stats()).pools[0]!.servers[aIndex]!.stats.server_ejected_at > 0);
   // Ejected: the key now lives on b.
   assert.equal(await call(c, "SET", key, "on-b"), "OK");
   {
@@ -182,7 +185,7 @@ Deno.test("faults: auto_eject_hosts ejects a dead server, rebuilds the ring, and
 
 Deno.test("faults: all servers ejected gives an error reply, not a crash", async () => {
   await using backends = await startRedises(1);
-  await using proxy = startProxy(
+  await using proxy = await startProxy(
     pool(
       backends.ports,
       "  auto_eject_hosts: true\n  server_failure_limit: 1\n  server_retry_timeout: 60000\n",
@@ -191,13 +194,14 @@ Deno.test("faults: all servers ejected gives an error reply, not a crash", async
   await using c = await RawClient.connect(proxy.port);
   await backends.list[0]!.stop();
   assert.ok(isErr(await call(c, "GET", "a"), /^ERR Connection refused$/));
+  await ejected(proxy, 1);
   assert.ok(isErr(await call(c, "GET", "a"), /^ERR Host is down$/));
   assert.equal(await call(c, "PING"), "PONG");
 });
 
 Deno.test("faults: a half-closed client gets every reply owed", async () => {
   await using backends = await startRedises(2);
-  await using proxy = startProxy(pool(backends.ports));
+  await using proxy = await startProxy(pool(backends.ports));
   await using c = await RawClient.connect(proxy.port);
   const parts: Uint8Array[] = [];
   for (let i = 0; i < 500; i++) parts.push(cmd("SET", `h${i}`, i), cmd("GET", `h${i}`));
@@ -208,9 +212,15 @@ Deno.test("faults: a half-closed client gets every reply owed", async () => {
   assert.ok(await c.closedWithin(2000), "closed after the last reply");
 });
 
-Deno.test("faults: client_connections is enforced with an error reply", async () => {
+Deno.test({
+  name: "faults: client_connections is enforced with an error reply",
+  // Each worker counts its own clients against client_connections (a pool
+  // takes up to N x client_connections), and which worker the kernel hands
+  // the 4th client to is not known: the limit of one event loop.
+  ignore: SEVERAL_WORKERS,
+}, async () => {
   await using backends = await startRedises(1);
-  await using proxy = startProxy(pool(backends.ports, "  client_connections: 3\n"));
+  await using proxy = await startProxy(pool(backends.ports, "  client_connections: 3\n"));
   const held: RawClient[] = [];
   try {
     for (let i = 0; i < 3; i++) {
@@ -232,10 +242,10 @@ Deno.test("faults: client_connections is enforced with an error reply", async ()
 
 Deno.test("faults: a client that sends 20,000 GETs of 100 KB and never reads cannot grow the proxy", async () => {
   await using backends = await startRedises(1);
-  await using proxy = startProxy(pool(backends.ports));
+  await using proxy = await startProxy(pool(backends.ports));
   await using setup = await RawClient.connect(proxy.port);
   assert.equal(await call(setup, "SET", "big", "x".repeat(100_000)), "OK");
-  const before = isolateBytes();
+  const before = proxyBytes(proxy);
   // A bare socket that is never read from.
   const slow = await Deno.connect({ hostname: "127.0.0.1", port: proxy.port });
   const burst = concat(Array.from({ length: 20_000 }, () => cmd("GET", "big")));
@@ -248,7 +258,7 @@ Deno.test("faults: a client that sends 20,000 GETs of 100 KB and never reads can
   // Another client sharing the same backend connection is served meanwhile.
   for (let i = 0; i < 100; i++) assert.equal(await call(setup, "SET", `f${i}`, "v"), "OK");
   await sleep(200);
-  const grown = isolateBytes() - before;
+  const grown = proxyBytes(proxy) - before;
   console.log(`slow reader: proxy heap and buffers grew by ${(grown / 1048576).toFixed(1)} MiB`);
   assert.ok(grown < 120 * 1048576, `heap and buffers grew by ${grown} bytes`);
   slow.close();
@@ -257,18 +267,18 @@ Deno.test("faults: a client that sends 20,000 GETs of 100 KB and never reads can
 
 Deno.test("faults: 2,000 idle clients are held and the proxy still answers", async () => {
   await using backends = await startRedises(1);
-  await using proxy = startProxy(pool(backends.ports));
-  const before = isolateBytes();
+  await using proxy = await startProxy(pool(backends.ports));
+  const before = proxyBytes(proxy);
   const idle: Deno.Conn[] = [];
   try {
     for (let i = 0; i < 2000; i++) {
       idle.push(await Deno.connect({ hostname: "127.0.0.1", port: proxy.port }));
     }
     await sleep(100);
-    assert.equal(proxy.proxy.counters.curr_connections, 2000);
+    assert.equal((await proxy.stats()).counters.curr_connections, 2000);
     await using c = await RawClient.connect(proxy.port);
     assert.equal(await call(c, "SET", "k", "v"), "OK");
-    const grown = isolateBytes() - before;
+    const grown = proxyBytes(proxy) - before;
     console.log(`2,000 idle clients: heap and buffers grew by ${(grown / 1048576).toFixed(1)} MiB`);
     assert.ok(grown < 100 * 1048576, `heap and buffers grew by ${grown} bytes`);
   } finally {

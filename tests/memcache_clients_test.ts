@@ -62,7 +62,7 @@ Deno.test({
   ignore: !hasPylibmc(),
   fn: async () => {
     await using backends = await startMemcacheds(3);
-    await using proxy = startProxy(pool(backends.ports));
+    await using proxy = await startProxy(pool(backends.ports));
     const ascii = await python(ASCII, proxy.port);
     assert.equal(ascii.out.trim(), "ok", ascii.out);
     const binary = await python(BINARY, proxy.port);

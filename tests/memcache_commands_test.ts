@@ -142,7 +142,7 @@ class World implements AsyncDisposable {
 
   static async start(servers = 3): Promise<World> {
     const [backends, direct] = await Promise.all([startMemcacheds(servers), startMemcached()]);
-    const proxy = startProxy(pool(backends.ports));
+    const proxy = await startProxy(pool(backends.ports));
     return new World(backends, direct, proxy);
   }
 
@@ -181,7 +181,7 @@ class World implements AsyncDisposable {
    * differ only in their last bytes cluster on few servers.
    */
   keys(prefix: string, n: number): string[] {
-    const pool = this.proxy.proxy.pools[0]!;
+    const pool = this.proxy.placement.pools[0]!;
     const servers = pool.servers.length;
     const buckets: string[][] = Array.from({ length: servers }, () => []);
     const want = Math.ceil(n / servers);
@@ -227,7 +227,7 @@ class World implements AsyncDisposable {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await Promise.all(this.#clients.map((c) => c.close()));
-    await this.proxy.proxy.close();
+    await this.proxy[Symbol.asyncDispose]();
     await Promise.all([this.backends[Symbol.asyncDispose](), this.direct.stop()]);
   }
 }
@@ -334,10 +334,11 @@ Deno.test("get/gets of many keys over 3 servers: VALUE blocks in request order, 
   const rnd = prng(7);
   const asked = keys.map((k) => [rnd(), k] as const).sort((x, y) => x[0] - y[0]).map((x) => x[1]);
   asked.splice(10, 0, asked[0]!, "absent", asked[1]!, asked[0]!);
-  const before = w.proxy.proxy.pools[0]!.stats.fragments;
+  const before = (await w.proxy.stats()).pools[0]!.stats.fragments;
   const reply = await w.same(`get ${asked.join(" ")}\r\n`, { pair });
   assert.equal(reply, values(asked.flatMap((k) => stored.has(k) ? [stored.get(k)!] : [])));
-  assert.equal(w.proxy.proxy.pools[0]!.stats.fragments - before, 3, "split into 3 fragments");
+  const after = (await w.proxy.stats()).pools[0]!.stats.fragments;
+  assert.equal(after - before, 3, "split into 3 fragments");
   assert.ok((await w.spread(keys)).every((n) => n > 50));
   await w.same(`gets ${asked.join(" ")}\r\n`, { pair, mask: true });
   // One key, all misses, a key per server, many get lines pipelined.
@@ -861,7 +862,7 @@ Deno.test("a value over the backends' 1 MB item limit is forwarded and memcached
     );
   }
   // The error did not cost the proxy its server connections.
-  for (const server of w.proxy.proxy.pools[0]!.servers) {
+  for (const server of (await w.proxy.stats()).pools[0]!.servers) {
     assert.equal(server.stats.server_err + server.stats.server_eof, 0, server.name);
   }
   await w.same(store("set", "after", "ok") + "get after\r\n", { pair });
@@ -965,7 +966,7 @@ Deno.test("a stopped backend: its keys get SERVER_ERROR <reason>, the others sti
     ),
     values([[up[0]!, 0, `v-${up[0]}`]]),
   );
-  assert.ok(w.proxy.proxy.pools[0]!.stats.forward_error >= 5 * down.length + 5);
+  assert.ok((await w.proxy.stats()).pools[0]!.stats.forward_error >= 5 * down.length + 5);
 });
 
 Deno.test("a backend killed with requests in flight: each of them gets SERVER_ERROR <reason>", async () => {

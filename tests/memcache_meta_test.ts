@@ -117,11 +117,11 @@ Deno.test("every recorded case replies as memcached 1.6.18 through 1- and 3-serv
   // Inputs without a final LF would run into the end marker.
   const cases = CASES.filter((c) => !c.input.startsWith("version") && c.input.endsWith("\n"));
   {
-    await using one = startProxy(pool(backends.ports.slice(0, 1)));
+    await using one = await startProxy(pool(backends.ports.slice(0, 1)));
     await runCases(1, direct, one, cases);
   }
   {
-    await using three = startProxy(pool(backends.ports));
+    await using three = await startProxy(pool(backends.ports));
     await runCases(3, direct, three, cases);
   }
 });
@@ -160,7 +160,7 @@ Deno.test("quiet pipelines of 1,000 requests over 3 servers reply as one memcach
   const [backends, direct] = await Promise.all([startMemcacheds(3), startMemcached()]);
   await using _b = backends;
   await using _d = direct;
-  await using proxy = startProxy(pool(backends.ports));
+  await using proxy = await startProxy(pool(backends.ports));
   for (const seed of [1, 2, 3]) {
     const input = quietPipeline(seed);
     await exchange(direct.port, "flush_all\r\n");
@@ -190,8 +190,8 @@ Deno.test("quiet pipelines of 1,000 requests over 3 servers reply as one memcach
 Deno.test("a quiet request to a dead server gets an error reply, and the mn after it comes last", async () => {
   const backends = await startMemcacheds(3);
   await using _b = backends;
-  await using proxy = startProxy(pool(backends.ports));
-  const p = proxy.proxy.pools[0]!;
+  await using proxy = await startProxy(pool(backends.ports));
+  const p = proxy.placement.pools[0]!;
   const keyOn = (server: number) => {
     for (let i = 0;; i++) {
       const k = `dead:${i}`;
@@ -216,7 +216,7 @@ Deno.test("a quiet request to a dead server gets an error reply, and the mn afte
 Deno.test("a binary-protocol request gets a binary error response at once, then the connection closes", async () => {
   const backends = await startMemcacheds(1);
   await using _b = backends;
-  await using proxy = startProxy(pool(backends.ports));
+  await using proxy = await startProxy(pool(backends.ports));
   await using c = await RawClient.connect(proxy.port);
   // A binary GET of "k" with opaque 0xdeadbeef.
   const req = new Uint8Array(25);

@@ -32,7 +32,7 @@ Deno.test("memcstat and memcdump show the pool as one server", async () => {
   await using backends = new Backends(
     await Promise.all([0, 1, 2].map(() => startMemcached(undefined, ["-o", "no_lru_maintainer"]))),
   );
-  await using proxy = startProxy(pool(backends.ports));
+  await using proxy = await startProxy(pool(backends.ports));
   const keys = Array.from({ length: 30 }, (_, i) => `${i}:key`);
   {
     await using c = await RawClient.connect(proxy.port);
@@ -72,7 +72,7 @@ Deno.test("memcstat and memcdump show the pool as one server", async () => {
 
 Deno.test("stats sub-commands a proxy cannot merge are refused clearly", async () => {
   await using backends = await startMemcacheds(2);
-  await using proxy = startProxy(pool(backends.ports));
+  await using proxy = await startProxy(pool(backends.ports));
   await using c = await RawClient.connect(proxy.port);
   await c.send("stats conns\r\nstats bogus\r\nstats reset\r\n");
   assert.match(await c.readLine(), /^CLIENT_ERROR stats conns is per server/);

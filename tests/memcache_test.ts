@@ -14,7 +14,7 @@ async function readGet(c: RawClient): Promise<string> {
 
 Deno.test("memcache: set and get through a 3-server pool; each key lives on one server", async () => {
   await using backends = await startMemcacheds(3);
-  await using proxy = startProxy(pool(backends.ports));
+  await using proxy = await startProxy(pool(backends.ports));
   await using c = await RawClient.connect(proxy.port);
   for (let i = 0; i < 30; i++) {
     await c.send(`set k${i} ${i} 0 ${String(i).length}\r\n${i}\r\n`);
@@ -35,7 +35,7 @@ Deno.test("memcache: set and get through a 3-server pool; each key lives on one 
 
 Deno.test("memcache: multi-get of 1,000 keys merges VALUE blocks in request order", async () => {
   await using backends = await startMemcacheds(3);
-  await using proxy = startProxy(pool(backends.ports));
+  await using proxy = await startProxy(pool(backends.ports));
   await using c = await RawClient.connect(proxy.port);
   const keys = Array.from({ length: 1000 }, (_, i) => `mg:${i}`);
   let batch = "";
@@ -56,7 +56,7 @@ Deno.test("memcache: multi-get of 1,000 keys merges VALUE blocks in request orde
 
 Deno.test("memcache: values of 0, 1, 16 KiB +- 1 and 1 MB bytes, binary, round-trip", async () => {
   await using backends = await startMemcacheds(2);
-  await using proxy = startProxy(pool(backends.ports));
+  await using proxy = await startProxy(pool(backends.ports));
   await using c = await RawClient.connect(proxy.port);
   for (const size of [0, 1, 16383, 16384, 16385, 1000 * 1000]) {
     const value = new Uint8Array(size);
@@ -80,7 +80,7 @@ Deno.test("memcache: values of 0, 1, 16 KiB +- 1 and 1 MB bytes, binary, round-t
 
 Deno.test("memcache: noreply interleaved with normal commands keeps replies in step", async () => {
   await using backends = await startMemcacheds(2);
-  await using proxy = startProxy(pool(backends.ports));
+  await using proxy = await startProxy(pool(backends.ports));
   await using c = await RawClient.connect(proxy.port);
   await c.send(
     "set a 0 0 1 noreply\r\n1\r\nget a\r\nadd a 0 0 1 noreply\r\n2\r\nincr a 5\r\n" +
@@ -93,7 +93,7 @@ Deno.test("memcache: noreply interleaved with normal commands keeps replies in s
 
 Deno.test("memcache: unknown commands get ERROR and the connection stays usable", async () => {
   await using backends = await startMemcacheds(1);
-  await using proxy = startProxy(pool(backends.ports));
+  await using proxy = await startProxy(pool(backends.ports));
   await using c = await RawClient.connect(proxy.port);
   await c.send("bogus\r\nGET a\r\nversion\r\n");
   assert.equal(await c.readLine(), "ERROR");
@@ -103,7 +103,7 @@ Deno.test("memcache: unknown commands get ERROR and the connection stays usable"
 
 Deno.test("memcache: a noreply command that fails stays silent, so replies never shift", async () => {
   await using backends = await startMemcacheds(1);
-  await using proxy = startProxy(pool(backends.ports));
+  await using proxy = await startProxy(pool(backends.ports));
   await using c = await RawClient.connect(proxy.port);
   // A backend error on a noreply command (bad data chunk is caught by the
   // proxy; a non-numeric incr is answered with CLIENT_ERROR by memcached).
@@ -120,7 +120,7 @@ Deno.test("memcache: a noreply command that fails stays silent, so replies never
 
 Deno.test("memcache: keys with control bytes work as in memcached (memcaslap's keys)", async () => {
   await using backends = await startMemcacheds(2);
-  await using proxy = startProxy(pool(backends.ports));
+  await using proxy = await startProxy(pool(backends.ports));
   await using c = await RawClient.connect(proxy.port);
   const key = "\x10\x01k\x7fey";
   await c.send(`set ${key} 0 0 2\r\nhi\r\nget ${key}\r\n`);
@@ -133,7 +133,7 @@ Deno.test("memcache: keys with control bytes work as in memcached (memcaslap's k
 
 Deno.test("memcache: gat/gats, touch, cas, append/prepend, incr/decr through the pool", async () => {
   await using backends = await startMemcacheds(3);
-  await using proxy = startProxy(pool(backends.ports));
+  await using proxy = await startProxy(pool(backends.ports));
   await using c = await RawClient.connect(proxy.port);
   const keys = ["ga", "gb", "gc", "gd", "ge", "gf"];
   for (const k of keys) {
@@ -171,7 +171,7 @@ Deno.test("memcache: gat/gats, touch, cas, append/prepend, incr/decr through the
 
 Deno.test("memcache: flush_all and verbosity reach every server; stats and version are the proxy's", async () => {
   await using backends = await startMemcacheds(3);
-  await using proxy = startProxy(pool(backends.ports));
+  await using proxy = await startProxy(pool(backends.ports));
   await using c = await RawClient.connect(proxy.port);
   for (let i = 0; i < 30; i++) await c.send(`set f${i} 0 0 1\r\nx\r\n`);
   for (let i = 0; i < 30; i++) assert.equal(await c.readLine(), "STORED");
@@ -193,7 +193,7 @@ Deno.test("memcache: flush_all and verbosity reach every server; stats and versi
 
 Deno.test("memcache: 20 clients pipelining 500 mixed commands each (10,000) get their own replies", async () => {
   await using backends = await startMemcacheds(3);
-  await using proxy = startProxy(pool(backends.ports));
+  await using proxy = await startProxy(pool(backends.ports));
   await Promise.all(Array.from({ length: 20 }, async (_, ci) => {
     await using c = await RawClient.connect(proxy.port);
     let req = "";

@@ -111,7 +111,7 @@ for (const [servers, chunk] of [[1, undefined], [3, undefined], [3, 512]] as con
   const how = chunk === undefined ? "" : ` (${chunk}-byte reads)`;
   Deno.test(`memccapable -a passes every ASCII test through a ${servers}-server pool${how}`, async () => {
     await using backends = await startMemcacheds(servers);
-    await using proxy = startProxy(
+    await using proxy = await startProxy(
       `beta:\n  listen: AUTO\n  servers:\n${serverLines(backends.ports)}\n`,
       chunk,
     );

@@ -20,17 +20,17 @@ interface Family {
 
 Deno.test("stats port: /metrics is valid Prometheus text matching the JSON counters", async () => {
   await using backends = await startRedises(2);
-  await using proxy = startProxy(
+  await using proxy = await startProxy(
     `alpha:\n  listen: AUTO\n  redis: true\n  servers:\n${serverLines(backends.ports, true)}\n`,
   );
-  await using stats = startStats(proxy);
+  await using stats = await startStats(proxy);
   {
     await using c = await RawClient.connect(proxy.port);
     for (let i = 0; i < 20; i++) await c.send(cmd("SET", `m${i}`, "v"));
     await c.readUntil(replies(20));
     await c.send(cmd("MGET", ...Array.from({ length: 20 }, (_, i) => `m${i}`)));
     await c.readUntil(replies(1));
-    stats.aggregate();
+    await stats.update();
 
     const res = await fetch(`http://127.0.0.1:${stats.addr.port}/metrics`);
     assert.equal(res.status, 200);

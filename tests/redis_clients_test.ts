@@ -20,7 +20,7 @@ const PASSWORD = "s3cret";
 function spreadKeys(proxy: TestProxy, prefix: string, n: number): string[] {
   const keys: string[] = [];
   const seen = new Set<number>();
-  for (let i = 0; keys.length < n || seen.size < proxy.proxy.pools[0]!.serverCount; i++) {
+  for (let i = 0; keys.length < n || seen.size < proxy.placement.pools[0]!.serverCount; i++) {
     const k = `${prefix}${i}`;
     const s = serverOf(proxy, k);
     if (keys.length < n || !seen.has(s)) {
@@ -60,7 +60,7 @@ async function run(
 
 Deno.test("ioredis: get/set, pipeline, MGET across servers, Lua scripts on one server, a password", async () => {
   await using backends = await startRedises(3);
-  await using proxy = startProxy(pool(backends.ports, `  redis_auth: ${PASSWORD}\n`));
+  await using proxy = await startProxy(pool(backends.ports, `  redis_auth: ${PASSWORD}\n`));
   const r = new Redis({ host: "127.0.0.1", port: proxy.port, password: PASSWORD });
   try {
     // Connected with AUTH, CLIENT SETINFO and INFO (ioredis's ready check).
@@ -127,7 +127,7 @@ Deno.test("ioredis: get/set, pipeline, MGET across servers, Lua scripts on one s
 
 Deno.test("ioredis: a wrong password is refused with WRONGPASS", async () => {
   await using backends = await startRedises(1);
-  await using proxy = startProxy(pool(backends.ports, `  redis_auth: ${PASSWORD}\n`));
+  await using proxy = await startProxy(pool(backends.ports, `  redis_auth: ${PASSWORD}\n`));
   const r = new Redis({
     host: "127.0.0.1",
     port: proxy.port,
@@ -207,29 +207,29 @@ async function nodeRedis(c: NodeRedis, proxy: TestProxy, libVer: RegExp): Promis
 
 Deno.test("node-redis v4: connects (AUTH, CLIENT SETINFO), get/set, multi-key commands, EVAL", async () => {
   await using backends = await startRedises(3);
-  await using proxy = startProxy(pool(backends.ports, `  redis_auth: ${PASSWORD}\n`));
+  await using proxy = await startProxy(pool(backends.ports, `  redis_auth: ${PASSWORD}\n`));
   const c = createClientV4({ url: `redis://:${PASSWORD}@127.0.0.1:${proxy.port}` });
   await nodeRedis(c as unknown as NodeRedis, proxy, /lib-ver=1\.\d+\.\d+/);
 });
 
 Deno.test("node-redis v5: connects (AUTH, CLIENT SETINFO), get/set, multi-key commands, EVAL", async () => {
   await using backends = await startRedises(3);
-  await using proxy = startProxy(pool(backends.ports, `  redis_auth: ${PASSWORD}\n`));
+  await using proxy = await startProxy(pool(backends.ports, `  redis_auth: ${PASSWORD}\n`));
   const c = createClientV5({ url: `redis://:${PASSWORD}@127.0.0.1:${proxy.port}` });
   await nodeRedis(c as unknown as NodeRedis, proxy, /lib-ver=5\.\d+\.\d+/);
 });
 
 Deno.test("node-redis v5 with RESP 2: connects with HELLO 2 AUTH, then works", async () => {
   await using backends = await startRedises(3);
-  await using proxy = startProxy(pool(backends.ports, `  redis_auth: ${PASSWORD}\n`));
+  await using proxy = await startProxy(pool(backends.ports, `  redis_auth: ${PASSWORD}\n`));
   const c = createClientV5({ url: `redis://:${PASSWORD}@127.0.0.1:${proxy.port}`, RESP: 2 });
   await nodeRedis(c as unknown as NodeRedis, proxy, /lib-ver=5\.\d+\.\d+/);
 });
 
 Deno.test("redis-cli: arguments, commands on stdin, --pipe, and -a with a password", async () => {
   await using backends = await startRedises(3);
-  await using plain = startProxy(pool(backends.ports));
-  await using authed = startProxy(pool(backends.ports, `  redis_auth: ${PASSWORD}\n`));
+  await using plain = await startProxy(pool(backends.ports));
+  await using authed = await startProxy(pool(backends.ports, `  redis_auth: ${PASSWORD}\n`));
   const cli = (port: number, ...args: string[]) => run("redis-cli", ["-p", String(port), ...args]);
   const p = plain.port;
   assert.equal((await cli(p, "set", "cli:a", "hello")).out, "OK\n");
@@ -282,7 +282,7 @@ Deno.test("redis-cli: arguments, commands on stdin, --pipe, and -a with a passwo
 
 Deno.test("redis-cli: AUTH and redis_db 3 in front of a password-protected redis-server", async () => {
   await using backend = await startRedis(undefined, ["--requirepass", "backendpw"]);
-  await using proxy = startProxy(
+  await using proxy = await startProxy(
     pool([backend.port], "  redis_auth: backendpw\n  redis_db: 3\n"),
   );
   const cli = (port: number, ...args: string[]) =>
@@ -339,7 +339,7 @@ function benchmarkResults(out: string): { rates: Map<string, number>; other: str
 
 Deno.test("redis-benchmark's default suite completes through the proxy with a positive rate for every test", async () => {
   await using backends = await startRedises(3);
-  await using proxy = startProxy(pool(backends.ports));
+  await using proxy = await startProxy(pool(backends.ports));
   const { code, out, err } = await run("redis-benchmark", [
     "-p",
     String(proxy.port),
@@ -365,7 +365,7 @@ Deno.test("redis-benchmark's default suite completes through the proxy with a po
 
 Deno.test("redis-benchmark with pipelining and random keys over three servers: no errors", async () => {
   await using backends = await startRedises(3);
-  await using proxy = startProxy(pool(backends.ports));
+  await using proxy = await startProxy(pool(backends.ports));
   const { code, out, err } = await run("redis-benchmark", [
     "-p",
     String(proxy.port),

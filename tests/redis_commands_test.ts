@@ -96,7 +96,7 @@ const bulks = (...xs: (string | null)[]) =>
 
 /** The backend port owning `key` in the proxy's first pool. */
 function ownerPort(proxy: TestProxy, key: string): number {
-  const p = proxy.proxy.pools[0]!;
+  const p = proxy.placement.pools[0]!;
   const k = bytes(key);
   const addr = p.servers[p.serverOf(k, 0, k.length)]!.address;
   return addr.transport === "tcp" ? addr.port : -1;
@@ -528,7 +528,7 @@ async function setUp(): Promise<{
     await backends[Symbol.asyncDispose]();
     throw err;
   }
-  const proxy = startProxy(pool(backends.ports));
+  const proxy = await startProxy(pool(backends.ports));
   return {
     backends,
     direct,
@@ -774,7 +774,7 @@ Deno.test("local commands reply as redis-server does, where the proxy has nothin
 
 Deno.test("every unsupported command gets the error, never reaches a backend, and the connection stays usable", async () => {
   await using backends = await startRedises(3);
-  await using proxy = startProxy(pool(backends.ports));
+  await using proxy = await startProxy(pool(backends.ports));
   for (const port of backends.ports) {
     await using d = await RawClient.connect(port);
     assert.equal(await call(d, "config", "resetstat"), "+OK\r\n");
@@ -918,7 +918,7 @@ Deno.test("EVAL: keys on one server run, keys on different servers are refused, 
 
 Deno.test("MGET of 10,000 keys through the proxy returns the 10,000 values in order", async () => {
   await using backends = await startRedises(3);
-  await using proxy = startProxy(pool(backends.ports));
+  await using proxy = await startProxy(pool(backends.ports));
   await using c = await RawClient.connect(proxy.port);
   const n = 10_000;
   const keys = Array.from({ length: n }, (_, i) => `big:${i}`);
@@ -1249,7 +1249,7 @@ Deno.test("bad inputs sent raw get redis-server's exact replies; the connection 
 
 Deno.test("key and value lengths around every multiple of a 512-byte read chunk round-trip", async () => {
   await using backends = await startRedises(2);
-  await using proxy = startProxy(pool(backends.ports), 512);
+  await using proxy = await startProxy(pool(backends.ports), 512);
   await using direct = await startRedis();
   const cmds: string[][] = [];
   for (let n = 1; n <= 2100; n += 13) {
@@ -1275,7 +1275,7 @@ Deno.test("AUTH and redis_db 3: NOAUTH, WRONGPASS, then keys land in db 3 of pas
     [Symbol.asyncDispose]: () => Promise.all(backends.map((b) => b.stop())).then(() => {}),
   };
   await using direct = await startRedis(undefined, pass);
-  await using proxy = startProxy(
+  await using proxy = await startProxy(
     pool(backends.map((b) => b.port), "  redis_auth: backendpw\n  redis_db: 3\n"),
   );
   const NOAUTH = "-NOAUTH Authentication required.\r\n";

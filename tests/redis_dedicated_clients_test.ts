@@ -35,7 +35,7 @@ async function until(what: string, check: () => boolean): Promise<void> {
 
 Deno.test("ioredis: subscribe/psubscribe over 3 servers, BLPOP woken, MULTI/EXEC, WATCH", async () => {
   await using backends = await startRedises(3);
-  await using proxy = startProxy(pool(backends.ports));
+  await using proxy = await startProxy(pool(backends.ports));
   const sub = new Redis({ host: "127.0.0.1", port: proxy.port });
   const pub = new Redis({ host: "127.0.0.1", port: proxy.port });
   const blocker = new Redis({ host: "127.0.0.1", port: proxy.port });
@@ -87,7 +87,7 @@ Deno.test("ioredis: subscribe/psubscribe over 3 servers, BLPOP woken, MULTI/EXEC
 
 Deno.test("node-redis v5: subscribe, pSubscribe, blPop, multi and watch through 3 servers", async () => {
   await using backends = await startRedises(3);
-  await using proxy = startProxy(pool(backends.ports));
+  await using proxy = await startProxy(pool(backends.ports));
   const url = `redis://127.0.0.1:${proxy.port}`;
   const c = createClient({ url });
   c.on("error", () => {});
@@ -139,7 +139,7 @@ Deno.test("node-redis v5: subscribe, pSubscribe, blPop, multi and watch through 
 Deno.test("redis-py: BLPOP, pipelines with MULTI/EXEC, WATCH, pub/sub over RESP2 and RESP3", async () => {
   const python = await pythonWithRedisPy();
   await using backends = await startRedises(3);
-  await using proxy = startProxy(pool(backends.ports));
+  await using proxy = await startProxy(pool(backends.ports));
   const script = new URL("./fixtures/redis_py_dedicated.py", import.meta.url).pathname;
   for (const protocol of ["2", "3"]) {
     const out = await new Deno.Command(python, {

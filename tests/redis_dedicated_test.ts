@@ -63,7 +63,7 @@ interface Setup extends AsyncDisposable {
 async function setup(extra = ""): Promise<Setup> {
   const backends = await startRedises(3);
   const direct = await startRedis();
-  const proxy = startProxy(pool(backends.ports, extra));
+  const proxy = await startProxy(pool(backends.ports, extra));
   return {
     proxy,
     ports: backends.ports,
@@ -204,7 +204,7 @@ Deno.test("dedicated_connections caps dedicated connections per server with a cl
 
 Deno.test("a server failing under a blocked client: the client gets an error reply and goes on", async () => {
   await using backend = await startRedis();
-  await using proxy = startProxy(pool([backend.port]));
+  await using proxy = await startProxy(pool([backend.port]));
   await using c = await RawClient.connect(proxy.port);
   await c.send(cmd("BLPOP", "l", 0));
   await until(

@@ -15,7 +15,7 @@ async function call(c: RawClient, ...args: (string | number | Uint8Array)[]): Pr
 
 Deno.test("regressions: odd MSET, bare GET, tagged MGET, keys near the chunk size", async () => {
   await using backends = await startRedises(2);
-  await using proxy = startProxy(pool(backends.ports));
+  await using proxy = await startProxy(pool(backends.ports));
   await using c = await RawClient.connect(proxy.port);
   for (const args of [["mset", "a"], ["mset", "a", "a", "a"], ["get"]]) {
     const r = await call(c, ...args);
@@ -39,7 +39,7 @@ Deno.test("regressions: odd MSET, bare GET, tagged MGET, keys near the chunk siz
 
 Deno.test("regressions: five 16 MiB values in one MGET", async () => {
   await using backends = await startRedises(3);
-  await using proxy = startProxy(pool(backends.ports));
+  await using proxy = await startProxy(pool(backends.ports));
   await using c = await RawClient.connect(proxy.port);
   const big = new Uint8Array(16 << 20);
   for (let i = 0; i < big.length; i += 4096) big[i] = 65 + (i >> 12) % 26;
@@ -60,7 +60,7 @@ Deno.test("regressions: five 16 MiB values in one MGET", async () => {
 
 Deno.test("regressions: nested and status-only array replies from scripts pass through intact", async () => {
   await using backends = await startRedises(2);
-  await using proxy = startProxy(pool(backends.ports));
+  await using proxy = await startProxy(pool(backends.ports));
   await using c = await RawClient.connect(proxy.port);
   const nested = await call(
     c,
@@ -100,7 +100,7 @@ Deno.test("regressions: nested and status-only array replies from scripts pass t
 
 Deno.test("regressions: a timeout during a slow Lua script does not shift replies between clients", async () => {
   await using backends = await startRedises(1);
-  await using proxy = startProxy(pool(backends.ports, "  timeout: 200\n"));
+  await using proxy = await startProxy(pool(backends.ports, "  timeout: 200\n"));
   await using a = await RawClient.connect(proxy.port);
   await using b = await RawClient.connect(proxy.port);
   assert.equal(await call(b, "SET", "mine", "b-value"), "OK");

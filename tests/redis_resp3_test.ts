@@ -14,7 +14,7 @@ import { redisPool as pool, startProxy, type TestProxy } from "./_support/proxy.
 
 /** One key on each server of the proxy's first pool, in server order. */
 function keyPerServer(proxy: TestProxy, prefix: string): string[] {
-  const p = proxy.proxy.pools[0]!;
+  const p = proxy.placement.pools[0]!;
   const keys: string[] = new Array(p.serverCount);
   let found = 0;
   for (let i = 0; found < p.serverCount; i++) {
@@ -32,7 +32,7 @@ function keyPerServer(proxy: TestProxy, prefix: string): string[] {
 Deno.test("redis-py 8 with its defaults (RESP3): get/set, MGET over 3 servers, pipelines, maps, sets, doubles, EVAL, asyncio", async () => {
   const python = await pythonWithRedisPy();
   await using backends = await startRedises(3);
-  await using proxy = startProxy(pool(backends.ports));
+  await using proxy = await startProxy(pool(backends.ports));
   const script = new URL("./fixtures/redis_py_resp3.py", import.meta.url).pathname;
   const child = new Deno.Command(python, {
     args: [script, String(proxy.port), keyPerServer(proxy, "py:k").join(",")],
@@ -54,7 +54,7 @@ Deno.test("redis-py 8 with its defaults (RESP3): get/set, MGET over 3 servers, p
 
 Deno.test("node-redis 5 with RESP: 3: maps, sets, doubles, MGET over 3 servers, a password", async () => {
   await using backends = await startRedises(3);
-  await using proxy = startProxy(pool(backends.ports, "  redis_auth: s3cret\n"));
+  await using proxy = await startProxy(pool(backends.ports, "  redis_auth: s3cret\n"));
   const client = createClient({
     socket: { host: "127.0.0.1", port: proxy.port },
     password: "s3cret",
@@ -82,13 +82,13 @@ Deno.test("node-redis 5 with RESP: 3: maps, sets, doubles, MGET over 3 servers, 
     client.destroy();
   }
   // The servers saw RESP3 connections beside any RESP2 ones.
-  const served = proxy.proxy.pools[0]!.servers.map((s) => s.stats.server_connections);
+  const served = (await proxy.stats()).pools[0]!.servers.map((s) => s.stats.server_connections);
   assert.ok(served.every((n) => n >= 1), `server connections ${served}`);
 });
 
 Deno.test("INFO merges every server's (keys, memory, clients, commands summed) and redis-cli --stat reads the pool", async () => {
   await using backends = await startRedises(3);
-  await using proxy = startProxy(pool(backends.ports));
+  await using proxy = await startProxy(pool(backends.ports));
   const keys = keyPerServer(proxy, "st:k");
   const client = createClient({ socket: { host: "127.0.0.1", port: proxy.port } });
   client.on("error", () => {});

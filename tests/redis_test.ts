@@ -19,7 +19,7 @@ function pool(ports: number[], extra = ""): string {
 
 Deno.test("redis: each key is stored on exactly the server the pool places it on", async () => {
   await using backends = await startRedises(3);
-  await using proxy = startProxy(pool(backends.ports).replace("fnv1a_64", "murmur"));
+  await using proxy = await startProxy(pool(backends.ports).replace("fnv1a_64", "murmur"));
   await using c = await RawClient.connect(proxy.port);
   const n = 90;
   for (let i = 0; i < n; i++) assert.equal(await call(c, "SET", `key:${i}`, `v${i}`), "OK");
@@ -28,7 +28,7 @@ Deno.test("redis: each key is stored on exactly the server the pool places it on
   const counts = [0, 0, 0];
   for (let i = 0; i < n; i++) {
     const k = enc.encode(`key:${i}`);
-    const p = proxy.proxy.pools[0]!;
+    const p = proxy.placement.pools[0]!;
     const owner = p.servers[p.serverOf(k, 0, k.length)]!.address;
     assert.equal(owner.transport, "tcp");
     const ownerPort = owner.transport === "tcp" ? owner.port : 0;
@@ -43,7 +43,7 @@ Deno.test("redis: each key is stored on exactly the server the pool places it on
 
 Deno.test("redis: MGET, DEL, EXISTS and MSET split across servers and merge in key order", async () => {
   await using backends = await startRedises(3);
-  await using proxy = startProxy(pool(backends.ports));
+  await using proxy = await startProxy(pool(backends.ports));
   await using c = await RawClient.connect(proxy.port);
   const keys = Array.from({ length: 40 }, (_, i) => `mk${i}`);
   const mset: string[] = [];
@@ -58,7 +58,7 @@ Deno.test("redis: MGET, DEL, EXISTS and MSET split across servers and merge in k
 
 Deno.test("redis: 50 clients pipelining 10,000 mixed commands each get their own replies in order", async () => {
   await using backends = await startRedises(3);
-  await using proxy = startProxy(pool(backends.ports));
+  await using proxy = await startProxy(pool(backends.ports));
   const clients = 50;
   const perClient = 200;
   await Promise.all(Array.from({ length: clients }, async (_, ci) => {
@@ -93,7 +93,7 @@ Deno.test("redis: 50 clients pipelining 10,000 mixed commands each get their own
 
 Deno.test("redis: a pipeline split at every byte gives the same replies", async () => {
   await using backends = await startRedises(2);
-  await using proxy = startProxy(pool(backends.ports));
+  await using proxy = await startProxy(pool(backends.ports));
   const bytes = concat([
     cmd("SET", "split:a", "x\r\ny"),
     cmd("MGET", "split:a", "split:b"),
@@ -111,7 +111,7 @@ Deno.test("redis: a pipeline split at every byte gives the same replies", async 
 
 Deno.test("redis: unknown and wrong-arity commands get errors and the connection stays open", async () => {
   await using backends = await startRedises(1);
-  await using proxy = startProxy(pool(backends.ports));
+  await using proxy = await startProxy(pool(backends.ports));
   await using c = await RawClient.connect(proxy.port);
   const bad = await call(c, "NOSUCHCMD", "a");
   assert.ok(
@@ -126,7 +126,7 @@ Deno.test("redis: unknown and wrong-arity commands get errors and the connection
 
 Deno.test("redis: a dead backend gives an error reply and the client keeps its connection", async () => {
   await using backends = await startRedises(1);
-  await using proxy = startProxy(pool(backends.ports));
+  await using proxy = await startProxy(pool(backends.ports));
   await using c = await RawClient.connect(proxy.port);
   assert.equal(await call(c, "SET", "a", "1"), "OK");
   await backends.list[0]!.stop();

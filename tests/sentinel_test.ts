@@ -208,12 +208,7 @@ Deno.test("sentinel: the proxy finds the masters, follows SENTINEL FAILOVER, and
   }
 
   // Stats: the current address and server_switches of each followed server.
-  await using stats = startStats({
-    proxy: p.engine,
-    ports: {},
-    port: p.port,
-    [Symbol.asyncDispose]: async () => {},
-  });
+  await using stats = await startStats({ workers: 1, stats: () => Promise.resolve(p.engine) });
   stats.aggregate();
   await using sc = await RawClient.connect(stats.addr.port);
   assert.ok(await sc.closedWithin(2000));

@@ -13,7 +13,7 @@ const SETS = 100;
 
 Deno.test("shutdown with a stalled redis: each owed request gets -ERR Proxy is shutting down", async () => {
   await using redis = await startRedis();
-  await using proxy = startProxy(
+  await using proxy = await startProxy(
     `alpha:\n  listen: AUTO\n  redis: true\n  servers:\n    - 127.0.0.1:${redis.port}:1\n`,
   );
   await using c = await RawClient.connect(proxy.port);
@@ -39,7 +39,7 @@ Deno.test("shutdown with a stalled redis: each owed request gets -ERR Proxy is s
 
 Deno.test("shutdown with a stalled memcached: each owed request gets SERVER_ERROR, noreply none", async () => {
   await using mc = await startMemcached();
-  await using proxy = startProxy(
+  await using proxy = await startProxy(
     `beta:\n  listen: AUTO\n  servers:\n    - 127.0.0.1:${mc.port}:1\n`,
   );
   await using c = await RawClient.connect(proxy.port);

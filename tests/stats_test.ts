@@ -49,10 +49,10 @@ async function readStats(port: number): Promise<Record<string, unknown>> {
 
 Deno.test("stats port: twemproxy's fields and exact counters after a known workload", async () => {
   await using backends = await startRedises(2);
-  await using proxy = startProxy(
+  await using proxy = await startProxy(
     `alpha:\n  listen: AUTO\n  redis: true\n  servers:\n${serverLines(backends.ports, true)}\n`,
   );
-  await using stats = startStats(proxy);
+  await using stats = await startStats(proxy);
   {
     assert.deepEqual(POOL_METRICS.map((m) => m.name), NUTCRACKER_POOL);
     assert.deepEqual(SERVER_METRICS.map((m) => m.name), NUTCRACKER_SERVER);
@@ -63,7 +63,7 @@ Deno.test("stats port: twemproxy's fields and exact counters after a known workl
     const keys = Array.from({ length: 20 }, (_, i) => `m${i}`);
     await c.send(cmd("MGET", ...keys));
     await c.readUntil(replies(1));
-    stats.aggregate();
+    await stats.update();
     const doc = await readStats(stats.addr.port);
     assert.deepEqual(Object.keys(doc).slice(0, NUTCRACKER_TOP.length), NUTCRACKER_TOP);
     assert.equal(doc.service, "nutcracker");
@@ -88,7 +88,7 @@ Deno.test("stats port: twemproxy's fields and exact counters after a known workl
     const perServer = [0, 0];
     for (const k of keys) {
       const b = enc.encode(k);
-      perServer[proxy.proxy.pools[0]!.serverOf(b, 0, b.length)]!++;
+      perServer[proxy.placement.pools[0]!.serverOf(b, 0, b.length)]!++;
     }
     const mget = perServer.reduce((n, k) => n + `*${k}\r\n`.length + k * 5, 0);
     assert.equal(s0.response_bytes + s1.response_bytes, 10 * 5 + mget);

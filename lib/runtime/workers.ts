@@ -186,6 +186,8 @@ class WorkerHandle {
 /** The runtime of `--workers N` (N > 1): see the module comment. */
 export class WorkerRuntime {
   readonly stats: StatsServer;
+  /** The counters summed over workers, as of the last {@link refresh}. */
+  readonly view: StatsSource & MetricsSource;
   readonly #opts: RuntimeOptions;
   readonly #count: number;
   readonly #workers: WorkerHandle[] = [];
@@ -233,7 +235,7 @@ export class WorkerRuntime {
       },
       apply: (config, bytes) => this.#apply(config, bytes),
     };
-    const source: StatsSource & MetricsSource = {
+    this.view = {
       startedAt,
       get counters() {
         return self.#merged;
@@ -246,7 +248,7 @@ export class WorkerRuntime {
       },
       configStats: this.#reloader.facts,
     };
-    this.stats = new StatsServer(source, {
+    this.stats = new StatsServer(this.view, {
       host: options.statsAddr,
       port: options.statsPort,
       interval: options.statsInterval,

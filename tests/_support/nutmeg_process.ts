@@ -6,6 +6,7 @@
  * @module
  */
 import { freePort, waitForPort } from "./ports.ts";
+import { TEST_WORKERS } from "./test_workers.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 
@@ -31,7 +32,10 @@ export interface NutmegProcess extends AsyncDisposable {
 
 /** Options of {@link startNutmeg}. */
 export interface StartOptions {
-  /** Extra command-line flags. */
+  /**
+   * Extra command-line flags; `--workers N` is added unless they set
+   * `--workers` (tests/_support/test_workers.ts).
+   */
   readonly flags?: readonly string[];
   /** Do not wait for the listen port (to catch the first milliseconds). */
   readonly noWait?: boolean;
@@ -82,6 +86,10 @@ async function startOnce(yaml: string, options: StartOptions): Promise<NutmegPro
   await Deno.writeTextFile(conf, text);
   const statsPort = freePort();
   const via = options.viaDenow === true;
+  const flags = options.flags ?? [];
+  const workers = TEST_WORKERS > 1 && !flags.includes("--workers")
+    ? ["--workers", String(TEST_WORKERS)]
+    : [];
   const child = new Deno.Command(via ? `${ROOT}denow` : Deno.execPath(), {
     args: [
       "run",
@@ -95,7 +103,8 @@ async function startOnce(yaml: string, options: StartOptions): Promise<NutmegPro
       "127.0.0.1",
       "-o",
       logFile,
-      ...(options.flags ?? []),
+      ...workers,
+      ...flags,
     ],
     cwd: ROOT,
     ...(options.env === undefined ? {} : { env: { ...options.env } }),
