@@ -75,12 +75,17 @@ export async function setAll(
 
 /** The per-worker `nutmeg_worker_connections_total` series of /metrics. */
 export async function perWorker(statsPort: number): Promise<number[]> {
-  // A raw connection that writes its request at once (fetch may miss the stats port's sniff window).
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port: statsPort });
-  await conn.write(new TextEncoder().encode("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"));
-  const body = new TextDecoder().decode(await new Response(conn.readable).arrayBuffer());
-  return [...body.matchAll(/^nutmeg_worker_connections_total\{worker="(\d+)"\} (\d+)$/gm)]
-    .map((m) => Number(m[2]));
+  // A raw connection that writes its request at once (fetch may miss the stats
+  // port's sniff window); on a loaded machine the stats port may still see
+  // nothing within it and send the JSON: then ask again.
+  for (let attempt = 1;; attempt++) {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: statsPort });
+    await conn.write(new TextEncoder().encode("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"));
+    const body = new TextDecoder().decode(await new Response(conn.readable).arrayBuffer());
+    if (body.startsWith("{") && attempt < 10) continue;
+    return [...body.matchAll(/^nutmeg_worker_connections_total\{worker="(\d+)"\} (\d+)$/gm)]
+      .map((m) => Number(m[2]));
+  }
 }
 
 /**
