@@ -15,7 +15,7 @@
  */
 import type { Address, PoolConfig } from "../config/types.ts";
 import { reasonOf } from "./reason.ts";
-import { listenTlsWithClientAuth } from "./tls_client_auth.ts";
+import { DeferredListener } from "./deferred_listener.ts";
 
 /** How long a client has to finish the TLS handshake. */
 export const TLS_HANDSHAKE_MS = 10_000;
@@ -85,10 +85,12 @@ export function connectorOf(config: PoolConfig): Connector {
 /**
  * Opens a pool's listening socket: TLS when `tls` is given (TCP only),
  * through node:tls when client certificates are required
- * (lib/net/tls_client_auth.ts), which reports refused clients to
- * `onRefused` (the other listeners' clients fail in {@link acceptTls}).
- * `listening` settles once the socket accepts: at once, except for node:tls,
- * which binds a moment later. `reusePort` binds a TCP socket with
+ * (lib/net/tls_client_auth.ts, imported only then: a `node:` module starts
+ * Deno's Node layer), which reports refused clients to `onRefused` (the
+ * other listeners' clients fail in {@link acceptTls}). `listening` settles
+ * once the socket accepts: at once, except for node:tls, which is loaded
+ * and binds a moment later; the address is test-bound first, so that a
+ * taken address throws here as with the other listeners. `reusePort` binds a TCP socket with
  * SO_REUSEPORT (Linux; Deno needs --unstable-net), so several workers listen
  * on one address and the kernel spreads clients over them.
  */
@@ -109,15 +111,21 @@ export function listenOn(
     );
   }
   if (tls.ca !== null) {
-    return listenTlsWithClientAuth({
-      hostname,
-      port,
-      cert: tls.cert,
-      key: tls.key,
-      ca: tls.ca,
-      handshakeMs: TLS_HANDSHAKE_MS,
-      onRefused: (peer, reason) => onRefused(peer, tlsReason(reason)),
-    });
+    Deno.listen({ hostname, port }).close();
+    const ca = tls.ca;
+    const opening = import("./tls_client_auth.ts").then((m) =>
+      m.listenTlsWithClientAuth({
+        hostname,
+        port,
+        cert: tls.cert,
+        key: tls.key,
+        ca,
+        handshakeMs: TLS_HANDSHAKE_MS,
+        onRefused: (peer, reason) => onRefused(peer, tlsReason(reason)),
+      })
+    );
+    const listener = new DeferredListener(opening, { transport: "tcp", hostname, port });
+    return { listener: listener as unknown as Deno.Listener, listening: listener.listening };
   }
   return now(
     reusePort

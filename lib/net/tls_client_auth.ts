@@ -8,8 +8,9 @@
  * the socket is paused while more than {@link HIGH_WATER} bytes wait to be
  * read, so a client that outpaces the proxy is held back as on plain TCP.
  *
- * Only pools with `tls_ca` pay for the stream layer; other TLS pools use
- * `Deno.listenTls` (lib/net/tls.ts).
+ * Only pools with `tls_ca` pay for the stream layer, and for Deno's Node
+ * layer (lib/net/tls.ts imports this module only for them); other TLS pools
+ * use `Deno.listenTls`.
  *
  * @module
  */
@@ -35,14 +36,13 @@ export interface ClientAuthOptions {
 }
 
 /**
- * Opens the listener. Throws at once when the address cannot be bound (as
- * `Deno.listen` does): the address is test-bound synchronously first, since
- * node:tls reports bind errors only later, as an event.
+ * Opens the listener; node:tls binds it a moment later, and reports a bind
+ * error only then, through `listening` (lib/net/tls.ts test-binds the
+ * address first, so that a taken address throws at once).
  */
 export function listenTlsWithClientAuth(
   o: ClientAuthOptions,
 ): { listener: Deno.Listener; listening: Promise<void> } {
-  Deno.listen({ hostname: o.hostname, port: o.port }).close();
   const l = new ClientAuthListener(o);
   return { listener: l as unknown as Deno.Listener, listening: l.listening };
 }
