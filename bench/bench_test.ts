@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { loadsFor, rowsOf } from "./loads.ts";
 import { memcaslapConfig, parseMcload } from "./loads_memcached.ts";
 import { buildRequest, countValues, keyTable, replyState, templates } from "./mcload_proto.ts";
-import { parseMcloadArgs, percentileMs } from "./mcload.ts";
+import { mcloadArgs, parseMcloadArgs, percentileMs } from "./mcload.ts";
 import {
   csvFields,
   log2HistogramAfter,
@@ -234,6 +234,7 @@ Deno.test("mcload: arguments, percentiles and its JSON line", () => {
   assert.equal(o.division, 10);
   assert.equal(o.clients, 50);
   assert.throws(() => parseMcloadArgs(["--seconds", "2"]), /--port/);
+  assert.deepEqual(parseMcloadArgs(mcloadArgs(o)), o, "mcloadArgs gives back what it read");
   const sorted = Uint32Array.from(Array.from({ length: 100 }, (_, i) => (i + 1) * 1000));
   assert.equal(percentileMs(sorted, 0.5), 50);
   assert.equal(percentileMs(sorted, 0.99), 99);

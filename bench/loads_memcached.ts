@@ -13,7 +13,8 @@
  * @module
  */
 import type { Load, LoadContext, RunOutput, Sample } from "./load_types.ts";
-import type { McloadSummary } from "./mcload.ts";
+import { mcloadArgs, type McloadOptions, type McloadSummary } from "./mcload.ts";
+import type { ProcRegistry } from "./procs.ts";
 import { parseMemcaslap } from "./parse.ts";
 import type { Target } from "./services.ts";
 import {
@@ -89,30 +90,23 @@ export function parseMcload(stdout: string): McloadSummary {
   return value as McloadSummary;
 }
 
-async function runMcload(
-  ctx: LoadContext,
-  spec: MemcachedSpec,
-  port: number,
-  seconds: number,
-): Promise<RunOutput> {
-  const args = [
-    "run",
-    "-A",
-    MCLOAD,
-    ...["--port", String(port), "--seconds", String(seconds), "--clients", String(CLIENTS)],
-    ...["--workers", String(MC_LOAD_THREADS), "--division", String(spec.division)],
-    ...["--set-share", String(spec.setShare), "--keys", String(MC_KEYSPACE)],
-    ...["--value-bytes", String(MC_VALUE_BYTES)],
-  ];
-  const out = await ctx.procs.run(
-    `mcload ${spec.id}`,
-    Deno.execPath(),
-    args,
-    (seconds + ctx.settings.runTimeoutSeconds) * 1000,
-  );
-  if (out.timedOut) {
-    throw new Error(`timed out after ${seconds + ctx.settings.runTimeoutSeconds} s`);
-  }
+/**
+ * Runs bench/mcload.ts as its own process with `o`, under `wrap` (e.g.
+ * `taskset -c 0`), and checks what it printed: throws when it timed out
+ * after `timeoutMs`, failed, completed no command or got error replies over
+ * 1% of its commands; otherwise its summary and warnings for the rest
+ * (a few errors, pre-populated keys missing, a client that stopped early).
+ */
+export async function runMcloadProcess(
+  procs: ProcRegistry,
+  name: string,
+  o: McloadOptions,
+  timeoutMs: number,
+  wrap: readonly string[] = [],
+): Promise<{ summary: McloadSummary; warnings: string[] }> {
+  const argv = [...wrap, Deno.execPath(), "run", "-A", MCLOAD, ...mcloadArgs(o)];
+  const out = await procs.run(name, argv[0]!, argv.slice(1), timeoutMs);
+  if (out.timedOut) throw new Error(`timed out after ${timeoutMs / 1000} s`);
   if (out.code !== 0) throw new Error(`mcload exit ${out.code}: ${out.stderr.slice(-300)}`);
   const m = parseMcload(out.stdout);
   if (m.commands === 0) throw new Error(`no command completed: ${m.failure ?? "?"}`);
@@ -120,6 +114,30 @@ async function runMcload(
   const missing = m.keysRequested - m.keysFound;
   if (missing > 0) warnings.push(`${missing} of ${m.keysRequested} pre-populated keys missing`);
   if (m.failure) warnings.push(`a client stopped early: ${m.failure}`);
+  return { summary: m, warnings };
+}
+
+async function runMcload(
+  ctx: LoadContext,
+  spec: MemcachedSpec,
+  port: number,
+  seconds: number,
+): Promise<RunOutput> {
+  const { summary: m, warnings } = await runMcloadProcess(
+    ctx.procs,
+    `mcload ${spec.id}`,
+    {
+      port,
+      seconds,
+      clients: CLIENTS,
+      workers: MC_LOAD_THREADS,
+      division: spec.division,
+      setShare: spec.setShare,
+      keys: MC_KEYSPACE,
+      valueBytes: MC_VALUE_BYTES,
+    },
+    (seconds + ctx.settings.runTimeoutSeconds) * 1000,
+  );
   const sample: Sample = {
     throughput: m.commandsPerSec,
     p50Ms: m.p50Ms,

@@ -86,6 +86,16 @@ export function parseMcloadArgs(args: readonly string[]): McloadOptions {
   };
 }
 
+/** The command-line flags that {@link parseMcloadArgs} reads back as `o`. */
+export function mcloadArgs(o: McloadOptions): string[] {
+  return [
+    ...["--port", String(o.port), "--seconds", String(o.seconds), "--clients", String(o.clients)],
+    ...["--workers", String(o.workers), "--division", String(o.division)],
+    ...["--set-share", String(o.setShare), "--keys", String(o.keys)],
+    ...["--value-bytes", String(o.valueBytes)],
+  ];
+}
+
 function runWorker(job: WorkerJob): Promise<WorkerResult> {
   const worker = new Worker(new URL("./mcload_worker.ts", import.meta.url), { type: "module" });
   return new Promise<WorkerResult>((resolve, reject) => {

@@ -1,14 +1,17 @@
 /**
  * `--workers` scaling, measured apart from the main benchmark
- * (`deno run -A bench/workers.ts [--quick]`): the loads of issue 15's
- * targets — GET c50 P1, MGET of 10 keys over 2 servers, GET c500 — against
- * nutmeg with 1, 2 and `auto` workers, one nutcracker, and N nutcrackers on
- * N ports (N = the CPUs, clients split across them, as nutcracker users run
- * it today). Every target gets the same load generator: G redis-benchmark
- * processes (G = max(2, N)) started together, the clients split over them
- * (and over the target's ports). Throughput is the sum of what they report;
- * CPU per request is the user+sys CPU of the target's processes (all
- * threads, /proc) over the requests served.
+ * (`deno run -A bench/workers.ts [--quick] [--only ids]`): the loads of
+ * issue 15's targets — GET c50 P1, MGET of 10 keys over 2 servers, GET
+ * c500 — and the memcached ones — get/set 9:1 c50 unpipelined, get of 10
+ * keys c50 over 2 servers — against nutmeg with 1, 2 and `auto` workers,
+ * one nutcracker, and N nutcrackers on N ports (N = the CPUs, clients split
+ * across them, as nutcracker users run it today). Every target gets the
+ * same load generator: G processes (G = max(2, N)) started together, the
+ * clients split over them (and over the target's ports): redis-benchmark
+ * for Redis, bench/mcload.ts (one thread each) for memcached. Throughput is
+ * the sum of what they report; CPU per request is the user+sys CPU of the
+ * target's processes (all threads, /proc) over the requests served (a
+ * multi-get counts once).
  *
  * Two modes: `shared` (nothing pinned: generator, backends and proxy share
  * every core) and `pinned` (`taskset`: generator and backends on CPU 0,
@@ -16,21 +19,31 @@
  * proxy's affinity, so it means 1 worker there.
  *
  * Each (mode, load, target) gets a warm-up run that sizes the measured
- * runs (about RUN_SECONDS each), then ROUNDS measured runs with the order
- * of the targets rotated each round; the table shows medians. Results go to
- * bench/results/workers_latest.json with the load average before and after.
+ * runs (about RUN_SECONDS each; memcached runs are timed), then ROUNDS
+ * measured runs with the order of the targets rotated each round; the table
+ * shows medians. A run that fails (a target died) is logged and listed, and
+ * the target started again for the next. Results go to
+ * bench/results/workers_latest.json with the load average before and after
+ * (not with `--only`, which runs the loads whose id contains one of the
+ * comma-separated ids given, e.g. `--only mc_`).
  *
  * @module
  */
 import { freePorts } from "../tests/_support/ports.ts";
 import { cpuSeconds, initClockTicks } from "./cpu.ts";
 import { parseRedisCsv } from "./parse.ts";
-import { ProcRegistry, waitForProc } from "./procs.ts";
-import { nutmegRunArgs, startRedis } from "./services.ts";
-import { populateRedis } from "./net.ts";
-import { KEYSPACE } from "./settings.ts";
+import { type Proc, ProcRegistry, waitForProc } from "./procs.ts";
+import { nutmegRunArgs, startMemcached, startRedis } from "./services.ts";
+import { populateMemcached, populateRedis } from "./net.ts";
+import { runMcloadProcess } from "./loads_memcached.ts";
+import { KEYSPACE, MC_KEYSPACE, MC_MULTIGET_KEYS, MC_VALUE_BYTES } from "./settings.ts";
 
 const quick = Deno.args.includes("--quick");
+/** `--only a,b`: the loads whose id contains a or b. */
+const only = (() => {
+  const i = Deno.args.indexOf("--only");
+  return i < 0 ? null : (Deno.args[i + 1] ?? "").split(",").filter((v) => v !== "");
+})();
 const ROUNDS = quick ? 1 : 3;
 const RUN_SECONDS = quick ? 1 : 2.5;
 const CPUS = navigator.hardwareConcurrency || 1;
@@ -39,29 +52,86 @@ const ROOT = decodeURIComponent(new URL("../", import.meta.url).pathname);
 
 type Mode = "shared" | "pinned";
 type TargetId = "nm1" | "nm2" | "nmauto" | "nc" | "ncN";
-type PoolName = "one" | "two";
+/** The pools every target serves: Redis and memcached, on 1 and 2 servers. */
+const POOLS = ["one", "two", "mcone", "mctwo"] as const;
+type PoolName = (typeof POOLS)[number];
 
-interface LoadSpec {
+interface LoadBase {
   readonly id: string;
   readonly title: string;
   readonly pool: PoolName;
   readonly clients: number;
+}
+
+/** A Redis load: redis-benchmark, runs sized in requests. */
+interface RedisLoad extends LoadBase {
+  readonly kind: "redis";
   /** redis-benchmark arguments besides -h/-p/-c/-n/--csv. */
   readonly args: readonly string[];
 }
 
+/** A memcached load: bench/mcload.ts, runs of a given length. */
+interface MemcachedLoad extends LoadBase {
+  readonly kind: "memcached";
+  /** Keys per get. */
+  readonly division: number;
+  /** Share of sets among the commands. */
+  readonly setShare: number;
+}
+
+type LoadSpec = RedisLoad | MemcachedLoad;
+
 const keys10 = Array.from({ length: 10 }, () => "key:__rand_int__");
-const LOADS: readonly LoadSpec[] = [
-  { id: "get_c50", title: "GET c50 P1", pool: "one", clients: 50, args: ["-t", "get"] },
+const ALL_LOADS: readonly LoadSpec[] = [
   {
+    kind: "redis",
+    id: "get_c50",
+    title: "GET c50 P1",
+    pool: "one",
+    clients: 50,
+    args: ["-t", "get"],
+  },
+  {
+    kind: "redis",
     id: "mget10_s2",
     title: "MGET 10 keys c50, 2 servers",
     pool: "two",
     clients: 50,
     args: ["MGET", ...keys10],
   },
-  { id: "get_c500", title: "GET c500 P1", pool: "one", clients: 500, args: ["-t", "get"] },
+  {
+    kind: "redis",
+    id: "get_c500",
+    title: "GET c500 P1",
+    pool: "one",
+    clients: 500,
+    args: ["-t", "get"],
+  },
+  {
+    kind: "memcached",
+    id: "mc_getset_c50",
+    title: "memcached get/set 9:1 c50",
+    pool: "mcone",
+    clients: 50,
+    division: 1,
+    setShare: 0.1,
+  },
+  {
+    kind: "memcached",
+    id: "mc_mget10_s2",
+    title: `memcached get ${MC_MULTIGET_KEYS} keys c50, 2 servers`,
+    pool: "mctwo",
+    clients: 50,
+    division: MC_MULTIGET_KEYS,
+    setShare: 0.1,
+  },
 ];
+const LOADS = only === null
+  ? ALL_LOADS
+  : ALL_LOADS.filter((l) => only.some((o) => l.id.includes(o)));
+if (LOADS.length === 0) {
+  throw new Error(`--only ${only}: no load id contains it (${ALL_LOADS.map((l) => l.id)})`);
+}
 
 const TARGETS: readonly { id: TargetId; title: string }[] = [
   { id: "nm1", title: "nutmeg 1 worker" },
@@ -73,8 +143,11 @@ const TARGETS: readonly { id: TargetId; title: string }[] = [
 
 /** A started target: its processes and, per pool, the ports clients are split over. */
 interface Running {
+  readonly title: string;
   readonly pids: number[];
   readonly ports: Record<PoolName, number[]>;
+  /** What became of its processes, for an error message: those that exited and their output. */
+  gone(): string;
   stop(): Promise<void>;
 }
 
@@ -91,17 +164,28 @@ function median(xs: readonly number[]): number {
   return s[Math.floor(s.length / 2)] ?? 0;
 }
 
-function yaml(ports: Record<PoolName, number>, backends: readonly number[]): string {
-  const pool = (name: PoolName, servers: readonly number[]) =>
-    `${name}:\n  listen: 127.0.0.1:${ports[name]}\n  redis: true\n  hash: fnv1a_64\n` +
-    `  distribution: ketama\n  preconnect: true\n  server_connections: 1\n` +
+/** The backends: two redis-servers and two memcacheds. */
+interface Backends {
+  readonly redis: readonly number[];
+  readonly memcached: readonly number[];
+}
+
+function yaml(ports: Record<PoolName, number>, backends: Backends): string {
+  const pool = (name: PoolName, redis: boolean, servers: readonly number[]) =>
+    `${name}:\n  listen: 127.0.0.1:${ports[name]}\n${redis ? "  redis: true\n" : ""}` +
+    `  hash: fnv1a_64\n  distribution: ketama\n  preconnect: true\n  server_connections: 1\n` +
     `  auto_eject_hosts: false\n  servers:\n${
       servers.map((p) => `    - 127.0.0.1:${p}:1\n`).join("")
     }`;
-  return pool("one", backends.slice(0, 1)) + pool("two", backends.slice(0, 2));
+  return pool("one", true, backends.redis.slice(0, 1)) +
+    pool("two", true, backends.redis.slice(0, 2)) +
+    pool("mcone", false, backends.memcached.slice(0, 1)) +
+    pool("mctwo", false, backends.memcached.slice(0, 2));
 }
 
 const procs = new ProcRegistry();
+/** The runs that failed, as `load target: why`. */
+const failures: string[] = [];
 const dir = await Deno.makeTempDir({ prefix: "nutmeg-bench-workers-" });
 
 /** Starts one proxy process for `target` (pinned to CPU 1 in pinned mode). */
@@ -110,10 +194,11 @@ async function startOne(
   proxy: "nutmeg" | "nutcracker",
   workers: string,
   mode: Mode,
-  backends: readonly number[],
-): Promise<{ pid: number; ports: Record<PoolName, number>; stop: () => Promise<void> }> {
-  const [one, two, stats] = freePorts(3) as [number, number, number];
-  const ports = { one, two };
+  backends: Backends,
+): Promise<{ proc: Proc; ports: Record<PoolName, number> }> {
+  const free = freePorts(POOLS.length + 1);
+  const ports = Object.fromEntries(POOLS.map((p, i) => [p, free[i]!])) as Record<PoolName, number>;
+  const stats = free[POOLS.length]!;
   const conf = `${dir}/${name}.yml`;
   await Deno.writeTextFile(conf, yaml(ports, backends));
   const flags = ["-c", conf, "-s", String(stats), "-a", "127.0.0.1", "-v", "2"];
@@ -122,15 +207,14 @@ async function startOne(
     : [Deno.execPath(), ...nutmegRunArgs([...flags, "--workers", workers])];
   const argv = mode === "pinned" ? ["taskset", "-c", "1", ...base] : base;
   const proc = procs.start(name, argv[0]!, argv.slice(1), { cwd: ROOT, keepChars: 16 * 1024 });
-  await waitForProc(one, 30_000, proc);
-  await waitForProc(two, 30_000, proc);
-  return { pid: proc.pid, ports, stop: () => proc.stop() };
+  for (const p of POOLS) await waitForProc(ports[p], 30_000, proc);
+  return { proc, ports };
 }
 
 async function startTarget(
   id: TargetId,
   mode: Mode,
-  backends: readonly number[],
+  backends: Backends,
 ): Promise<Running> {
   const parts: Awaited<ReturnType<typeof startOne>>[] = [];
   if (id === "ncN") {
@@ -144,10 +228,20 @@ async function startTarget(
     parts.push(await startOne(`${mode}_${id}`, "nutmeg", workers, mode, backends));
   }
   return {
-    pids: parts.map((p) => p.pid),
-    ports: { one: parts.map((p) => p.ports.one), two: parts.map((p) => p.ports.two) },
+    title: TARGETS.find((t) => t.id === id)!.title,
+    pids: parts.map((p) => p.proc.pid),
+    gone: () =>
+      parts.filter((p) => p.proc.exited).map((p) =>
+        `process ${p.proc.pid} exited; its last output: ${p.proc.tail.slice(-600)}`
+      ).join("; ") || "its processes are running",
+    ports: Object.fromEntries(
+      POOLS.map((pool) => [pool, parts.map((p) => p.ports[pool])]),
+    ) as Record<
+      PoolName,
+      number[]
+    >,
     stop: async () => {
-      await Promise.all(parts.map((p) => p.stop()));
+      await Promise.all(parts.map((p) => p.proc.stop()));
     },
   };
 }
@@ -158,18 +252,53 @@ interface Sample {
   readonly p99Ms: number;
 }
 
-/** One run: GENERATORS redis-benchmarks at once, `perGenerator` requests each. */
+/** The clients of generator `g` of GENERATORS. */
+function clientsOf(load: LoadSpec, g: number): number {
+  return Math.floor(load.clients / GENERATORS) + (g < load.clients % GENERATORS ? 1 : 0);
+}
+
+/**
+ * One run: GENERATORS generators at once, `size` requests each (Redis) or
+ * for `size` seconds (memcached).
+ */
 async function runOnce(
   load: LoadSpec,
   target: Running,
   mode: Mode,
-  perGenerator: number,
+  size: number,
 ): Promise<Sample> {
-  const ports = target.ports[load.pool];
   const cpu = () => target.pids.reduce((t, pid) => t + (cpuSeconds(pid) ?? 0), 0);
   const before = cpu();
+  let run: Served;
+  try {
+    run = load.kind === "redis"
+      ? await runRedis(load, target.ports[load.pool], mode, size)
+      : await runMemcached(load, target.ports[load.pool], mode, size);
+  } catch (err) {
+    throw new Error(`${mode} ${load.title} against ${target.title}: ${target.gone()}`, {
+      cause: err,
+    });
+  }
+  const after = cpu();
+  return { rps: run.rps, cpuUsPerReq: ((after - before) / run.requests) * 1e6, p99Ms: run.p99Ms };
+}
+
+/** What the generators of one run report together. */
+interface Served {
+  readonly rps: number;
+  readonly requests: number;
+  readonly p99Ms: number;
+}
+
+/** GENERATORS redis-benchmarks at once, `perGenerator` requests each. */
+async function runRedis(
+  load: RedisLoad,
+  ports: readonly number[],
+  mode: Mode,
+  perGenerator: number,
+): Promise<Served> {
   const runs = Array.from({ length: GENERATORS }, (_, g) => {
-    const clients = Math.floor(load.clients / GENERATORS) + (g < load.clients % GENERATORS ? 1 : 0);
+    const clients = clientsOf(load, g);
     const args = [
       "-h",
       "127.0.0.1",
@@ -193,7 +322,6 @@ async function runOnce(
     return procs.run(`redis-benchmark ${load.id}`, argv[0]!, argv.slice(1), 120_000);
   });
   const outs = await Promise.all(runs);
-  const after = cpu();
   let rps = 0;
   let p99 = 0;
   for (const out of outs) {
@@ -205,8 +333,41 @@ async function runOnce(
     rps += row.rps;
     p99 = Math.max(p99, row.p99Ms);
   }
-  const requests = perGenerator * GENERATORS;
-  return { rps, cpuUsPerReq: ((after - before) / requests) * 1e6, p99Ms: p99 };
+  return { rps, requests: perGenerator * GENERATORS, p99Ms: p99 };
+}
+
+/** GENERATORS bench/mcload.ts processes (one thread each) at once, for `seconds`. */
+async function runMemcached(
+  load: MemcachedLoad,
+  ports: readonly number[],
+  mode: Mode,
+  seconds: number,
+): Promise<Served> {
+  const outs = await Promise.all(Array.from({ length: GENERATORS }, (_, g) =>
+    runMcloadProcess(
+      procs,
+      `mcload ${load.id}`,
+      {
+        port: ports[g % ports.length]!,
+        seconds,
+        clients: clientsOf(load, g),
+        workers: 1,
+        division: load.division,
+        setShare: load.setShare,
+        keys: MC_KEYSPACE,
+        valueBytes: MC_VALUE_BYTES,
+      },
+      (seconds + 60) * 1000,
+      mode === "pinned" ? ["taskset", "-c", "0"] : [],
+    )));
+  for (const { warnings } of outs) {
+    for (const w of warnings) console.error(`mcload ${load.id}: ${w}`);
+  }
+  return {
+    rps: outs.reduce((n, o) => n + o.summary.commandsPerSec, 0),
+    requests: outs.reduce((n, o) => n + o.summary.commands, 0),
+    p99Ms: Math.max(...outs.map((o) => o.summary.p99Ms)),
+  };
 }
 
 interface Cell {
@@ -218,25 +379,51 @@ interface Cell {
 
 type Results = Record<Mode, Record<string, Partial<Record<TargetId, Cell>>>>;
 
-async function measure(mode: Mode, backends: readonly number[]): Promise<Results[Mode]> {
+async function measure(mode: Mode, backends: Backends): Promise<Results[Mode]> {
   const running = new Map<TargetId, Running>();
   const out: Results[Mode] = {};
+  /**
+   * One run of `load` against `id`; on a failure (the target died, a
+   * generator failed) logs it, starts the target again for the next runs
+   * and returns null.
+   */
+  const attempt = async (load: LoadSpec, id: TargetId, size: number): Promise<Sample | null> => {
+    try {
+      return await runOnce(load, running.get(id)!, mode, size);
+    } catch (err) {
+      const cause = err instanceof Error && err.cause instanceof Error
+        ? `: ${err.cause.message}`
+        : "";
+      console.error(`FAILED ${err instanceof Error ? err.message : err}${cause}; restarting it`);
+      failures.push(`${load.id} ${id}: ${err instanceof Error ? err.message : err}${cause}`);
+      await running.get(id)!.stop();
+      running.set(id, await startTarget(id, mode, backends));
+      return null;
+    }
+  };
   try {
     for (const t of TARGETS) running.set(t.id, await startTarget(t.id, mode, backends));
     for (const load of LOADS) {
       const size = new Map<TargetId, number>();
       const samples = new Map<TargetId, Sample[]>();
       for (const t of TARGETS) {
-        // Warm-up: sizes the measured runs to about RUN_SECONDS.
-        const warm = await runOnce(load, running.get(t.id)!, mode, quick ? 5000 : 20_000);
-        const n = Math.round((warm.rps * RUN_SECONDS) / GENERATORS);
-        size.set(t.id, Math.max(5000, Math.min(1_000_000, n)));
         samples.set(t.id, []);
+        if (load.kind === "memcached") {
+          // Timed runs: the warm-up only warms.
+          await attempt(load, t.id, 1);
+          size.set(t.id, RUN_SECONDS);
+          continue;
+        }
+        // Warm-up: sizes the measured runs to about RUN_SECONDS.
+        const warm = await attempt(load, t.id, quick ? 5000 : 20_000);
+        const n = Math.round(((warm?.rps ?? 20_000) * RUN_SECONDS) / GENERATORS);
+        size.set(t.id, Math.max(5000, Math.min(1_000_000, n)));
       }
       for (let round = 0; round < ROUNDS; round++) {
         for (let i = 0; i < TARGETS.length; i++) {
           const t = TARGETS[(i + round) % TARGETS.length]!;
-          const s = await runOnce(load, running.get(t.id)!, mode, size.get(t.id)!);
+          const s = await attempt(load, t.id, size.get(t.id)!);
+          if (s === null) continue;
           samples.get(t.id)!.push(s);
           console.error(
             `${mode} ${load.title} ${t.title} round ${round + 1}: ${Math.round(s.rps)} req/s, ` +
@@ -247,10 +434,11 @@ async function measure(mode: Mode, backends: readonly number[]): Promise<Results
       out[load.id] = {};
       for (const t of TARGETS) {
         const runs = samples.get(t.id)!;
+        // No successful run: NaN, shown as "failed".
         out[load.id]![t.id] = {
-          rps: median(runs.map((r) => r.rps)),
-          cpuUsPerReq: median(runs.map((r) => r.cpuUsPerReq)),
-          p99Ms: median(runs.map((r) => r.p99Ms)),
+          rps: runs.length === 0 ? NaN : median(runs.map((r) => r.rps)),
+          cpuUsPerReq: runs.length === 0 ? NaN : median(runs.map((r) => r.cpuUsPerReq)),
+          p99Ms: runs.length === 0 ? NaN : median(runs.map((r) => r.p99Ms)),
           runs,
         };
       }
@@ -272,15 +460,20 @@ function table(mode: Mode, results: Results[Mode]): string {
   for (const load of LOADS) {
     const r = results[load.id]!;
     const c = (id: TargetId) => r[id]!;
+    /** `x` as text, "failed" when a target had no successful run. */
+    const f = (x: number, digits: number, suffix = "") =>
+      Number.isFinite(x) ? `${x.toFixed(digits)}${suffix}` : "failed";
     lines.push(
       `| ${load.title} | ${
-        TARGETS.map((t) => Math.round(c(t.id).rps).toLocaleString("en")).join(" | ")
+        TARGETS.map((t) =>
+          Number.isFinite(c(t.id).rps) ? Math.round(c(t.id).rps).toLocaleString("en") : "failed"
+        ).join(" | ")
       } | ` +
-        `${(c("nmauto").rps / c("nc").rps).toFixed(2)}x | ${
-          (c("nmauto").rps / c("ncN").rps).toFixed(2)
-        }x | ` +
-        `${TARGETS.map((t) => c(t.id).cpuUsPerReq.toFixed(1)).join(" / ")} | ` +
-        `${(c("nm2").cpuUsPerReq / c("nm1").cpuUsPerReq).toFixed(2)}x |`,
+        `${f(c("nmauto").rps / c("nc").rps, 2, "x")} | ${
+          f(c("nmauto").rps / c("ncN").rps, 2, "x")
+        } | ` +
+        `${TARGETS.map((t) => f(c(t.id).cpuUsPerReq, 1)).join(" / ")} | ` +
+        `${f(c("nm2").cpuUsPerReq / c("nm1").cpuUsPerReq, 2, "x")} |`,
     );
   }
   return lines.join("\n");
@@ -296,9 +489,15 @@ const loadSampler = setInterval(() => {
 }, 5000);
 console.error(`load average before: ${loadBefore}; ${CPUS} CPUs; ${GENERATORS} generators`);
 try {
-  const backends = [await startRedis(procs), await startRedis(procs)];
-  for (const b of backends) await populateRedis(b.port);
-  const ports = backends.map((b) => b.port);
+  const redises = [await startRedis(procs), await startRedis(procs)];
+  const memcacheds = [await startMemcached(procs), await startMemcached(procs)];
+  for (const b of redises) await populateRedis(b.port);
+  for (const b of memcacheds) await populateMemcached(b.port);
+  const backends = [...redises, ...memcacheds];
+  const ports: Backends = {
+    redis: redises.map((b) => b.port),
+    memcached: memcacheds.map((b) => b.port),
+  };
   const results = {} as Results;
   for (const mode of ["shared", "pinned"] as const) {
     const pin = mode === "pinned" ? "0" : `0-${CPUS - 1}`;
@@ -314,31 +513,35 @@ try {
   const report = [
     `load average before ${loadBefore}, after ${loadAfter}, 1-minute peak ${loadPeak}; ` +
     `${CPUS} CPUs; ` +
-    `${GENERATORS} redis-benchmark processes per run; ${ROUNDS} rounds (median)`,
+    `${GENERATORS} generator processes per run; ${ROUNDS} rounds (median)`,
     "",
     table("shared", results.shared),
     "",
     table("pinned", results.pinned),
+    ...(failures.length === 0 ? [] : ["", "Failed runs:", ...failures.map((f) => `- ${f}`)]),
   ].join("\n");
   console.log(report);
-  await Deno.writeTextFile(
-    new URL("results/workers_latest.json", import.meta.url),
-    JSON.stringify(
-      {
-        startedAt,
-        cpus: CPUS,
-        generators: GENERATORS,
-        rounds: ROUNDS,
-        runSeconds: RUN_SECONDS,
-        loadAverage: { before: loadBefore, after: loadAfter, peak1m: loadPeak },
-        targets: TARGETS,
-        loads: LOADS.map(({ id, title, clients, pool }) => ({ id, title, clients, pool })),
-        results,
-      },
-      null,
-      2,
-    ) + "\n",
-  );
+  if (only !== null) {
+    console.error("--only: bench/results/workers_latest.json left as it was");
+  } else {await Deno.writeTextFile(
+      new URL("results/workers_latest.json", import.meta.url),
+      JSON.stringify(
+        {
+          startedAt,
+          cpus: CPUS,
+          generators: GENERATORS,
+          rounds: ROUNDS,
+          runSeconds: RUN_SECONDS,
+          loadAverage: { before: loadBefore, after: loadAfter, peak1m: loadPeak },
+          targets: TARGETS,
+          loads: LOADS.map(({ id, title, clients, pool }) => ({ id, title, clients, pool })),
+          results,
+          failures,
+        },
+        null,
+        2,
+      ) + "\n",
+    );}
 } finally {
   clearInterval(loadSampler);
   await procs.stopAll();
