@@ -289,14 +289,7 @@ class Reader {
       this.#lineStartChecks();
     }
     for (;;) {
-      let c = this.#at(this.#pos);
-      while (c === SPACE || (tabs && c === TAB)) c = this.#at(++this.#pos);
-      if (c === TAB) throw this.#tabError();
-      if (c === HASH) {
-        const end = this.#text.indexOf("\n", this.#pos);
-        this.#pos = end < 0 ? this.#text.length : end;
-        c = this.#at(this.#pos);
-      }
+      const c = this.#blanksAndComment(tabs);
       if (c !== LF) return c !== EOF;
       this.#newline();
       tabs = false;
@@ -335,15 +328,24 @@ class Reader {
 
   /** Skips blanks to the end of the line (a comment included); true when the line then ends. */
   #restOfLineEmpty(tabs: boolean): boolean {
+    const c = this.#blanksAndComment(tabs);
+    return c === LF || c === EOF;
+  }
+
+  /**
+   * Skips spaces (and tabs where `tabs`), then a comment up to the line end;
+   * returns the character reached. A tab where none may stand is an error.
+   */
+  #blanksAndComment(tabs: boolean): number {
     let c = this.#at(this.#pos);
     while (c === SPACE || (tabs && c === TAB)) c = this.#at(++this.#pos);
     if (c === TAB) throw this.#tabError();
     if (c === HASH) {
       const end = this.#text.indexOf("\n", this.#pos);
       this.#pos = end < 0 ? this.#text.length : end;
-      return true;
+      c = this.#at(this.#pos);
     }
-    return c === LF || c === EOF;
+    return c;
   }
 
   // ---- nodes
