@@ -36,9 +36,9 @@ export interface ByteConsumer {
  * pending read costs about 6 KiB in Deno besides its buffer). The buffer
  * doubles up to the chunk size while reads keep filling it.
  */
-const INITIAL_CAPACITY = 1024;
+const INITIAL_CAPACITY = 512;
 /** Free space below which the buffer is compacted or grown before a read. */
-const MIN_READ = 1024;
+const MIN_READ = 512;
 /** During a burst, reads grow up to this many chunks (-m). */
 const MAX_BURST_CHUNKS = 16;
 
