@@ -30,6 +30,23 @@ Deno.test("pem readers refuse missing files, files of the wrong kind and garbage
       () => readCaBundle(tmp),
       /certificate 1 in the CA certificate file .* does not parse/,
     );
+    Deno.writeTextFileSync(tmp, "-----BEGIN CERTIFICATE-----\nAA*A\n-----END CERTIFICATE-----\n");
+    assert.throws(() => readCertChain(tmp), /does not parse \(its base64 is broken\)/);
+    Deno.writeTextFileSync(
+      tmp,
+      "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n",
+    );
+    assert.throws(() => readPrivateKey(tmp), (e: unknown) => {
+      assert.ok(e instanceof ValueError);
+      assert.match(e.reason, /holds no unencrypted private key/);
+      assert.match(e.hint, /decrypt it with: openssl pkey -in /);
+      return true;
+    });
+    Deno.writeTextFileSync(
+      tmp,
+      "-----BEGIN DSA PRIVATE KEY-----\nAAAA\n-----END DSA PRIVATE KEY-----\n",
+    );
+    assert.throws(() => readPrivateKey(tmp), /is a 'DSA PRIVATE KEY', which Deno's TLS cannot use/);
   } finally {
     Deno.removeSync(tmp);
   }

@@ -129,3 +129,33 @@ export async function makeCerts(): Promise<TestCerts> {
     throw err;
   }
 }
+
+/** A key made with `openssl genpkey <args>` and a certificate for it, as files `<name>.key` and `<name>.crt` in `dir`. */
+export async function makeSelfSigned(
+  dir: string,
+  name: string,
+  genpkey: readonly string[],
+): Promise<{ readonly cert: string; readonly key: string }> {
+  const key = `${dir}/${name}.key`;
+  const cert = `${dir}/${name}.crt`;
+  await openssl(dir, ["genpkey", ...genpkey, "-out", key]);
+  await openssl(dir, [
+    "req",
+    "-new",
+    "-x509",
+    "-key",
+    key,
+    "-out",
+    cert,
+    "-days",
+    "3",
+    "-subj",
+    `/CN=${name}/O=nutmeg test`,
+  ]);
+  return { cert, key };
+}
+
+/** Runs `openssl <args>` in `dir`; throws with its stderr when it fails. */
+export async function runOpenssl(dir: string, args: readonly string[]): Promise<void> {
+  await openssl(dir, [...args]);
+}
