@@ -313,6 +313,12 @@ Deno.test({
       };
       await waitFor(() => exists(pid), "the pid file");
       assert.equal(await Deno.readTextFile(pid), String(child.pid));
+      // The pid file is written before the banner is logged (as nutcracker
+      // does): signal only once the banner is there, so it stays line 1.
+      await waitFor(
+        async () => (await Deno.readTextFile(log).catch(() => "")).includes(" started on pid "),
+        "the start banner",
+      );
       child.kill("SIGTTIN");
       await waitFor(
         async () => (await Deno.readTextFile(log)).includes("up log level to 6"),

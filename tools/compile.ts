@@ -39,6 +39,9 @@ async function compile(target: string): Promise<boolean> {
       V8_FLAGS_ARG,
       "--include",
       "lib/runtime/worker_main.ts",
+      // Imported dynamically, only by a tls_ca listener (keeps node:tls out of start-up).
+      "--include",
+      "lib/net/tls_client_auth.ts",
       "--target",
       target,
       "--output",
