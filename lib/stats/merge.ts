@@ -9,10 +9,10 @@
  */
 import { Histogram } from "./histogram.ts";
 import {
+  ALL_SERVER_METRICS,
   type MetricDef,
   POOL_METRICS,
   type PoolStats,
-  SERVER_METRICS,
   type ServerStats,
 } from "./metrics.ts";
 
@@ -141,11 +141,11 @@ export function mergeWorkerStats(all: readonly WorkerStats[]): {
         let ms = mp.byName.get(s.name);
         if (ms === undefined) {
           ms = { name: s.name, stats: { ...s.stats }, latency: new Histogram() };
-          for (const d of SERVER_METRICS) (ms.stats as Record<string, number>)[d.name] = 0;
+          for (const d of ALL_SERVER_METRICS) (ms.stats as Record<string, number>)[d.name] = 0;
           mp.byName.set(s.name, ms);
           mp.servers.push(ms);
         }
-        addStats(SERVER_METRICS, ms.stats as Record<string, number>, s.stats);
+        addStats(ALL_SERVER_METRICS, ms.stats as Record<string, number>, s.stats);
         addInto(ms.latency, s.latency);
       }
     }

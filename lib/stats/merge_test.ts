@@ -9,13 +9,14 @@ import { Histogram } from "./histogram.ts";
 import { mergeWorkerStats, workerStatsOf } from "./merge.ts";
 import { newPoolStats, newServerStats } from "./metrics.ts";
 
-function worker(requests: number, ejectedAt: number, conns: number) {
+function worker(requests: number, ejectedAt: number, conns: number, dedicated = 0) {
   const pool = newPoolStats();
   pool.client_connections = conns;
   pool.fragments = 1;
   const server = newServerStats();
   server.requests = requests;
   server.server_ejected_at = ejectedAt;
+  server.dedicated_connections = dedicated;
   const latency = new Histogram();
   latency.record(0.05);
   return workerStatsOf({
@@ -30,7 +31,7 @@ function worker(requests: number, ejectedAt: number, conns: number) {
 }
 
 Deno.test("merge sums counters and gauges and keeps the latest ejection", () => {
-  const m = mergeWorkerStats([worker(3, 100, 2), worker(4, 250, 5)]);
+  const m = mergeWorkerStats([worker(3, 100, 2, 1), worker(4, 250, 5, 2)]);
   assertEquals(m.total_connections, 7);
   assertEquals(m.curr_connections, 7);
   assertEquals(m.pools.length, 1);
@@ -39,6 +40,8 @@ Deno.test("merge sums counters and gauges and keeps the latest ejection", () => 
   assertEquals(p.stats.fragments, 2);
   assertEquals(p.servers[0]!.stats.requests, 7);
   assertEquals(p.servers[0]!.stats.server_ejected_at, 250);
+  // nutmeg's own server gauges are summed too, not worker 0's alone.
+  assertEquals(p.servers[0]!.stats.dedicated_connections, 3);
   assertEquals(p.latency.count, 2);
   assertEquals(p.servers[0]!.latency.counts[0], 2);
 });
