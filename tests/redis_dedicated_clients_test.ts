@@ -21,13 +21,15 @@ function channels(proxy: TestProxy, prefix: string): string[] {
   return out;
 }
 
-function allClosed(proxy: TestProxy): boolean {
-  return proxy.proxy.pools[0]!.servers.every((s) => s.stats.dedicated_connections === 0);
+/** Whether no server holds a dedicated connection any more (summed over workers). */
+async function allClosed(proxy: TestProxy): Promise<boolean> {
+  const stats = await proxy.stats();
+  return stats.pools[0]!.servers.every((s) => s.stats.dedicated_connections === 0);
 }
 
-async function until(what: string, check: () => boolean): Promise<void> {
+async function until(what: string, check: () => Promise<boolean>): Promise<void> {
   for (let i = 0; i < 200; i++) {
-    if (check()) return;
+    if (await check()) return;
     await new Promise((r) => setTimeout(r, 25));
   }
   throw new Error(`Gave up waiting for ${what}`);

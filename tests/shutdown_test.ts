@@ -26,7 +26,7 @@ Deno.test("shutdown with a stalled redis: each owed request gets -ERR Proxy is s
     batch += "*1\r\n$4\r\nPING\r\n"; // answered by the proxy, after the SETs
     await c.send(batch);
     await new Promise((r) => setTimeout(r, 100));
-    await proxy.proxy.close(200);
+    await proxy.close(200);
     const lines: string[] = [];
     for (let i = 0; i <= SETS; i++) lines.push(await c.readLine());
     assert.deepEqual(lines.slice(0, SETS), Array(SETS).fill("-ERR Proxy is shutting down"));
@@ -53,7 +53,7 @@ Deno.test("shutdown with a stalled memcached: each owed request gets SERVER_ERRO
     batch += "get k1\r\n";
     await c.send(batch);
     await new Promise((r) => setTimeout(r, 100));
-    await proxy.proxy.close(200);
+    await proxy.close(200);
     const lines: string[] = [];
     for (let i = 0; i <= SETS; i++) lines.push(await c.readLine());
     assert.deepEqual(lines, Array(SETS + 1).fill("SERVER_ERROR Proxy is shutting down"));

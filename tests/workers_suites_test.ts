@@ -15,10 +15,10 @@ import { TEST_WORKERS_VAR } from "./_support/test_workers.ts";
 const ROOT = new URL("../", import.meta.url).pathname;
 
 /**
- * The files run with 2 workers: placement, split commands, faults,
- * ejection, stats (about 20 s of CPU). Left out for time, though they pass
- * with 2 workers too: memcache_commands, redis_clients, redis_regressions,
- * redis_resp3 (about 40 s more).
+ * The files run with 2 workers: placement, split commands, faults, the
+ * drain at shutdown, dedicated connections, ejection, stats. Left out for
+ * time, though they pass with 2 workers too: memcache_commands,
+ * redis_clients, redis_regressions, redis_resp3 (about 40 s more CPU).
  */
 const WITH_2 = [
   "tests/redis_test.ts",
@@ -27,6 +27,9 @@ const WITH_2 = [
   "tests/memcache_meta_test.ts",
   "tests/big_values_test.ts",
   "tests/faults_test.ts",
+  "tests/shutdown_test.ts",
+  "tests/redis_dedicated_test.ts",
+  "tests/redis_dedicated_clients_test.ts",
   "tests/ejection_test.ts",
   "tests/server_conns_test.ts",
   "tests/churn_test.ts",

@@ -401,9 +401,11 @@ export class WorkerRuntime {
     return this.#signals.stopRequested;
   }
 
-  /** Every worker stops accepting and drains for up to the grace; then they end. */
-  async stop(): Promise<void> {
-    const grace = this.#opts.graceMs ?? SHUTDOWN_GRACE_MS;
+  /**
+   * Every worker stops accepting and drains for up to `grace` (default: the
+   * runtime's); then they end.
+   */
+  async stop(grace = this.#opts.graceMs ?? SHUTDOWN_GRACE_MS): Promise<void> {
     this.#stopping = true;
     this.#signals.uninstall();
     await this.#watcher?.close();

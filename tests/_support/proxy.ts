@@ -40,6 +40,11 @@ export interface TestProxy extends AsyncDisposable {
   readonly workers: number;
   /** The counters now, summed over workers as the stats port does. */
   stats(): Promise<ProxyStats>;
+  /**
+   * Stops accepting, lets replies owed be delivered for up to `graceMs`
+   * (default 0), then closes (as SIGTERM does); `await using` then has nothing to do.
+   */
+  close(graceMs?: number): Promise<void>;
 }
 
 /**
@@ -61,6 +66,7 @@ export async function startProxy(yaml: string, chunk?: number): Promise<TestProx
     port: ports[proxy.pools[0]!.name]!,
     workers: 1,
     stats: () => Promise.resolve(proxy),
+    close: (graceMs) => proxy.close(graceMs),
     [Symbol.asyncDispose]: () => proxy.close(),
   };
 }
@@ -82,6 +88,8 @@ async function startWorkers(
     logLevel: () => 5,
   });
   await runtime.start();
+  let stopped: Promise<void> | null = null;
+  const close = (graceMs = 0) => stopped ??= runtime.stop(graceMs);
   const placement = new Engine(config);
   const ports: Record<string, number> = {};
   for (const p of config.pools) {
@@ -106,7 +114,8 @@ async function startWorkers(
       await runtime.refresh();
       return runtime.view;
     },
-    [Symbol.asyncDispose]: () => runtime.stop(),
+    close,
+    [Symbol.asyncDispose]: () => close(),
   };
 }
 
