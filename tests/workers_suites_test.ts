@@ -15,15 +15,18 @@ import { TEST_WORKERS_VAR } from "./_support/test_workers.ts";
 const ROOT = new URL("../", import.meta.url).pathname;
 
 /**
- * The files run with 2 workers: placement, split commands, faults, the
- * drain at shutdown, dedicated connections, ejection, stats. Left out for
- * time, though they pass with 2 workers too: memcache_commands,
- * redis_clients, redis_regressions, redis_resp3 (about 40 s more CPU).
+ * The files run with 2 workers: placement, split commands (byte for byte
+ * against the servers), faults, the drain at shutdown, dedicated
+ * connections, ejection, stats. Left out for time, though it passes with 2
+ * workers too: redis_clients (about 12 s of CPU).
  */
 const WITH_2 = [
   "tests/redis_test.ts",
   "tests/memcache_test.ts",
   "tests/redis_commands_test.ts",
+  "tests/redis_regressions_test.ts",
+  "tests/redis_resp3_test.ts",
+  "tests/memcache_commands_test.ts",
   "tests/memcache_meta_test.ts",
   "tests/big_values_test.ts",
   "tests/faults_test.ts",
