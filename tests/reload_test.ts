@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { freePort, RawClient, startRedises } from "./_support/servers.ts";
 import { cmd, decode, replies, type Reply } from "./_support/resp.ts";
 import { startNutmegChild } from "./_support/nutmeg_child.ts";
+import { TEST_WORKERS } from "./_support/test_workers.ts";
 
 interface PoolSpec {
   readonly name: string;
@@ -78,7 +79,7 @@ Deno.test({
     assert.equal(after.reload_test.client_connections, 1);
     assert.match(
       await nc.log(),
-      /reload of '.*nutmeg\.yml' done: generation 2, sha256 [0-9a-f]{12}: no changes/,
+      /reload of '.*nutmeg\.yml' done( on \d+ workers)?: generation 2, sha256 [0-9a-f]{12}: no changes/,
     );
     const status = await nc.stop();
     assert.equal(status.code, 0);
@@ -146,10 +147,11 @@ Deno.test({
     // No socket left behind by the removed pools: as many as a fresh nutmeg
     // started with the final file holds with one client (twemproxy counts
     // pool + stats + 2 backends + 1 client).
+    // (Each worker preconnects its own: TEST_WORKERS per server.)
     // deno-lint-ignore no-explicit-any
     const preconnected = (st: any) =>
-      st.reload_test["redis-0"].server_connections === 1 &&
-      st.reload_test["redis-1"].server_connections === 1;
+      st.reload_test["redis-0"].server_connections === TEST_WORKERS &&
+      st.reload_test["redis-1"].server_connections === TEST_WORKERS;
     await nc.waitStats(preconnected, "preconnected servers");
     const p4 = freePort();
     await using fresh = await startNutmegChild(

@@ -17,8 +17,9 @@ const ROOT = new URL("../", import.meta.url).pathname;
 /**
  * The files run with 2 workers: placement, split commands (byte for byte
  * against the servers), faults, the drain at shutdown, dedicated
- * connections, ejection, stats. Left out for time, though it passes with 2
- * workers too: redis_clients (about 12 s of CPU).
+ * connections, ejection, stats, reloads and signals. Left out for time,
+ * though they pass with 2 workers too: redis_clients (about 12 s of CPU)
+ * and denow (it starts Deno through the launcher).
  */
 const WITH_2 = [
   "tests/redis_test.ts",
@@ -38,6 +39,8 @@ const WITH_2 = [
   "tests/churn_test.ts",
   "tests/stats_test.ts",
   "tests/metrics_test.ts",
+  "tests/reload_test.ts",
+  "tests/signals_test.ts",
 ];
 
 /** The files run with 4 workers too: placement, split commands and stats. */

@@ -172,8 +172,8 @@ async function startOnce(yaml: string, options: StartOptions): Promise<NutmegPro
 }
 
 /**
- * The TCP ports process `pid` listens on (Linux: its socket inodes matched
- * against /proc/net/tcp and tcp6).
+ * The TCP ports process `pid` listens on, each once (Linux: its socket
+ * inodes matched against /proc/net/tcp and tcp6).
  */
 export async function listeningPorts(pid: number): Promise<number[]> {
   const inodes = new Set<string>();
@@ -195,7 +195,8 @@ export async function listeningPorts(pid: number): Promise<number[]> {
       ports.push(parseInt(f[1]!.split(":")[1]!, 16));
     }
   }
-  return ports.sort((a, b) => a - b);
+  // Once each: with --workers every worker holds a socket on each port.
+  return [...new Set(ports)].sort((a, b) => a - b);
 }
 
 /**
