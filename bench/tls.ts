@@ -14,7 +14,7 @@ import { makeCerts } from "../tests/_support/certs.ts";
 import { freePort, startRedis, startRedisTls, waitForPort } from "../tests/_support/servers.ts";
 import { cpuSeconds, initClockTicks } from "./cpu.ts";
 import { parseRedisCsv } from "./parse.ts";
-import { V8_FLAGS_ARG } from "../lib/runtime/v8_flags.ts";
+import { nutmegRunArgs } from "./services.ts";
 
 const quick = Deno.args.includes("--quick");
 const requests = quick ? 20_000 : 100_000;
@@ -61,20 +61,8 @@ for (const p of POOLS) {
 const conf = `${certs.dir}/bench_tls.yml`;
 await Deno.writeTextFile(conf, yaml);
 const nutmeg = new Deno.Command(Deno.execPath(), {
-  args: [
-    "run",
-    "-A",
-    V8_FLAGS_ARG,
-    new URL("../main.ts", import.meta.url).pathname,
-    "-c",
-    conf,
-    "-s",
-    String(freePort()),
-    "-a",
-    "127.0.0.1",
-    "-v",
-    "2",
-  ],
+  args: nutmegRunArgs(["-c", conf, "-s", String(freePort()), "-a", "127.0.0.1", "-v", "2"]),
+  cwd: new URL("../", import.meta.url).pathname,
   stdin: "null",
   stdout: "null",
   stderr: "inherit",

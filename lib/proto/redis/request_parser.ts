@@ -97,7 +97,10 @@ const NO_OFFSETS = new Float64Array(0);
  * of a request's arguments copies them into arrays of its own, kept from
  * then on.
  */
-const shared = { starts: new Float64Array(64), ends: new Float64Array(64) };
+const shared: { starts: Float64Array; ends: Float64Array } = {
+  starts: new Float64Array(64),
+  ends: new Float64Array(64),
+};
 /** Shared empty inline buffer. */
 const NO_BYTES = new Uint8Array(0);
 
@@ -280,11 +283,9 @@ export class RedisRequestParser implements RequestParser {
     this.#argc = 0;
     this.#inline = false;
     this.#error = null;
+    // A parser's own arrays grown past 64 Ki arguments are let go.
+    if (this.#own && this.#starts.length > 65536) this.#own = false;
     if (!this.#own) {
-      this.#starts = shared.starts;
-      this.#ends = shared.ends;
-    } else if (this.#starts.length > 65536) {
-      this.#own = false;
       this.#starts = shared.starts;
       this.#ends = shared.ends;
     }
@@ -295,13 +296,7 @@ export class RedisRequestParser implements RequestParser {
     // Offsets kept across calls must be the parser's own: the shared arrays
     // belong to whichever parser runs next.
     if (!this.#own && this.#argc > 0) {
-      const cap = Math.max(16, this.#argc * 2);
-      const starts = new Float64Array(cap);
-      const ends = new Float64Array(cap);
-      starts.set(this.#starts.subarray(0, this.#argc));
-      ends.set(this.#ends.subarray(0, this.#argc));
-      this.#starts = starts;
-      this.#ends = ends;
+      this.#resize(Math.max(16, this.#argc * 2));
       this.#own = true;
     }
     return NEED_MORE;
@@ -322,20 +317,25 @@ export class RedisRequestParser implements RequestParser {
     const n = this.#argc;
     if (n === this.#starts.length) {
       const cap = Math.max(16, n * 2);
-      const starts = new Float64Array(cap);
-      const ends = new Float64Array(cap);
-      starts.set(this.#starts);
-      ends.set(this.#ends);
-      this.#starts = starts;
-      this.#ends = ends;
+      this.#resize(cap);
       if (!this.#own && shared.starts.length < cap && cap <= 65536) {
-        shared.starts = starts;
-        shared.ends = ends;
+        shared.starts = this.#starts;
+        shared.ends = this.#ends;
       }
     }
     this.#starts[n] = s;
     this.#ends[n] = e;
     this.#argc = n + 1;
+  }
+
+  /** Moves the offsets into new arrays of `cap` entries, keeping the first #argc. */
+  #resize(cap: number): void {
+    const starts = new Float64Array(cap);
+    const ends = new Float64Array(cap);
+    starts.set(this.#starts.subarray(0, this.#argc));
+    ends.set(this.#ends.subarray(0, this.#argc));
+    this.#starts = starts;
+    this.#ends = ends;
   }
 
   #startNumber(): void {
