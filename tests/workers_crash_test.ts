@@ -72,3 +72,46 @@ Deno.test("--workers 2: a worker that dies is logged and restarted; the other ke
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("--workers 2: client_connections counts for the process, and a dead worker's clients stop counting", async () => {
+  await using r1 = await startRedis();
+  const port = freePort();
+  const dir = await Deno.makeTempDir({ prefix: "nutmeg-crash-" });
+  const trigger = `${dir}/crash`;
+  const limit = 20;
+  const refused = async () => {
+    await using extra = await RawClient.connect(port);
+    return await extra.readLine();
+  };
+  try {
+    const conf = `alpha:\n  listen: 127.0.0.1:${port}\n  redis: true\n` +
+      `  client_connections: ${limit}\n  servers:\n    - 127.0.0.1:${r1.port}:1 r1\n`;
+    await using nm = await startNutmegChild(conf, ["--workers", "2"], 5, {
+      NUTMEG_TEST_CRASH_FILE: trigger,
+    });
+    const held = await clients(port, limit);
+    const fresh: RawClient[] = [];
+    try {
+      assert.deepEqual(await Promise.all(held.map(alive)), held.map(() => true));
+      const spread = await perWorker(nm.statsPort);
+      assert.ok(spread.every((n) => n > 0), `clients per worker: ${spread}`);
+      assert.equal(await refused(), "-ERR max number of clients reached", "one over the limit");
+
+      await Deno.writeTextFile(trigger, "1");
+      await nm.stats(); // the stats request worker 1 dies at
+      await waitLog(nm.log, (l) => /worker 1 restarted/.test(l), "the restart");
+      const states = await Promise.all(held.map(alive));
+      const lost = states.filter((s) => !s).length;
+      assert.equal(lost, spread[1], "worker 1's clients are lost");
+      // Their places are free again, and no more than those.
+      for (let i = 0; i < lost; i++) fresh.push(await RawClient.connect(port));
+      assert.deepEqual(await Promise.all(fresh.map(alive)), fresh.map(() => true));
+      assert.equal(await refused(), "-ERR max number of clients reached", "the limit holds");
+    } finally {
+      for (const c of [...held, ...fresh]) await c.close();
+    }
+    assert.equal((await nm.stop()).code, 0);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

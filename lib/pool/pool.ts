@@ -27,6 +27,8 @@ import { type Ejectable, type EjectionAuthority, LOCAL_EJECTION } from "./ejecti
 import { type MasterAddress, type MasterSource, SentinelWatcher } from "../sentinel/watcher.ts";
 import { MASTER_SWITCHED } from "../net/reason.ts";
 import { LOG_INFO, LOG_NOTICE } from "../log/levels.ts";
+import { clientsKey, type ConnectionQuota, dedicatedKey, type QuotaSlot } from "./quota.ts";
+import { listenKey } from "../config/listen.ts";
 
 /** Process-wide connection counters, shared by the pools of one worker. */
 export interface ConnectionCounters {
@@ -48,6 +50,8 @@ export interface PoolEnv {
   readonly connect?: Connector;
   /** Who decides ejections (several workers: the main thread). @default {@link LOCAL_EJECTION} */
   readonly ejection?: EjectionAuthority;
+  /** Connection counts shared with other workers (lib/pool/quota.ts). @default the pool's own */
+  readonly quota?: ConnectionQuota;
 }
 
 /** The reason in the error reply to requests still owed at shutdown. */
@@ -73,6 +77,10 @@ export class Pool implements ClientPool, ServerOwner, Ejectable<Server> {
   readonly retryTimeout: number;
   readonly followed: boolean;
   readonly #env: PoolEnv;
+  /** The listen address as a key (lib/config/listen.ts). */
+  readonly #listenKey: string;
+  /** The process-wide count of this pool's clients, with several workers. */
+  readonly #clientSlot: QuotaSlot | null;
   readonly #ejection: EjectionAuthority;
   readonly #hasher: KeyHasher;
   #dist: Distribution;
@@ -104,6 +112,8 @@ export class Pool implements ClientPool, ServerOwner, Ejectable<Server> {
     this.limits = env.limits;
     this.chunk = env.chunk;
     this.#env = env;
+    this.#listenKey = listenKey(config.listen);
+    this.#clientSlot = env.quota?.slot(clientsKey(this.#listenKey)) ?? null;
     this.serverConnections = config.serverConnections;
     this.failureLimit = config.serverFailureLimit;
     this.autoEject = config.autoEjectHosts;
@@ -315,7 +325,8 @@ export class Pool implements ClientPool, ServerOwner, Ejectable<Server> {
     if (server === undefined) return "no server is live";
     const stats = server.stats;
     const limit = this.config.dedicatedConnections;
-    if (stats.dedicated_connections >= limit) {
+    const slot = this.#env.quota?.slot(dedicatedKey(this.#listenKey, server.name)) ?? null;
+    if (slot === null ? stats.dedicated_connections >= limit : !slot.take(limit)) {
       return `server '${server.name}' has ${limit} dedicated connections already ` +
         `(dedicated_connections: ${limit} in pool '${this.name}'); raise dedicated_connections, ` +
         `or have fewer clients blocked, subscribed or in a transaction at once`;
@@ -323,6 +334,7 @@ export class Pool implements ClientPool, ServerOwner, Ejectable<Server> {
     stats.dedicated_connections++;
     return new Link(index, server, this.connOptions, set, owner, pushes, lost, () => {
       stats.dedicated_connections--;
+      slot?.give();
     });
   }
 
@@ -336,7 +348,12 @@ export class Pool implements ClientPool, ServerOwner, Ejectable<Server> {
   /** Serves a client accepted on the pool's listen address. */
   accept(conn: Deno.Conn): void {
     const limit = this.config.clientConnections;
-    if (limit > 0 && this.clients.size >= limit) {
+    const slot = this.#clientSlot;
+    if (
+      slot === null
+        ? limit > 0 && this.clients.size >= limit
+        : !slot.take(limit > 0 ? limit : Infinity)
+    ) {
       this.log(LOG_INFO, `client connections limit ${limit} reached; refusing`);
       refuse(conn, this.protocol.errorReply("max number of clients reached"));
       return;
@@ -357,6 +374,7 @@ export class Pool implements ClientPool, ServerOwner, Ejectable<Server> {
   /** Called by a client connection once it is closed. */
   clientClosed(client: ClientConn): void {
     if (!this.clients.delete(client)) return;
+    this.#clientSlot?.give();
     this.log(LOG_INFO, `closed client ${client.peer}`);
     this.stats.client_connections--;
     this.#env.counters.curr_connections--;

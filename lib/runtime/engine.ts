@@ -27,6 +27,7 @@ import { Generation, type GenerationEnv } from "./generation.ts";
 import { type ListenerSharing, ListenerTable } from "./listeners.ts";
 import { LOG_NOTICE, type LogFn } from "../log/levels.ts";
 import type { EjectionAuthority } from "../pool/ejection.ts";
+import type { ConnectionQuota } from "../pool/quota.ts";
 
 export type { LogFn };
 
@@ -57,6 +58,8 @@ export interface EngineOptions {
   readonly sharing?: ListenerSharing;
   /** Who decides ejections (several workers: the main thread). @default each pool */
   readonly ejection?: EjectionAuthority;
+  /** Connection counts shared with the other workers (lib/runtime/shared_quota.ts). @default each pool its own */
+  readonly quota?: ConnectionQuota;
 }
 
 /** The listeners and pool generations of one event loop. */
@@ -90,6 +93,7 @@ export class Engine {
       logLevel,
       view: (key) => this.#current.poolAt(key) ?? null,
       ...(options.ejection === undefined ? {} : { ejection: options.ejection }),
+      ...(options.quota === undefined ? {} : { quota: options.quota }),
     };
     this.#listeners = new ListenerTable(
       (key, conn) => this.#accept(key, conn),

@@ -13,6 +13,7 @@ import { type ConnectionCounters, Pool } from "../pool/pool.ts";
 import type { ClientLimits } from "../net/client_conn.ts";
 import type { PoolView } from "../proto/pool_view.ts";
 import type { EjectionAuthority } from "../pool/ejection.ts";
+import type { ConnectionQuota } from "../pool/quota.ts";
 import { protocolFor, sameProtocol } from "../proto/for_pool.ts";
 
 /** What the pools of a generation share with the engine running them. */
@@ -29,6 +30,8 @@ export interface GenerationEnv {
   view(key: string): PoolView | null;
   /** Who decides ejections. @default the pool itself (lib/pool/ejection.ts) */
   readonly ejection?: EjectionAuthority;
+  /** Connection counts shared with other workers. @default each pool its own */
+  readonly quota?: ConnectionQuota;
 }
 
 /** The pools of one configuration. */
@@ -64,6 +67,7 @@ export class Generation {
         log: (level, message) => env.log(level, message),
         logLevel: () => env.logLevel(),
         ...(env.ejection === undefined ? {} : { ejection: env.ejection }),
+        ...(env.quota === undefined ? {} : { quota: env.quota }),
       }, before);
       this.#byKey.set(key, pool);
       return pool;

@@ -21,6 +21,7 @@ import { Engine, type PreparedReload } from "./engine.ts";
 import { workerStatsOf } from "../stats/merge.ts";
 import type { FromWorker, PlacementNote, ToWorker } from "./worker_protocol.ts";
 import { applyNote, WorkerEjection } from "./worker_ejection.ts";
+import { SharedQuota } from "./shared_quota.ts";
 
 // deno-lint-ignore no-explicit-any
 const port = self as any as {
@@ -33,6 +34,7 @@ let engine: Engine | null = null;
 let prepared: PreparedReload | null = null;
 let level = 5;
 let workerId = -1;
+let quota: SharedQuota | null = null;
 const ejection = new WorkerEjection(post);
 
 /** The test-only crash trigger (see the module comment). */
@@ -70,6 +72,7 @@ async function handle(m: ToWorker): Promise<string | null> {
     case "init": {
       level = m.logLevel;
       workerId = m.id;
+      quota = new SharedQuota(m.quota, m.id);
       const e = new Engine(parseConfig(m.text, m.file), {
         chunk: m.chunk,
         graceMs: m.graceMs,
@@ -79,6 +82,7 @@ async function handle(m: ToWorker): Promise<string | null> {
         logLevel: () => level,
         sharing: { reusePort: true, ownsUnshared: m.id === 0 },
         ejection,
+        quota,
       });
       e.open();
       engine = e;
@@ -92,6 +96,7 @@ async function handle(m: ToWorker): Promise<string | null> {
     case "prepare":
       prepared?.abort();
       prepared = null;
+      quota?.update(m.quota);
       prepared = engine!.prepare(parseConfig(m.text, m.file));
       return null;
     case "commit": {

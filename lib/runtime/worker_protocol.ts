@@ -10,6 +10,7 @@
  * @module
  */
 import type { WorkerStats } from "../stats/merge.ts";
+import type { QuotaShare } from "./shared_quota.ts";
 
 /** How a worker starts: its number and the configuration text in force. */
 export interface WorkerInit {
@@ -23,13 +24,22 @@ export interface WorkerInit {
   readonly chunk: number;
   readonly graceMs: number;
   readonly logLevel: number;
+  /** The process-wide connection counts (lib/runtime/shared_quota.ts). */
+  readonly quota: QuotaShare;
 }
 
 /** A request of the main thread to a worker. */
 export type ToWorker =
   | WorkerInit
   | { readonly t: "stats"; readonly seq: number; readonly logLevel: number }
-  | { readonly t: "prepare"; readonly seq: number; readonly file: string; readonly text: string }
+  | {
+    readonly t: "prepare";
+    readonly seq: number;
+    readonly file: string;
+    readonly text: string;
+    /** The counts' names, with those of the new configuration. */
+    readonly quota: QuotaShare;
+  }
   | { readonly t: "commit"; readonly seq: number }
   | { readonly t: "abort"; readonly seq: number }
   | { readonly t: "close"; readonly seq: number; readonly graceMs: number };

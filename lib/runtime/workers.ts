@@ -45,6 +45,7 @@ import type {
   ToWorker,
 } from "./worker_protocol.ts";
 import { EjectionBoard } from "./ejection_board.ts";
+import { quotaKeys, QuotaTable } from "./shared_quota.ts";
 import type { RuntimeOptions } from "./runtime.ts";
 
 /** How long the main thread waits for a worker's stats before serving the last copy. */
@@ -194,6 +195,8 @@ export class WorkerRuntime {
   readonly #signals: RuntimeSignals;
   /** The one placement: ejections decided here for every worker. */
   readonly #board: EjectionBoard;
+  /** The process-wide connection counts (client_connections, dedicated_connections). */
+  readonly #quota: QuotaTable;
   #config: Config;
   #text: string;
   #generation = 1;
@@ -218,6 +221,8 @@ export class WorkerRuntime {
     this.#board = new EjectionBoard((note) => {
       for (const w of this.#workers) w.note(note);
     });
+    this.#quota = new QuotaTable(count);
+    this.#quota.assign(quotaKeys(config));
     this.#config = config;
     this.#text = text;
     const startedAt = Date.now();
@@ -293,6 +298,7 @@ export class WorkerRuntime {
       chunk: this.#opts.chunk,
       graceMs: this.#opts.graceMs ?? SHUTDOWN_GRACE_MS,
       logLevel: this.#opts.logLevel(),
+      quota: this.#quota.assign(quotaKeys(this.#config)),
     });
     // After the init, in order: a restarted worker places keys as the others do.
     for (const note of this.#board.inForce()) h.note(note);
@@ -302,6 +308,8 @@ export class WorkerRuntime {
   #died(h: WorkerHandle, why: string): void {
     if (this.#stopping || this.#workers[h.id] !== h) return;
     this.#opts.log(LOG_ERR, `worker ${h.id} died: ${why}; its clients are lost; restarting it`);
+    // Its clients and dedicated connections are gone: they no longer count.
+    this.#quota.forget(h.id);
     const next = this.#spawn(h.id);
     void this.#init(next).then((r) => {
       if (r.error !== null) this.#opts.log(LOG_ERR, `worker ${h.id} restart failed: ${r.error}`);
@@ -360,8 +368,9 @@ export class WorkerRuntime {
   async #apply(config: Config, bytes: Uint8Array): Promise<Applied> {
     const file = this.#opts.confFile;
     const text = new TextDecoder().decode(bytes);
+    const quota = this.#quota.assign(quotaKeys(config));
     const prepared = await Promise.all(
-      this.#workers.map((w) => w.ask({ t: "prepare", file, text })),
+      this.#workers.map((w) => w.ask({ t: "prepare", file, text, quota })),
     );
     const failed = prepared.find((r) => r.error !== null);
     if (failed !== undefined) {
