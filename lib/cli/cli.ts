@@ -19,6 +19,7 @@ import { installLogSignals } from "../log/signals.ts";
 import { inspectorGuard } from "../signals/inspector.ts";
 import { onSigusr2 } from "../signals/sigusr2.ts";
 import { runProxy } from "../runtime/runtime.ts";
+import { dropStartupPages } from "../runtime/startup_pages.ts";
 import { daemonize, reportReady } from "./daemon.ts";
 
 /** Where {@link runCli} writes; stderr and stdout unless a test says otherwise. */
@@ -187,7 +188,16 @@ async function serve(
       log: (level, message) => logger.log(level, message),
       logLevel: () => logger.level,
       stop,
-    }, () => reportReady(null));
+    }, () => {
+      reportReady(null);
+      const dropped = dropStartupPages();
+      if (dropped.dropped) {
+        const mb = (dropped.kb / 1024).toFixed(1);
+        logger.info(`start-up done: ${mb} MB of the deno executable's pages unmapped`);
+      } else {
+        logger.info(`start-up pages of the deno executable kept: ${dropped.why}`);
+      }
+    });
     return code;
   } catch (e) {
     logger.alert(reason(e));
