@@ -587,6 +587,7 @@ Deno.test("every sample is routed by the keys redis-server finds (COMMAND GETKEY
       const args: ArgReader = {
         argc: words.length,
         argBuf: bytes(words.join("")),
+        resp: false,
         argStart: (i) => words.slice(0, i).join("").length,
         argEnd: (i) => words.slice(0, i + 1).join("").length,
       };

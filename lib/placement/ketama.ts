@@ -38,14 +38,40 @@ export function ketamaPoints(weight: number, totalWeight: number, nlive: number)
   return Math.floor(f(x + 0.0000000001)) * 4;
 }
 
-/** A built continuum: sorted points and the server index owning each. */
+/** Most buckets of the lookup index (2^16: 256 KiB, for pools of 200,000 servers). */
+const MAX_BUCKET_BITS = 16;
+
+/**
+ * A built continuum: sorted points, the server index owning each, and an
+ * index of the points by their top bits. A lookup by binary search over
+ * the 160 points per server took about 26 ns on the machine this was
+ * written on (a 10,000-key MGET looks up 10,000 keys); with the index it
+ * searches only the points of one bucket, mostly none.
+ */
 class KetamaDistribution implements Distribution {
   readonly #points: Uint32Array;
   readonly #owners: Int32Array;
+  /** `#first[b]`: index of the first point >= `b << #shift`; `#first[buckets]` = points. */
+  readonly #first: Int32Array;
+  readonly #shift: number;
 
   constructor(points: Uint32Array, owners: Int32Array) {
     this.#points = points;
     this.#owners = owners;
+    // About 8 buckets per point, so that most buckets hold no point.
+    let bits = 8;
+    while (bits < MAX_BUCKET_BITS && 1 << bits < points.length * 8) bits++;
+    const buckets = 1 << bits;
+    this.#shift = 32 - bits;
+    const first = new Int32Array(buckets + 1);
+    let p = 0;
+    for (let b = 0; b < buckets; b++) {
+      const low = b * 2 ** this.#shift;
+      while (p < points.length && points[p]! < low) p++;
+      first[b] = p;
+    }
+    first[buckets] = points.length;
+    this.#first = first;
   }
 
   /** Server index of the first point >= hash (wrapping), or -1 when no server is live. */
@@ -53,8 +79,10 @@ class KetamaDistribution implements Distribution {
     const points = this.#points;
     const n = points.length;
     if (n === 0) return -1;
-    let left = 0;
-    let right = n;
+    // The first point >= hash lies between the first points of its bucket and of the next.
+    const b = hash >>> this.#shift;
+    let left = this.#first[b]!;
+    let right = this.#first[b + 1]!;
     while (left < right) {
       const mid = (left + right) >>> 1;
       if (points[mid] < hash) left = mid + 1;
@@ -105,8 +133,16 @@ export const ketama: DistributionBuilder = (
     }
   }
   const [points, pointOwners] = stableSortByValue(values, owners);
-  return new KetamaDistribution(points, pointOwners);
+  return continuum(points, pointOwners);
 };
+
+/**
+ * The distribution over a sorted continuum: `points` ascending, `owners[i]`
+ * the server index of point i (the arrays are kept, not copied).
+ */
+export function continuum(points: Uint32Array, owners: Int32Array): Distribution {
+  return new KetamaDistribution(points, owners);
+}
 
 /** Writes the decimal digits of `n` at `buf[at..]`; returns how many. */
 function writeDigits(buf: Uint8Array, at: number, n: number): number {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ketama, ketamaPoints } from "./ketama.ts";
+import { continuum, ketama, ketamaPoints } from "./ketama.ts";
 import type { DistServer } from "./types.ts";
 
 const servers = (weights: number[]): DistServer[] =>
@@ -109,4 +109,37 @@ Deno.test("stableSortByValue() sorts ascending and keeps equal values in order",
   const [sv, so] = stableSortByValue(rv.slice(), ro.slice());
   assert.ok(so.every((k, i) => k === perm[i]), "owners in stable order");
   assert.ok(sv.every((v, i) => v === expected[i]), "values ascending");
+});
+
+Deno.test("continuum(): the bucket index picks what a binary search over all points picks", () => {
+  // Reference: the first point >= hash, wrapping to the first.
+  const naive = (points: Uint32Array, owners: Int32Array, h: number) => {
+    for (let i = 0; i < points.length; i++) if (points[i]! >= h) return owners[i]!;
+    return owners[0]!;
+  };
+  let seed = 7;
+  const rand = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0);
+  for (const n of [1, 2, 3, 31, 32, 33, 320, 1000, 5000]) {
+    // Random points plus edge values: 0, the top, bucket edges, duplicates.
+    const raw = Array.from(
+      { length: n },
+      (_, i) =>
+        i % 7 === 0
+          ? ((rand() >>> 20) << 20) >>> 0
+          : i % 11 === 0
+          ? 0xffffffff
+          : i % 13 === 0
+          ? 0
+          : rand(),
+    );
+    raw.sort((a, b) => a - b);
+    const points = Uint32Array.from(raw);
+    const owners = Int32Array.from(raw, (_, i) => i);
+    const d = continuum(points, owners);
+    const probes = [0, 1, 0xffffffff, 0xfffffffe, 0x80000000];
+    for (const p of raw) probes.push(p, Math.max(0, p - 1), Math.min(0xffffffff, p + 1));
+    for (let i = 0; i < 2000; i++) probes.push(rand());
+    for (let b = 0; b < 1 << 16; b += 97) probes.push(b << 16 >>> 0, ((b << 16) - 1) >>> 0);
+    for (const h of probes) assert.equal(d.pick(h), naive(points, owners, h), `n=${n} h=${h}`);
+  }
 });

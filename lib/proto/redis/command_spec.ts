@@ -278,6 +278,12 @@ export interface ArgReader {
   readonly argc: number;
   /** The buffer holding the arguments. */
   readonly argBuf: Uint8Array;
+  /**
+   * Whether `argBuf` holds the request as RESP (a multibulk, not an inline
+   * command): each argument's `$<len>\r` header comes right after the
+   * previous argument's data and two bytes, in Redis's canonical form.
+   */
+  readonly resp: boolean;
   argStart(i: number): number;
   argEnd(i: number): number;
 }

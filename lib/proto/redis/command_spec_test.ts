@@ -50,6 +50,7 @@ function argsOf(...words: string[]): ArgReader {
   return {
     argc: words.length,
     argBuf: buf,
+    resp: false,
     argStart: (i) => starts[i]!,
     argEnd: (i) => starts[i]! + words[i]!.length,
   };

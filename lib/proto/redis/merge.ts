@@ -110,10 +110,29 @@ export function mergeMget(
   partOfKey: ArrayLike<number>,
   keysOfPart: ArrayLike<number>,
 ): Merger {
+  const runs: number[] = [];
+  for (let i = 0; i < partOfKey.length; i++) {
+    const p = partOfKey[i]!;
+    if (runs.length > 0 && runs[runs.length - 2] === p) runs[runs.length - 1]!++;
+    else runs.push(p, 1);
+  }
+  return mergeMgetRuns(runs, partOfKey.length, keysOfPart);
+}
+
+/**
+ * {@link mergeMget} with the keys' layout as runs: `runs[2j]` is a part and
+ * `runs[2j + 1]` how many consecutive keys of the request went to it. Each
+ * run's values are consecutive in its part's reply, so they are copied in
+ * one piece.
+ */
+export function mergeMgetRuns(
+  runs: ArrayLike<number>,
+  nkeys: number,
+  keysOfPart: ArrayLike<number>,
+): Merger {
   return (replies) => {
     const err = firstError(replies);
     if (err !== null) return err;
-    const nkeys = partOfKey.length;
     const cursor = new Array<number>(replies.length);
     const at = { end: 0 };
     let total = headerSize(nkeys);
@@ -126,11 +145,11 @@ export function mergeMget(
     }
     const out = replyScratch(total);
     let pos = writeHeader(out, 0, RESP_ARRAY, nkeys);
-    for (let i = 0; i < nkeys; i++) {
-      const p = partOfKey[i]!;
+    for (let j = 0; j < runs.length; j += 2) {
+      const p = runs[j]!;
       const r = replies[p]!;
       const s = cursor[p]!;
-      const e = skipValue(r, s);
+      const e = skipValues(r, s, runs[j + 1]!);
       const n = e - s;
       if (e < 0 || pos + n > total) return unexpected("mget");
       copyInto(out, pos, r, s, e);
@@ -140,6 +159,37 @@ export function mergeMget(
     if (pos !== total) return unexpected("mget");
     return out.subarray(0, total);
   };
+}
+
+/**
+ * The offset past `count` whole values from `pos` in `r`, or -1 (see
+ * {@link skipValue}). Bulk strings, which MGET replies hold, are stepped
+ * over here without a call.
+ */
+function skipValues(r: Uint8Array, pos: number, count: number): number {
+  const len = r.length;
+  for (let k = 0; k < count; k++) {
+    if (r[pos] === RESP_BULK && pos + 1 < len) {
+      let i = pos + 1;
+      let c = r[i]!;
+      if (c >= 48 && c <= 57) {
+        // `$<digits>\r\n<data>\r\n`; anything else goes the long way.
+        let n = 0;
+        while (c >= 48 && c <= 57 && i - pos <= 10) {
+          n = n * 10 + (c - 48);
+          c = r[++i]!;
+        }
+        const end = i + 2 + n + 2;
+        if (c === 13 && r[i + 1] === 10 && end <= len && r[end - 2] === 13 && r[end - 1] === 10) {
+          pos = end;
+          continue;
+        }
+      }
+    }
+    pos = skipValue(r, pos);
+    if (pos < 0) return -1;
+  }
+  return pos;
 }
 
 /** Merges integer parts into their sum (DEL, UNLINK, EXISTS, TOUCH, DBSIZE). */

@@ -1,6 +1,14 @@
 import assert from "node:assert/strict";
 import { bytesOf, latin1 } from "../../../tests/_support/bytes.ts";
-import { mergeAllOk, mergeAllOnes, mergeMget, mergeSame, mergeSum, skipValue } from "./merge.ts";
+import {
+  mergeAllOk,
+  mergeAllOnes,
+  mergeMget,
+  mergeMgetRuns,
+  mergeSame,
+  mergeSum,
+  skipValue,
+} from "./merge.ts";
 
 const b = bytesOf;
 
@@ -50,6 +58,31 @@ Deno.test("mergeMget() answers a part's error, or an error for a wrong reply", (
   assert.equal(latin1(merge([b("*2\r\n$1\r\na\r\n$1\r\nb\r\n"), b("*1\r\n$1\r\nc\r\n")])), wrong);
   assert.equal(latin1(merge([b(":1\r\n"), b("*1\r\n$1\r\nc\r\n")])), wrong);
   assert.equal(latin1(merge([b("*1\r\n$1\r\na\r\n"), b("*1\r\n$5\r\nc\r\n")])), wrong);
+});
+
+Deno.test("mergeMgetRuns() copies each run of keys on one part in one piece, checking every value", () => {
+  // Keys on parts 0 0 1 1 1 0: runs (0, 2), (1, 3), (0, 1).
+  const merge = mergeMgetRuns(Int32Array.from([0, 2, 1, 3, 0, 1]), 6, [3, 3]);
+  const out = merge([
+    b("*3\r\n$2\r\nv0\r\n$10\r\n0123456789\r\n*1\r\n:5\r\n"),
+    b("*3\r\n$-1\r\n$3\r\na\r\n\r\n+x\r\n"),
+  ]);
+  assert.equal(
+    latin1(out),
+    "*6\r\n$2\r\nv0\r\n$10\r\n0123456789\r\n$-1\r\n$3\r\na\r\n\r\n+x\r\n*1\r\n:5\r\n",
+  );
+  const wrong = "-ERR unexpected reply from a server to split 'mget'\r\n";
+  for (
+    const bad of [
+      "*3\r\n$2\r\nv0XY$1\r\na\r\n:1\r\n", // no CR LF after a value
+      "*3\r\n$3\r\nv0\r\n$1\r\na\r\n:1\r\n", // a value shorter than its length
+      "*3\r\n$99999999999\r\nv0\r\n$1\r\na\r\n:1\r\n", // an absurd length
+      "*3\r\n$2\r\nv0\r\n$1\r\na\r\n", // a value missing
+      "*3\r\n$2\r\nv0\r\n$1\r\na\r\n:1\r\n:2\r\n", // a value too many
+    ]
+  ) {
+    assert.equal(latin1(merge([b(bad), b("*3\r\n$-1\r\n$-1\r\n$-1\r\n")])), wrong, bad);
+  }
 });
 
 Deno.test("mergeMget() is linear in the number of keys", () => {

@@ -92,15 +92,18 @@ class Args implements ArgReader {
   #parser: RedisRequestParser | null = null;
   #base = 0;
   argBuf: Uint8Array = new Uint8Array(0);
+  resp = false;
 
   set(parser: RedisRequestParser, buf: Uint8Array, start: number): this {
     this.#parser = parser;
     if (parser.inline) {
       this.argBuf = parser.inlineArgs;
       this.#base = 0;
+      this.resp = false;
     } else {
       this.argBuf = buf;
       this.#base = start;
+      this.resp = true;
     }
     return this;
   }

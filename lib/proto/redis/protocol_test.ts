@@ -106,6 +106,47 @@ Deno.test("handle() splits MGET per server and merges the values in key order", 
   assert.equal(latin1(failed), "-ERR Connection refused\r\n");
 });
 
+Deno.test("handle() splits a RESP MGET by runs of keys and merges the runs back in order", () => {
+  // a, aa on server 0, b, bb on server 1: runs 0 0 | 1 1 | 0 | 1.
+  const r = run(protocol(), resp("MGET", "a", "aa", "b", "bb", "a", "b"));
+  const [fan] = only(r, "fanOut");
+  assert.ok(fan !== undefined);
+  assert.deepEqual(fan.fragments.map((f) => [f.server, latin1(f.bytes)]), [
+    [0, resp("mget", "a", "aa", "a")],
+    [1, resp("mget", "b", "bb", "b")],
+  ]);
+  const merged = fan.merge([
+    bytesOf("*3\r\n$2\r\nA1\r\n$-1\r\n$4\r\nA\r\n3\r\n"),
+    bytesOf("*3\r\n$0\r\n\r\n:7\r\n$2\r\nB3\r\n"),
+  ]);
+  assert.equal(
+    latin1(merged),
+    "*6\r\n$2\r\nA1\r\n$-1\r\n$0\r\n\r\n:7\r\n$4\r\nA\r\n3\r\n$2\r\nB3\r\n",
+  );
+});
+
+Deno.test("handle() writes fragments in canonical RESP when the bytes Redis skips are not CR LF", () => {
+  // Redis skips the byte after a length line's CR and the two after a
+  // bulk's data unread: here X, YZ and QW. The fragments say CR LF there.
+  for (
+    const [req, parts] of [
+      [
+        "*5\r\n$4\r\nMGET\r\n$1\rXa\r\n$1\r\nbYZ$2\r\naa\r\n$2\r\nbbQW",
+        [[0, resp("mget", "a", "aa")], [1, resp("mget", "b", "bb")]],
+      ],
+      [
+        "*7\r\n$4\r\nMSET\r\n$1\r\na\r\n$1\rX1\r\n$1\r\nb\r\n$1\r\n2YZ$2\r\naa\r\n$1\r\n3\r\n",
+        [[0, resp("mset", "a", "1", "aa", "3")], [1, resp("mset", "b", "2")]],
+      ],
+    ] as const
+  ) {
+    const r = run(protocol(), req);
+    const [fan] = only(r, "fanOut");
+    assert.ok(fan !== undefined, req);
+    assert.deepEqual(fan.fragments.map((f) => [f.server, latin1(f.bytes)]), parts, req);
+  }
+});
+
 Deno.test("handle() splits DEL, UNLINK, EXISTS and TOUCH and sums the counts", () => {
   for (const cmd of ["DEL", "UNLINK", "EXISTS", "TOUCH"]) {
     const r = run(protocol(), resp(cmd, "a", "b", "aa", "b"));

@@ -5,12 +5,19 @@
  * command (`policy.ts`). When every key lives on one server the request is not split: the
  * caller forwards it whole. Cost is linear in the number of keys.
  *
+ * A RESP request's keys go into the fragments as the client sent them: a
+ * run of consecutive keys for one server is one range of the request's
+ * bytes, copied at once (a 10,000-key MGET over 2 servers: about 5,000
+ * copies instead of 10,000 re-encoded arguments; the split took 1.2 ms of
+ * which a third went to re-encoding). The MGET merger gets the same runs.
+ *
  * @module
  */
 import type { Merger, RequestSink } from "../types.ts";
 import type { ArgReader, CommandSpec } from "./command_spec.ts";
 import { bulkSize, headerSize, writeBulk, writeHeader } from "./encode.ts";
-import { mergeMget, mergerFor } from "./merge.ts";
+import { mergeMgetRuns, mergerFor } from "./merge.ts";
+import { copyInto } from "../../bytes/copy.ts";
 import { RESP_ARRAY } from "./type_bytes.ts";
 
 /** A fragment the splitter fills in again for every split. */
@@ -19,6 +26,14 @@ interface Part {
   bytes: Uint8Array;
   start: number;
   end: number;
+}
+
+/**
+ * Whether the RESP argument at `buf[s, e)` has CR LF where Redis skips bytes
+ * unread: after its length line's CR, and after its data.
+ */
+function canonical(buf: Uint8Array, s: number, e: number): boolean {
+  return buf[s - 1] === 10 && buf[e] === 13 && buf[e + 1] === 10;
 }
 
 /** Scratch buffers above this size are dropped after the split that needed them. */
@@ -31,7 +46,9 @@ const MAX_IDLE_SCRATCH = 1 << 20;
  * so a split allocates only what its merger keeps.
  */
 export class Splitter {
-  #serverOfKey = new Int32Array(64);
+  #partOfKey = new Int32Array(64);
+  /** Runs of consecutive keys on one part: part, number of keys. */
+  #runs = new Int32Array(128);
   #partOfServer = new Int32Array(0);
   /** Per part: keys, bytes of its keys, write cursor. */
   #keysOfPart = new Int32Array(8);
@@ -58,36 +75,26 @@ export class Splitter {
     }
     const buf = args.argBuf;
     const nkeys = Math.floor((args.argc - 1) / step);
-    if (this.#serverOfKey.length < nkeys) this.#serverOfKey = new Int32Array(nkeys * 2);
-    const serverOfKey = this.#serverOfKey;
-    const first = sink.serverOf(buf, args.argStart(1), args.argEnd(1));
-    if (first < 0) return false;
-    serverOfKey[0] = first;
-    let allSame = true;
-    for (let i = 1; i < nkeys; i++) {
-      const a = 1 + i * step;
-      const s = sink.serverOf(buf, args.argStart(a), args.argEnd(a));
-      if (s < 0) return false;
-      serverOfKey[i] = s;
-      if (s !== first) allSame = false;
-    }
-    if (allSame) return false;
+    const resp = args.resp;
 
-    // Parts in order of first appearance; each key's part; sizes.
+    // Each key's part (parts in order of first appearance), and the size of
+    // each part's keys: for a RESP request, the bytes of its arguments as
+    // the client sent them (`$<len>\r\n<data>\r\n`, canonical in length).
     const servers = sink.serverCount;
     if (this.#partOfServer.length < servers) this.#partOfServer = new Int32Array(servers);
     const partOfServer = this.#partOfServer;
     partOfServer.fill(-1, 0, servers);
     if (this.#keysOfPart.length < servers + 1) this.#grow(servers + 1);
+    if (this.#partOfKey.length < nkeys) this.#partOfKey = new Int32Array(nkeys * 2);
     const keysOfPart = this.#keysOfPart;
     const sizeOfPart = this.#sizeOfPart;
     const partServer = this.#partServer;
-    // Kept by the MGET merger: a plain array (on the JS heap, no backing store).
-    const partOfKey: number[] | null = how === "mget" ? new Array<number>(nkeys) : null;
-    const keyPart = this.#serverOfKey; // reused in place: key i's part replaces its server
+    const partOfKey = this.#partOfKey;
     let parts = 0;
     for (let i = 0; i < nkeys; i++) {
-      const server = serverOfKey[i]!;
+      const a = 1 + i * step;
+      const server = sink.serverOf(buf, args.argStart(a), args.argEnd(a));
+      if (server < 0) return false;
       let p = server < servers ? partOfServer[server]! : -1;
       if (p < 0) {
         p = parts++;
@@ -96,14 +103,18 @@ export class Splitter {
         keysOfPart[p] = 0;
         sizeOfPart[p] = 0;
       }
-      keyPart[i] = p;
-      if (partOfKey !== null) partOfKey[i] = p;
+      partOfKey[i] = p;
       keysOfPart[p]!++;
-      const a = 1 + i * step;
-      let size = bulkSize(args.argEnd(a) - args.argStart(a));
-      if (step === 2) size += bulkSize(args.argEnd(a + 1) - args.argStart(a + 1));
-      sizeOfPart[p]! += size;
+      const last = a + step - 1;
+      if (resp) sizeOfPart[p]! += args.argEnd(last) - args.argEnd(a - 1);
+      else {
+        let size = bulkSize(args.argEnd(a) - args.argStart(a));
+        if (step === 2) size += bulkSize(args.argEnd(last) - args.argStart(last));
+        sizeOfPart[p]! += size;
+      }
     }
+    // All keys on one server: the request goes whole.
+    if (parts === 1) return false;
 
     // Write each part: header, command name, then its keys in request order.
     const nameBytes = this.#nameBytes(name);
@@ -129,13 +140,49 @@ export class Splitter {
       cursor[p] = pos;
       at = pos + sizeOfPart[p]!;
     }
+    // Runs of consecutive keys on one part, for the MGET merger (part, count
+    // pairs) and for the copy: in a RESP request a run's arguments are one
+    // range of bytes, copied at once when they are in canonical form (the
+    // bytes Redis skips unread are CR LF).
+    if (this.#runs.length < 2 * nkeys) this.#runs = new Int32Array(2 * nkeys);
+    const runs = this.#runs;
+    let nruns = 0;
+    let runPart = -1;
+    let copyStart = 0;
+    let copyEnd = -1;
     for (let i = 0; i < nkeys; i++) {
-      const p = keyPart[i]!;
+      const p = partOfKey[i]!;
+      if (p === runPart) runs[2 * nruns - 1]!++;
+      else {
+        runs[2 * nruns] = p;
+        runs[2 * nruns + 1] = 1;
+        nruns++;
+      }
       const a = 1 + i * step;
-      let pos = writeBulk(out, cursor[p]!, buf, args.argStart(a), args.argEnd(a));
-      if (step === 2) pos = writeBulk(out, pos, buf, args.argStart(a + 1), args.argEnd(a + 1));
-      cursor[p] = pos;
+      const last = a + step - 1;
+      if (
+        resp && canonical(buf, args.argStart(a), args.argEnd(a)) &&
+        (step === 1 || canonical(buf, args.argStart(last), args.argEnd(last)))
+      ) {
+        const from = args.argEnd(a - 1) + 2;
+        const to = args.argEnd(last) + 2;
+        if (p === runPart && from === copyEnd) {
+          copyEnd = to;
+          continue;
+        }
+        if (copyEnd >= 0) this.#copy(out, runPart, buf, copyStart, copyEnd);
+        copyStart = from;
+        copyEnd = to;
+      } else {
+        if (copyEnd >= 0) this.#copy(out, runPart, buf, copyStart, copyEnd);
+        copyEnd = -1;
+        let pos = writeBulk(out, cursor[p]!, buf, args.argStart(a), args.argEnd(a));
+        if (step === 2) pos = writeBulk(out, pos, buf, args.argStart(last), args.argEnd(last));
+        cursor[p] = pos;
+      }
+      runPart = p;
     }
+    if (copyEnd >= 0) this.#copy(out, runPart, buf, copyStart, copyEnd);
     for (let p = 0; p < parts; p++) fragments[p]!.end = cursor[p]!;
     fragments.length = parts;
 
@@ -143,13 +190,23 @@ export class Splitter {
     if (how === "mget") {
       const counts = new Array<number>(parts);
       for (let p = 0; p < parts; p++) counts[p] = keysOfPart[p]!;
-      merge = mergeMget(partOfKey!, counts);
+      // Kept by the merger: a plain array (on the JS heap, no backing store).
+      const kept = new Array<number>(2 * nruns);
+      for (let j = 0; j < 2 * nruns; j++) kept[j] = runs[j]!;
+      merge = mergeMgetRuns(kept, nkeys, counts);
     } else {
       merge = this.#merger(how, name);
     }
     sink.fanOut(fragments, merge);
     if (out.length > MAX_IDLE_SCRATCH) this.#scratch = new Uint8Array(4096);
     return true;
+  }
+
+  /** Appends `buf[s, e)` to part `p` at its cursor. */
+  #copy(out: Uint8Array, p: number, buf: Uint8Array, s: number, e: number): void {
+    const at = this.#cursor[p]!;
+    copyInto(out, at, buf, s, e);
+    this.#cursor[p] = at + e - s;
   }
 
   /** The command name as bytes, encoded once per name. */
