@@ -127,6 +127,41 @@ Deno.test("parse() reports Redis's framing errors", () => {
   assertFails("PING\r\n*1\r\n$x\r\n", FramingErrors.invalidBulk, [["PING"]]);
 });
 
+Deno.test("parse() frames arguments after the first in one pass, the same cut anywhere", () => {
+  // Lengths of 0 to 4 digits, bytes Redis skips that are not CR LF, a
+  // value holding CR LF and `$`, then the next request right after.
+  const args = ["MGET", "", "k", "x".repeat(9), "y".repeat(10), "z".repeat(1000), "a\r\n$1\r\nb"];
+  assertRequests(resp(...args) + resp("GET", "a"), [args, ["GET", "a"]]);
+  assertRequests("*3\r\n$3\r\nGET\r\n$1\rXaYZ$2\r\nbbQW*1\r\n$4\r\nPING\r\n", [
+    ["GET", "a", "bb"],
+    ["PING"],
+  ]);
+  assertRequests(resp(...Array(300).fill("key:000000000001")), [
+    Array(300).fill("key:000000000001"),
+  ]);
+  // Errors in a later argument: each the state machine's exact reply.
+  const head = "*4\r\n$4\r\nMGET\r\n$1\r\na\r\n";
+  assertFails(head + "$01\r\nb\r\n", FramingErrors.invalidBulk);
+  assertFails(head + "$-1\r\n", FramingErrors.invalidBulk);
+  assertFails(head + "$\r\n", FramingErrors.invalidBulk);
+  assertFails(head + "$536870913\r\n", FramingErrors.invalidBulk);
+  assertFails(head + "$1234567890\r\n", FramingErrors.invalidBulk);
+  assertFails(head + "$1x\r\n", FramingErrors.invalidBulk);
+  assertFails(head + "x1\r\n", expectedDollar(120));
+  assertFails(head + "$16385\r\n", FramingErrors.unauthBulk, [], untrusted);
+  // Over the cap before AUTH even when the whole bulk is there.
+  const whole = bytesOf(head + "$16385\r\n" + "z".repeat(16385) + "\r\n");
+  for (const cuts of [[], [head.length], [head.length + 3], chunks(whole.length, 4096)]) {
+    const r = parseAll(whole, cuts, untrusted);
+    assert.equal(r.error, latin1(FramingErrors.unauthBulk), `cut at ${cuts}`);
+  }
+  // The largest bulk allowed still frames (its length line, then waits for the data).
+  const p = new RedisRequestParser(trusted);
+  const big = bytesOf(head + "$536870912\r\nabc");
+  assert.equal(p.parse(big, 0, big.length), NEED_MORE);
+  assert.equal(p.needed, big.length - 3 + 536870912 + 2);
+});
+
 Deno.test("parse() closes on an inline line over 64 KiB, accepts one of exactly 64 KiB", () => {
   // The bytes before the LF (a CR included) may be 64 KiB at most.
   for (const input of ["a".repeat(65536) + "\n", "a".repeat(65535) + "\r\n"]) {

@@ -49,6 +49,9 @@ export class Splitter {
   #partOfKey = new Int32Array(64);
   /** Runs of consecutive keys on one part: part, number of keys. */
   #runs = new Int32Array(128);
+  /** Per key: where its bytes start and end in the request, to copy them as they are. */
+  #from = new Float64Array(64);
+  #to = new Float64Array(64);
   #partOfServer = new Int32Array(0);
   /** Per part: keys, bytes of its keys, write cursor. */
   #keysOfPart = new Int32Array(8);
@@ -90,10 +93,21 @@ export class Splitter {
     const sizeOfPart = this.#sizeOfPart;
     const partServer = this.#partServer;
     const partOfKey = this.#partOfKey;
+    // Each key's bytes in the request when they can be copied as they are
+    // (from -1 when not), so that the writing pass reads no offsets again.
+    if (this.#from.length < nkeys) {
+      this.#from = new Float64Array(nkeys * 2);
+      this.#to = new Float64Array(nkeys * 2);
+    }
+    const fromOf = this.#from;
+    const toOf = this.#to;
     let parts = 0;
+    let prevEnd = args.argEnd(0);
     for (let i = 0; i < nkeys; i++) {
       const a = 1 + i * step;
-      const server = sink.serverOf(buf, args.argStart(a), args.argEnd(a));
+      const ks = args.argStart(a);
+      const ke = args.argEnd(a);
+      const server = sink.serverOf(buf, ks, ke);
       if (server < 0) return false;
       let p = server < servers ? partOfServer[server]! : -1;
       if (p < 0) {
@@ -105,13 +119,19 @@ export class Splitter {
       }
       partOfKey[i] = p;
       keysOfPart[p]!++;
-      const last = a + step - 1;
-      if (resp) sizeOfPart[p]! += args.argEnd(last) - args.argEnd(a - 1);
-      else {
-        let size = bulkSize(args.argEnd(a) - args.argStart(a));
-        if (step === 2) size += bulkSize(args.argEnd(last) - args.argStart(last));
-        sizeOfPart[p]! += size;
+      let end = ke;
+      let raw = resp && canonical(buf, ks, ke);
+      if (step === 2) {
+        const vs = args.argStart(a + 1);
+        end = args.argEnd(a + 1);
+        raw &&= canonical(buf, vs, end);
+        if (!resp) sizeOfPart[p]! += bulkSize(end - vs);
       }
+      if (resp) sizeOfPart[p]! += end - prevEnd;
+      else sizeOfPart[p]! += bulkSize(ke - ks);
+      fromOf[i] = raw ? prevEnd + 2 : -1;
+      toOf[i] = end + 2;
+      prevEnd = end;
     }
     // All keys on one server: the request goes whole.
     if (parts === 1) return false;
@@ -158,14 +178,9 @@ export class Splitter {
         runs[2 * nruns + 1] = 1;
         nruns++;
       }
-      const a = 1 + i * step;
-      const last = a + step - 1;
-      if (
-        resp && canonical(buf, args.argStart(a), args.argEnd(a)) &&
-        (step === 1 || canonical(buf, args.argStart(last), args.argEnd(last)))
-      ) {
-        const from = args.argEnd(a - 1) + 2;
-        const to = args.argEnd(last) + 2;
+      const from = fromOf[i]!;
+      if (from >= 0) {
+        const to = toOf[i]!;
         if (p === runPart && from === copyEnd) {
           copyEnd = to;
           continue;
@@ -176,8 +191,9 @@ export class Splitter {
       } else {
         if (copyEnd >= 0) this.#copy(out, runPart, buf, copyStart, copyEnd);
         copyEnd = -1;
+        const a = 1 + i * step;
         let pos = writeBulk(out, cursor[p]!, buf, args.argStart(a), args.argEnd(a));
-        if (step === 2) pos = writeBulk(out, pos, buf, args.argStart(last), args.argEnd(last));
+        if (step === 2) pos = writeBulk(out, pos, buf, args.argStart(a + 1), args.argEnd(a + 1));
         cursor[p] = pos;
       }
       runPart = p;
