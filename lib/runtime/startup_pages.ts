@@ -9,12 +9,13 @@
  * script that only listens (issue 11; `/proc/PID/smaps`). Most of those
  * pages are never used again.
  *
- * {@link dropStartupPages} runs once nutmeg listens: `madvise(MADV_DONTNEED)`
+ * {@link dropStartupPages} runs once nutmeg listens, and no sooner than 1 s
+ * after start (lib/cli/cli.ts): `madvise(MADV_DONTNEED)`
  * on the executable's read-only mappings unmaps their pages from this
  * process. The pages are clean copies of the file, so nothing is lost: the
  * kernel keeps them in its page cache, and a page that is used again comes
  * back on first touch (a minor fault, no disk read while the page cache
- * holds it). RSS at rest falls by about 20 MB; what the proxy runs on comes
+ * holds it). RSS at rest falls by about 30 MB; what the proxy runs on comes
  * back as it runs. A mapping that holds a page of its own (a written,
  * copy-on-write page, as relocated read-only data has) is left alone,
  * since dropping it would lose the write.
