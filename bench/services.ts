@@ -11,7 +11,7 @@ import { freePorts } from "../tests/_support/ports.ts";
 import { memcachedArgs, redisArgs } from "../tests/_support/servers.ts";
 import { type Proc, type ProcRegistry, waitForProc } from "./procs.ts";
 import { POOL_SIZES, type PoolSize } from "./settings.ts";
-import { V8_FLAGS_ARG } from "../lib/runtime/v8_flags.ts";
+import { RUN_FLAGS } from "../lib/runtime/v8_flags.ts";
 
 /**
  * What the loads are run against: the two proxies, the first backend
@@ -121,9 +121,9 @@ export async function startMemcached(procs: ProcRegistry): Promise<BackendHandle
   return { proc, port };
 }
 
-/** `deno` arguments that run nutmeg with `flags` as users run it (the start task's V8 options), from the repository root. */
+/** `deno` arguments that run nutmeg with `flags` as users run it (the start task's options, lib/runtime/v8_flags.ts), from the repository root. */
 export function nutmegRunArgs(flags: readonly string[]): string[] {
-  return ["run", "-A", V8_FLAGS_ARG, "main.ts", ...flags];
+  return ["run", "-A", ...RUN_FLAGS, "main.ts", ...flags];
 }
 
 /** Command and arguments that start `name` with a configuration file and a stats port. */

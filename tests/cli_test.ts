@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { describeStats } from "../lib/stats/metrics.ts";
+import { RUN_FLAGS } from "../lib/runtime/v8_flags.ts";
 import meta from "../deno.json" with { type: "json" };
 import { freePort, RawClient, startRedis } from "./_support/servers.ts";
 
@@ -221,6 +222,11 @@ Deno.test("main.ts -d runs the proxy in the background: parent exits 0 once it l
     assert.equal(run.code, 0, run.stderr);
     pid = Number((await Deno.readTextFile(pidFile)).trim());
     assert.ok(pid > 0 && pid !== Deno.pid);
+    if (Deno.build.os === "linux") {
+      // The child runs with the start task's options (the V8 flags among them).
+      const cmdline = (await Deno.readTextFile(`/proc/${pid}/cmdline`)).split("\0");
+      for (const flag of RUN_FLAGS) assert.ok(cmdline.includes(flag), `${cmdline.join(" ")}`);
+    }
     // Listening already when the parent returned.
     await using c = await RawClient.connect(port);
     await c.send("*3\r\n$3\r\nSET\r\n$1\r\nd\r\n$2\r\nok\r\n*2\r\n$3\r\nGET\r\n$1\r\nd\r\n");

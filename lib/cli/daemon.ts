@@ -8,6 +8,8 @@
  * @module
  */
 
+import { RUN_FLAGS } from "../runtime/v8_flags.ts";
+
 /** Environment variable naming the file the daemon child reports readiness in. */
 export const READY_ENV = "NUTMEG_DAEMON_READY_FILE";
 /** How long the parent waits for the child's report. */
@@ -18,7 +20,11 @@ function selfCommand(args: readonly string[]): { cmd: string; args: string[] } {
   const main = Deno.mainModule;
   // A `deno compile`d binary runs its embedded module directly.
   if (main.includes("deno-compile-")) return { cmd: Deno.execPath(), args: [...args] };
-  return { cmd: Deno.execPath(), args: ["run", "-A", new URL(main).pathname, ...args] };
+  // With the start task's options: the child is the proxy that serves.
+  return {
+    cmd: Deno.execPath(),
+    args: ["run", "-A", ...RUN_FLAGS, new URL(main).pathname, ...args],
+  };
 }
 
 /** `args` without `-d` / `--daemonize` (also inside a group of short flags like `-dt`). */
