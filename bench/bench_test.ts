@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { loadsFor, rowsOf } from "./loads.ts";
 import { memcaslapConfig, parseMcload } from "./loads_memcached.ts";
 import { buildRequest, countValues, keyTable, replyState, templates } from "./mcload_proto.ts";
-import { mcloadArgs, parseMcloadArgs, percentileMs } from "./mcload.ts";
+import { mcloadArgs, measuredCpu, parseMcloadArgs, percentileMs } from "./mcload.ts";
 import {
   csvFields,
   log2HistogramAfter,
@@ -32,7 +32,8 @@ import { rotation } from "./runner.ts";
 import { poolYaml, type Target, TARGETS } from "./services.ts";
 import { FULL, parseArgs, QUICK } from "./settings.ts";
 import { barsOf, ratioChart } from "./svg.ts";
-import { parseStatTicks } from "./cpu.ts";
+import { parseStatChildTicks, parseStatTicks } from "./cpu.ts";
+import { cpuBudget, cpuCeiling, type CpuMark, proxyAllowance, zeroProxyCeiling } from "./budget.ts";
 import { PING_BYTES, Pongs } from "./floor.ts";
 
 /** Asserts |actual - expected| <= tolerance. */
@@ -251,6 +252,10 @@ Deno.test("mcload: arguments, percentiles and its JSON line", () => {
     failure: null,
   });
   assert.equal(parseMcload(`noise\n${line}\n`).commandsPerSec, 10);
+  // Output without cpuSeconds (an older mcload): not measured.
+  assert.equal(parseMcload(line).cpuSeconds, null);
+  const withCpu = JSON.stringify({ ...JSON.parse(line), cpuSeconds: 0.5 });
+  assert.equal(parseMcload(withCpu).cpuSeconds, 0.5);
   assert.throws(() => parseMcload('{"commands":1}'), /lacks/);
 });
 
@@ -340,6 +345,70 @@ Deno.test("parseStatTicks adds utime and stime, whatever the command name holds"
   const stat = "4242 (deno (x) y) S 1 2 3 4 5 6 7 8 9 10 120 35 0 0 20 0 7 0 99";
   assert.equal(parseStatTicks(stat), 155);
   assert.equal(parseStatTicks("garbage"), null);
+});
+
+Deno.test("parseStatChildTicks adds cutime and cstime (fields 16 and 17)", () => {
+  const stat = "4242 (deno (x) y) S 1 2 3 4 5 6 7 8 9 10 120 35 7000 42 20 0 7 0 99";
+  assert.equal(parseStatChildTicks(stat), 7042);
+  assert.equal(parseStatChildTicks("4242 (x) S 1 2"), null);
+  assert.equal(parseStatChildTicks("garbage"), null);
+});
+
+Deno.test("cpuBudget: CPU per request of each part and the cores in use", () => {
+  const start: CpuMark = { atMs: 1000, proxy: 10, backends: 5, exited: 100 };
+  const end: CpuMark = { atMs: 3000, proxy: 11, backends: 5.2, exited: 102.4 };
+  const b = cpuBudget(start, end, 100_000)!;
+  near(b.proxy, 10);
+  near(b.backends, 2);
+  near(b.generator, 24);
+  near(b.wallSeconds, 2);
+  near(b.cores, (1 + 0.2 + 2.4) / 2);
+  // The generators' own count (without their start-up) replaces theirs per request only.
+  const own = cpuBudget(start, end, 100_000, 2)!;
+  near(own.generator, 20);
+  near(own.cores, b.cores);
+  assert.equal(cpuBudget(start, { ...end, proxy: null }, 100_000), null);
+  assert.equal(cpuBudget(start, end, 0), null);
+  assert.equal(cpuBudget(start, { ...end, atMs: 1000 }, 10), null);
+});
+
+Deno.test("cpuCeiling: shared cores over the sum; pinned the lower of the two sides", () => {
+  const us = { generator: 11, backends: 1.5, proxy: 10 };
+  const shared = { kind: "shared", cores: 2 } as const;
+  // 2 cores / 22.5 us per request.
+  near(cpuCeiling(us, shared), 2e6 / 22.5, 1e-6);
+  // Nothing from the proxy: 2 cores / 12.5 us; 1.8x the ceiling with a proxy costing 10 us.
+  near(zeroProxyCeiling(us, shared), 160_000, 1e-6);
+  near(zeroProxyCeiling(us, shared) / cpuCeiling(us, shared), 1.8, 1e-9);
+  const pinned = { kind: "pinned", loadCores: 1, proxyCores: 1 } as const;
+  near(cpuCeiling(us, pinned), 1e6 / 12.5, 1e-6);
+  near(cpuCeiling({ ...us, proxy: 20 }, pinned), 50_000, 1e-6);
+  near(zeroProxyCeiling({ ...us, proxy: 20 }, pinned), 80_000, 1e-6);
+  assert.equal(cpuCeiling({ generator: 0, backends: 0, proxy: 0 }, shared), Infinity);
+});
+
+Deno.test("proxyAllowance: the proxy CPU per request a throughput leaves, or null", () => {
+  const shared = { kind: "shared", cores: 2 } as const;
+  // 1.3 x nutcracker's ceiling at 11 + 1.5 + 10 us: the proxy may spend 22.5/1.3 - 12.5 us.
+  const nc = cpuCeiling({ generator: 11, backends: 1.5, proxy: 10 }, shared);
+  near(proxyAllowance(1.3 * nc, 12.5, shared)!, 22.5 / 1.3 - 12.5, 1e-9);
+  assert.equal(proxyAllowance(200_000, 12.5, shared), null);
+  assert.equal(proxyAllowance(0, 12.5, shared), null);
+  const pinned = { kind: "pinned", loadCores: 1, proxyCores: 1 } as const;
+  near(proxyAllowance(50_000, 12.5, pinned)!, 20);
+  assert.equal(proxyAllowance(90_000, 12.5, pinned), null);
+});
+
+Deno.test("measuredCpu spans the first worker's start to the last one's end", () => {
+  assert.equal(
+    measuredCpu([{ cpuAtStart: 0.5, cpuAtEnd: 2 }, { cpuAtStart: 0.6, cpuAtEnd: 2.25 }]),
+    1.75,
+  );
+  assert.equal(
+    measuredCpu([{ cpuAtStart: 0.5, cpuAtEnd: 2 }, { cpuAtStart: null, cpuAtEnd: 3 }]),
+    null,
+  );
+  assert.equal(measuredCpu([]), null);
 });
 
 Deno.test("the Deno floor answers n PINGs with n PONGs", () => {

@@ -21,18 +21,63 @@ export async function initClockTicks(): Promise<void> {
   }
 }
 
+/** The fields of /proc/PID/stat after the parenthesised command name (which may hold spaces). */
+function statFields(text: string): string[] | null {
+  const close = text.lastIndexOf(")");
+  return close < 0 ? null : text.slice(close + 2).split(" ");
+}
+
+/** Sum of two fields of /proc/PID/stat (1-based numbers, as proc(5) gives them), or null. */
+function statSum(text: string, a: number, b: number): number | null {
+  const fields = statFields(text);
+  if (fields === null) return null;
+  // fields[0] is field 3 (state).
+  const x = Number(fields[a - 3]);
+  const y = Number(fields[b - 3]);
+  return Number.isFinite(x) && Number.isFinite(y) ? x + y : null;
+}
+
 /**
  * user+sys (clock ticks) from the text of /proc/PID/stat: fields 14 and 15,
  * counted after the parenthesised command name (which may hold spaces).
  */
 export function parseStatTicks(text: string): number | null {
-  const close = text.lastIndexOf(")");
-  if (close < 0) return null;
-  const fields = text.slice(close + 2).split(" ");
-  // fields[0] is field 3 (state): utime is field 14, stime field 15.
-  const utime = Number(fields[11]);
-  const stime = Number(fields[12]);
-  return Number.isFinite(utime) && Number.isFinite(stime) ? utime + stime : null;
+  return statSum(text, 14, 15);
+}
+
+/**
+ * cutime+cstime (clock ticks) from the text of /proc/PID/stat: fields 16 and
+ * 17, the CPU of the process's children that have exited and been waited
+ * for (with their own waited-for children).
+ */
+export function parseStatChildTicks(text: string): number | null {
+  return statSum(text, 16, 17);
+}
+
+/** Ticks read by `parse` from `path`, in seconds; null when unreadable. */
+function readSeconds(path: string, parse: (text: string) => number | null): number | null {
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(path);
+  } catch {
+    return null;
+  }
+  const ticks = parse(text);
+  return ticks === null ? null : ticks / ticksPerSecond;
+}
+
+/**
+ * CPU seconds of this process's children that have exited and been waited
+ * for, so far: what a load generator spent over its whole life, once it has
+ * exited (its /proc/PID/stat is gone by then).
+ */
+export function exitedChildrenCpuSeconds(): number | null {
+  return readSeconds("/proc/self/stat", parseStatChildTicks);
+}
+
+/** CPU seconds (user+sys) of this process, every thread, so far (/proc/self/stat), or null. */
+export function ownCpuSeconds(): number | null {
+  return readSeconds("/proc/self/stat", parseStatTicks);
 }
 
 /** CPU seconds (user+sys) used so far by `pid` and its live descendants, or null when gone. */

@@ -87,7 +87,9 @@ export function parseMcload(stdout: string): McloadSummary {
   for (const k of [...nums, "keysFound", "errors"]) {
     if (typeof o[k] !== "number") throw new Error(`mcload output lacks ${k}: ${line}`);
   }
-  return value as McloadSummary;
+  // Older output has no cpuSeconds: not measured.
+  const cpuSeconds = typeof o.cpuSeconds === "number" ? o.cpuSeconds : null;
+  return { ...(value as McloadSummary), cpuSeconds };
 }
 
 /**

@@ -39,6 +39,12 @@ export interface McloadSummary {
   readonly firstError: string | null;
   /** Why a client stopped early. */
   readonly failure: string | null;
+  /**
+   * CPU seconds (user+sys) of the process, every thread, from the start of
+   * the first worker's clients to the end of the last one's: the load
+   * without the runtime's start-up (null: not measured).
+   */
+  readonly cpuSeconds: number | null;
 }
 
 /** Options of a run. */
@@ -108,6 +114,24 @@ function runWorker(job: WorkerJob): Promise<WorkerResult> {
   }).finally(() => worker.terminate());
 }
 
+/**
+ * The process's CPU seconds from the first worker's start to the last one's
+ * end: the counter only grows, so that is the highest end reading less the
+ * lowest start reading. Null when a reading is missing.
+ */
+export function measuredCpu(
+  results: readonly Pick<WorkerResult, "cpuAtStart" | "cpuAtEnd">[],
+): number | null {
+  let start = Infinity;
+  let end = -Infinity;
+  for (const r of results) {
+    if (r.cpuAtStart === null || r.cpuAtEnd === null) return null;
+    start = Math.min(start, r.cpuAtStart);
+    end = Math.max(end, r.cpuAtEnd);
+  }
+  return results.length === 0 ? null : end - start;
+}
+
 /** Runs the load and summarises it. */
 export async function mcload(o: McloadOptions): Promise<McloadSummary> {
   const workers = Math.max(1, Math.min(o.workers, o.clients));
@@ -143,6 +167,7 @@ export async function mcload(o: McloadOptions): Promise<McloadSummary> {
     errors: sum((r) => r.errors),
     firstError: results.find((r) => r.firstError)?.firstError ?? null,
     failure: results.find((r) => r.failure)?.failure ?? null,
+    cpuSeconds: measuredCpu(results),
   };
 }
 

@@ -7,6 +7,7 @@
  * @module
  */
 /// <reference lib="deno.worker" />
+import { initClockTicks, ownCpuSeconds } from "./cpu.ts";
 import {
   buildRequest,
   countValues,
@@ -53,6 +54,13 @@ export interface WorkerResult {
   readonly failure: string | null;
   /** Seconds from the start of the clients to the end of the last one. */
   readonly seconds: number;
+  /**
+   * CPU seconds (user+sys) of the whole process, every thread, when the
+   * clients started and when the last ended (null: no /proc).
+   */
+  readonly cpuAtStart: number | null;
+  /** See cpuAtStart. */
+  readonly cpuAtEnd: number | null;
 }
 
 /** A growable list of latencies. */
@@ -146,11 +154,14 @@ self.onmessage = async (event: MessageEvent<WorkerJob>) => {
   };
   const keys = keyTable(job.keys);
   const t = templates(job.valueBytes);
+  await initClockTicks();
+  const cpuAtStart = ownCpuSeconds();
   const start = performance.now();
   const deadline = start + job.durationMs;
   await Promise.all(
     Array.from({ length: job.clients }, () => client(job, deadline, tally, keys, t)),
   );
+  const cpuAtEnd = ownCpuSeconds();
   const latenciesUs = tally.latencies.take();
   const result: WorkerResult = {
     commands: tally.commands,
@@ -161,6 +172,8 @@ self.onmessage = async (event: MessageEvent<WorkerJob>) => {
     latenciesUs,
     failure: tally.failure,
     seconds: (performance.now() - start) / 1000,
+    cpuAtStart,
+    cpuAtEnd,
   };
   self.postMessage(result, [latenciesUs.buffer]);
 };

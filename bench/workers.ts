@@ -30,7 +30,16 @@
  * @module
  */
 import { freePorts } from "../tests/_support/ports.ts";
-import { cpuSeconds, initClockTicks } from "./cpu.ts";
+import {
+  type CpuBudget,
+  cpuBudget,
+  cpuCeiling,
+  cpuMark,
+  type Layout,
+  proxyAllowance,
+  zeroProxyCeiling,
+} from "./budget.ts";
+import { initClockTicks } from "./cpu.ts";
 import { parseRedisCsv } from "./parse.ts";
 import { type Proc, ProcRegistry, waitForProc } from "./procs.ts";
 import { nutmegRunArgs, startMemcached, startRedis } from "./services.ts";
@@ -61,6 +70,8 @@ interface LoadBase {
   readonly title: string;
   readonly pool: PoolName;
   readonly clients: number;
+  /** Issue 15's target for nutmeg with workers = cores over one nutcracker (throughput). */
+  readonly target: number;
 }
 
 /** A Redis load: redis-benchmark, runs sized in requests. */
@@ -89,6 +100,7 @@ const ALL_LOADS: readonly LoadSpec[] = [
     title: "GET c50 P1",
     pool: "one",
     clients: 50,
+    target: 1.3,
     args: ["-t", "get"],
   },
   {
@@ -97,6 +109,7 @@ const ALL_LOADS: readonly LoadSpec[] = [
     title: "MGET 10 keys c50, 2 servers",
     pool: "two",
     clients: 50,
+    target: 1.3,
     args: ["MGET", ...keys10],
   },
   {
@@ -105,6 +118,7 @@ const ALL_LOADS: readonly LoadSpec[] = [
     title: "GET c500 P1",
     pool: "one",
     clients: 500,
+    target: 1.3,
     args: ["-t", "get"],
   },
   {
@@ -113,6 +127,7 @@ const ALL_LOADS: readonly LoadSpec[] = [
     title: "memcached get/set 9:1 c50",
     pool: "mcone",
     clients: 50,
+    target: 1.0,
     division: 1,
     setShare: 0.1,
   },
@@ -122,6 +137,7 @@ const ALL_LOADS: readonly LoadSpec[] = [
     title: `memcached get ${MC_MULTIGET_KEYS} keys c50, 2 servers`,
     pool: "mctwo",
     clients: 50,
+    target: 1.0,
     division: MC_MULTIGET_KEYS,
     setShare: 0.1,
   },
@@ -250,6 +266,15 @@ interface Sample {
   readonly rps: number;
   readonly cpuUsPerReq: number;
   readonly p99Ms: number;
+  /** CPU per request of generator, backends and proxy, and the cores in use (null: not read). */
+  readonly budget: CpuBudget | null;
+}
+
+/** Where the processes run in `mode` (the ceiling's arithmetic). */
+function layoutOf(mode: Mode): Layout {
+  return mode === "pinned"
+    ? { kind: "pinned", loadCores: 1, proxyCores: 1 }
+    : { kind: "shared", cores: CPUS };
 }
 
 /** The clients of generator `g` of GENERATORS. */
@@ -266,9 +291,9 @@ async function runOnce(
   target: Running,
   mode: Mode,
   size: number,
+  backendPids: readonly number[],
 ): Promise<Sample> {
-  const cpu = () => target.pids.reduce((t, pid) => t + (cpuSeconds(pid) ?? 0), 0);
-  const before = cpu();
+  const before = cpuMark(target.pids, backendPids);
   let run: Served;
   try {
     run = load.kind === "redis"
@@ -279,8 +304,9 @@ async function runOnce(
       cause: err,
     });
   }
-  const after = cpu();
-  return { rps: run.rps, cpuUsPerReq: ((after - before) / run.requests) * 1e6, p99Ms: run.p99Ms };
+  const after = cpuMark(target.pids, backendPids);
+  const budget = cpuBudget(before, after, run.requests, run.generatorCpuSeconds);
+  return { rps: run.rps, cpuUsPerReq: budget?.proxy ?? NaN, p99Ms: run.p99Ms, budget };
 }
 
 /** What the generators of one run report together. */
@@ -288,6 +314,11 @@ interface Served {
   readonly rps: number;
   readonly requests: number;
   readonly p99Ms: number;
+  /**
+   * The generators' own count of their CPU seconds over their measured
+   * intervals (mcload), or null: their whole lives count (redis-benchmark).
+   */
+  readonly generatorCpuSeconds: number | null;
 }
 
 /** GENERATORS redis-benchmarks at once, `perGenerator` requests each. */
@@ -333,7 +364,7 @@ async function runRedis(
     rps += row.rps;
     p99 = Math.max(p99, row.p99Ms);
   }
-  return { rps, requests: perGenerator * GENERATORS, p99Ms: p99 };
+  return { rps, requests: perGenerator * GENERATORS, p99Ms: p99, generatorCpuSeconds: null };
 }
 
 /** GENERATORS bench/mcload.ts processes (one thread each) at once, for `seconds`. */
@@ -367,6 +398,9 @@ async function runMemcached(
     rps: outs.reduce((n, o) => n + o.summary.commandsPerSec, 0),
     requests: outs.reduce((n, o) => n + o.summary.commands, 0),
     p99Ms: Math.max(...outs.map((o) => o.summary.p99Ms)),
+    generatorCpuSeconds: outs.some((o) => o.summary.cpuSeconds === null)
+      ? null
+      : outs.reduce((n, o) => n + o.summary.cpuSeconds!, 0),
   };
 }
 
@@ -374,12 +408,22 @@ interface Cell {
   readonly rps: number;
   readonly cpuUsPerReq: number;
   readonly p99Ms: number;
+  /** Medians of the runs' generator and backend CPU per request (us), cores in use. */
+  readonly generatorUs: number;
+  readonly backendsUs: number;
+  readonly cores: number;
+  /** The CPU ceiling (requests/s) at the medians' costs. */
+  readonly ceiling: number;
   readonly runs: Sample[];
 }
 
 type Results = Record<Mode, Record<string, Partial<Record<TargetId, Cell>>>>;
 
-async function measure(mode: Mode, backends: Backends): Promise<Results[Mode]> {
+async function measure(
+  mode: Mode,
+  backends: Backends,
+  backendPids: readonly number[],
+): Promise<Results[Mode]> {
   const running = new Map<TargetId, Running>();
   const out: Results[Mode] = {};
   /**
@@ -389,7 +433,7 @@ async function measure(mode: Mode, backends: Backends): Promise<Results[Mode]> {
    */
   const attempt = async (load: LoadSpec, id: TargetId, size: number): Promise<Sample | null> => {
     try {
-      return await runOnce(load, running.get(id)!, mode, size);
+      return await runOnce(load, running.get(id)!, mode, size, backendPids);
     } catch (err) {
       const cause = err instanceof Error && err.cause instanceof Error
         ? `: ${err.cause.message}`
@@ -425,9 +469,14 @@ async function measure(mode: Mode, backends: Backends): Promise<Results[Mode]> {
           const s = await attempt(load, t.id, size.get(t.id)!);
           if (s === null) continue;
           samples.get(t.id)!.push(s);
+          const b = s.budget;
           console.error(
             `${mode} ${load.title} ${t.title} round ${round + 1}: ${Math.round(s.rps)} req/s, ` +
-              `${s.cpuUsPerReq.toFixed(1)} us/req`,
+              `${s.cpuUsPerReq.toFixed(1)} us/req` +
+              (b === null
+                ? ""
+                : ` (generator ${b.generator.toFixed(1)}, backends ${b.backends.toFixed(1)}; ` +
+                  `${b.cores.toFixed(2)} cores)`),
           );
         }
       }
@@ -435,10 +484,25 @@ async function measure(mode: Mode, backends: Backends): Promise<Results[Mode]> {
       for (const t of TARGETS) {
         const runs = samples.get(t.id)!;
         // No successful run: NaN, shown as "failed".
+        const m = (f: (r: Sample) => number | undefined) => {
+          const xs = runs.flatMap((r) => f(r) ?? []).filter(Number.isFinite);
+          return xs.length === 0 ? NaN : median(xs);
+        };
+        const cell = {
+          rps: m((r) => r.rps),
+          cpuUsPerReq: m((r) => r.cpuUsPerReq),
+          p99Ms: m((r) => r.p99Ms),
+          generatorUs: m((r) => r.budget?.generator),
+          backendsUs: m((r) => r.budget?.backends),
+          cores: m((r) => r.budget?.cores),
+        };
         out[load.id]![t.id] = {
-          rps: runs.length === 0 ? NaN : median(runs.map((r) => r.rps)),
-          cpuUsPerReq: runs.length === 0 ? NaN : median(runs.map((r) => r.cpuUsPerReq)),
-          p99Ms: runs.length === 0 ? NaN : median(runs.map((r) => r.p99Ms)),
+          ...cell,
+          ceiling: cpuCeiling({
+            generator: cell.generatorUs,
+            backends: cell.backendsUs,
+            proxy: cell.cpuUsPerReq,
+          }, layoutOf(mode)),
           runs,
         };
       }
@@ -479,6 +543,79 @@ function table(mode: Mode, results: Results[Mode]): string {
   return lines.join("\n");
 }
 
+/** `x` with `digits` decimals and a suffix, "failed" when it was not measured. */
+function fixed(x: number, digits: number, suffix = ""): string {
+  return Number.isFinite(x) ? `${x.toFixed(digits)}${suffix}` : "failed";
+}
+
+/** Requests per second as text (thousands separated); "failed" when not measured. */
+function perSec(x: number): string {
+  return Number.isFinite(x) ? Math.round(x).toLocaleString("en") : "failed";
+}
+
+/**
+ * The CPU budget of `mode`: per load and target the CPU per request of the
+ * generator, the backends and the proxy, the cores in use and the ceiling;
+ * then per load the ceiling with the proxy's CPU at 0 over one nutcracker's
+ * measured throughput, beside the target.
+ */
+function budgetTables(mode: Mode, results: Results[Mode]): string {
+  const layout = layoutOf(mode);
+  const how = layout.kind === "shared"
+    ? `${layout.cores} cores / (generator + backends + proxy)`
+    : "the lower of 1 core / (generator + backends) and 1 core / proxy";
+  const lines = [
+    `### ${mode}: CPU budget (us of user+sys CPU per request; ceiling = ${how})`,
+    "",
+    "| load | target | req/s | generator | backends | proxy | cores in use | ceiling req/s | " +
+    "req/s / ceiling |",
+    "| --- | --- | --: | --: | --: | --: | --: | --: | --: |",
+  ];
+  const bound: string[] = [
+    `### ${mode}: the most any proxy could serve here (proxy CPU 0), over one nutcracker`,
+    "",
+    "| load | nc x1 req/s | nc x1 ceiling | generator + backends us/req (lowest) | " +
+    "ceiling, proxy CPU 0 | / nc x1 req/s | / nc x1 ceiling | target | " +
+    "proxy us/req allowed for it (x nc's) | measured auto/nc |",
+    "| --- | --: | --: | --: | --: | --: | --: | --: | --: | --: |",
+  ];
+  for (const load of LOADS) {
+    const r = results[load.id]!;
+    for (const t of TARGETS) {
+      const c = r[t.id]!;
+      lines.push(
+        `| ${load.title} | ${t.title} | ${perSec(c.rps)} | ${fixed(c.generatorUs, 1)} | ` +
+          `${fixed(c.backendsUs, 1)} | ${fixed(c.cpuUsPerReq, 1)} | ${fixed(c.cores, 2)} | ` +
+          `${perSec(c.ceiling)} | ${fixed(c.rps / c.ceiling, 2)} |`,
+      );
+    }
+    // The cheapest generator + backends any target's runs showed: the most favourable case.
+    const costs = TARGETS.map((t) => r[t.id]!).filter((c) =>
+      Number.isFinite(c.generatorUs + c.backendsUs)
+    ).sort((a, b) => (a.generatorUs + a.backendsUs) - (b.generatorUs + b.backendsUs));
+    const best = costs[0];
+    const ceiling = best === undefined ? NaN : zeroProxyCeiling(
+      { generator: best.generatorUs, backends: best.backendsUs, proxy: 0 },
+      layout,
+    );
+    const nc = r.nc!;
+    const loadUs = best === undefined ? NaN : best.generatorUs + best.backendsUs;
+    // What the target asks of a proxy, against nutcracker's ceiling (not its measured
+    // throughput, which other processes on the machine lower).
+    const allowed = proxyAllowance(load.target * nc.ceiling, loadUs, layout);
+    bound.push(
+      `| ${load.title} | ${perSec(nc.rps)} | ${perSec(nc.ceiling)} | ${fixed(loadUs, 1)} | ` +
+        `${perSec(ceiling)} | ${fixed(ceiling / nc.rps, 2, "x")} | ` +
+        `${fixed(ceiling / nc.ceiling, 2, "x")} | ${load.target.toFixed(1)}x | ` +
+        (allowed === null
+          ? "none: out of reach |"
+          : `${allowed.toFixed(1)} (${fixed(allowed / nc.cpuUsPerReq, 2, "x")}) |`) +
+        ` ${fixed(r.nmauto!.rps / nc.rps, 2, "x")} |`,
+    );
+  }
+  return [...lines, "", ...bound].join("\n");
+}
+
 await initClockTicks();
 const startedAt = new Date().toISOString();
 const loadBefore = loadAverage();
@@ -507,7 +644,7 @@ try {
         stdout: "null",
       }).output();
     }
-    results[mode] = await measure(mode, ports);
+    results[mode] = await measure(mode, ports, backends.map((b) => b.proc.pid));
   }
   const loadAfter = loadAverage();
   const report = [
@@ -517,7 +654,21 @@ try {
     "",
     table("shared", results.shared),
     "",
+    budgetTables("shared", results.shared),
+    "",
     table("pinned", results.pinned),
+    "",
+    budgetTables("pinned", results.pinned),
+    "",
+    "CPU per request is user+sys from /proc over the requests served: the generators' (the " +
+    "children this script waited for, or mcload's own count over its measured interval), the " +
+    "backends' (all redis-servers and memcacheds) and the proxy's. Cores in use: their CPU " +
+    "seconds / wall seconds. Other processes on the machine (other benchmarks) lower " +
+    "throughput and cores in use but hardly CPU per request, so the ceilings hold for a quiet " +
+    "machine; req/s / ceiling near 1 means the run was CPU-bound. 'proxy us/req allowed': the " +
+    "most CPU per request a proxy may spend for the ceiling to reach the target times " +
+    "nutcracker x1's ceiling, with the lowest generator + backends cost; in brackets, over " +
+    "nutcracker's own CPU per request.",
     ...(failures.length === 0 ? [] : ["", "Failed runs:", ...failures.map((f) => `- ${f}`)]),
   ].join("\n");
   console.log(report);
