@@ -250,6 +250,7 @@ async function runBench(
     endpoints,
     proxies,
     pidOf,
+    [...redis, ...memcached].map((b) => b.proc.pid),
     errors,
     t0,
   );
@@ -276,7 +277,7 @@ async function runBench(
   };
   const memory = { nutmeg: memoryOf("nutmeg"), nutcracker: memoryOf("nutcracker") };
   const rows = loads.flatMap((load) =>
-    load.rows.map((row) => rowReport(load, row.id, row.title, runner.table))
+    load.rows.map((row) => rowReport(load, row.id, row.title, runner.table, Number(host.cpus)))
   );
   return {
     schema: "nutmeg-bench/2",

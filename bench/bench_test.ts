@@ -263,7 +263,7 @@ const LOADS = loadsFor(QUICK);
 const ROWS = rowsOf(LOADS);
 
 function reportFrom(table: RunTable): BenchReport {
-  const rows = LOADS.flatMap((l) => l.rows.map((r) => rowReport(l, r.id, r.title, table)));
+  const rows = LOADS.flatMap((l) => l.rows.map((r) => rowReport(l, r.id, r.title, table, 2)));
   const none = { pid: null, restKb: null, peakKb: null, hwmKb: null, idle: null };
   const memory = { nutmeg: none, nutcracker: { ...none, restKb: 2048 } };
   return {
@@ -291,8 +291,14 @@ Deno.test("a report with nothing measured keeps its full shape, with nulls", () 
       p50Ms: null,
       p99Ms: null,
       cpuUsPerReq: null,
+      generatorUsPerReq: null,
+      backendsUsPerReq: null,
+      proxyUsPerReq: null,
+      coresInUse: null,
+      ceiling: null,
       runs: [],
     });
+    assert.deepEqual(row.ratios.zeroProxyCeilingVsNutcracker, null);
     assert.deepEqual(row.ratios.throughput, null);
   }
   assert.deepEqual(report.bigMget.pass, null);
@@ -426,4 +432,37 @@ Deno.test("split loads exist for pools of 1, 2 and 4 servers; PING rows run the 
   const ping = LOADS.find((l) => l.id === "redis_ping_c50")!;
   assert.ok(ping.targets.includes("floor") && ping.servers === 1);
   assert.ok(!LOADS.find((l) => l.id === "redis_mget10_c50_s2")!.targets.includes("direct"));
+});
+
+Deno.test("the report's CPU budget: medians, the ceiling and the zero-proxy ratios", () => {
+  const run = (throughput: number, proxy: number, generator: number) => ({
+    throughput,
+    p50Ms: 1,
+    p99Ms: 2,
+    size: 1,
+    requests: 1,
+    cpuUsPerReq: proxy,
+    budget: { generator, backends: 1.5, proxy, wallSeconds: 2, cores: 1.9 },
+    round: 1,
+    position: 0,
+  });
+  const table: RunTable = new Map();
+  table.set(
+    "redis_get_c50_p1",
+    new Map<Target, RunRecord[]>([
+      ["nutmeg", [run(60_000, 20, 12), run(61_000, 18, 11.5), run(59_000, 19, 30)]],
+      ["nutcracker", [run(80_000, 10, 11)]],
+    ]),
+  );
+  const get = reportFrom(table).rows.find((r) => r.id === "redis_get_c50_p1")!;
+  const nc = get.results.nutcracker;
+  assert.deepEqual(get.results.nutmeg.generatorUsPerReq, 12);
+  assert.deepEqual(get.results.nutmeg.proxyUsPerReq, 19);
+  assert.deepEqual(get.results.nutmeg.coresInUse, 1.9);
+  // 2 cores / (11 + 1.5 + 10) us.
+  near(nc.ceiling!, 88_888.9, 0.05);
+  // Proxy CPU 0 with the cheaper generator + backends (nutcracker's 12.5 us): 160,000/s.
+  near(get.ratios.zeroProxyCeilingVsNutcracker!, 2, 1e-3);
+  near(get.ratios.zeroProxyCeilingVsNutcrackerCeiling!, 1.8, 1e-3);
+  assert.ok(formatReport(reportFrom(table)).includes("ceil0/nc"));
 });

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { CpuBudget } from "./budget.ts";
 import type { ProcRegistry } from "./procs.ts";
 import type { Target } from "./services.ts";
 import type { PoolSize, Settings } from "./settings.ts";
@@ -23,6 +24,11 @@ export interface Sample {
   readonly requests: number;
   /** Microseconds of the target's user+sys CPU per request (null: not measured). */
   readonly cpuUsPerReq: number | null;
+  /**
+   * CPU per request of the generator, the backends and the proxy, and the
+   * cores in use (set by the runner; absent or null: not measured).
+   */
+  readonly budget?: CpuBudget | null;
 }
 
 /** A row of the report: one measured quantity of a load. */
@@ -49,6 +55,11 @@ export interface RunOutput {
   readonly samples: Map<string, Sample>;
   /** Things worth a look that did not stop the run (error replies, misses). */
   readonly warnings: readonly string[];
+  /**
+   * The generator's own count of its CPU seconds over its measured interval
+   * (mcload); absent or null: its whole life counts (the child's CPU once waited for).
+   */
+  readonly generatorCpuSeconds?: number | null;
 }
 
 /** A load: one tool invocation per run, giving one or more rows. */

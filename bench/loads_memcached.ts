@@ -148,7 +148,7 @@ async function runMcload(
     requests: m.commands,
     cpuUsPerReq: null,
   };
-  return { samples: new Map([[spec.id, sample]]), warnings };
+  return { samples: new Map([[spec.id, sample]]), warnings, generatorCpuSeconds: m.cpuSeconds };
 }
 
 async function runMemcaslap(

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { cpuCeiling, zeroProxyCeiling } from "./budget.ts";
 import type { Load, Sample } from "./load_types.ts";
 import type { IdleResult } from "./memory.ts";
 import { type ProxyName, type Target, TARGETS } from "./services.ts";
@@ -28,6 +29,16 @@ export interface TargetSummary {
   readonly p99Ms: number | null;
   /** Median of the runs' CPU per request of the target's process (microseconds, user+sys). */
   readonly cpuUsPerReq: number | null;
+  /** Median of the runs' CPU per request of the load generator (us). */
+  readonly generatorUsPerReq: number | null;
+  /** Median of the runs' CPU per request of all the backends (us). */
+  readonly backendsUsPerReq: number | null;
+  /** Median of the runs' CPU per request of the proxy (us; 0 for direct, the floor's for floor). */
+  readonly proxyUsPerReq: number | null;
+  /** Median of the runs' cores in use: their CPU seconds / wall seconds. */
+  readonly coresInUse: number | null;
+  /** The CPU ceiling at the medians' costs: cores / (generator + backends + proxy), per second. */
+  readonly ceiling: number | null;
   /** The runs, in round order. */
   readonly runs: readonly RunRecord[];
 }
@@ -46,6 +57,14 @@ export interface RowRatios {
   readonly cpu: number | null;
   /** nutmeg / Deno floor CPU per request (PING rows). */
   readonly cpuVsFloor: number | null;
+  /**
+   * The CPU ceiling with the proxy's CPU at 0 (the lower generator +
+   * backends cost of the nutmeg and nutcracker runs) / nutcracker's measured
+   * throughput: the most any proxy could serve here, relative to nutcracker.
+   */
+  readonly zeroProxyCeilingVsNutcracker: number | null;
+  /** The same over nutcracker's ceiling (which other processes on the machine do not lower). */
+  readonly zeroProxyCeilingVsNutcrackerCeiling: number | null;
 }
 
 /** One row of the report. */
@@ -160,31 +179,78 @@ function round(x: number | null, digits = 3): number | null {
   return Math.round(x * f) / f;
 }
 
-function summarize(runs: readonly RunRecord[]): TargetSummary {
+/** A budget with its figures rounded for JSON. */
+function roundBudget(b: Sample["budget"]): Sample["budget"] {
+  if (!b) return null;
+  return {
+    generator: round(b.generator) ?? 0,
+    backends: round(b.backends) ?? 0,
+    proxy: round(b.proxy) ?? 0,
+    wallSeconds: round(b.wallSeconds) ?? 0,
+    cores: round(b.cores) ?? 0,
+  };
+}
+
+function summarize(runs: readonly RunRecord[], cores: number): TargetSummary {
+  const budgets = runs.flatMap((r) => r.budget ?? []);
+  const generator = median(budgets.map((b) => b.generator));
+  const backends = median(budgets.map((b) => b.backends));
+  const proxy = median(budgets.map((b) => b.proxy));
+  const ceiling = generator === null || backends === null || proxy === null
+    ? null
+    : cpuCeiling({ generator, backends, proxy }, { kind: "shared", cores });
   return {
     throughput: round(median(runs.map((r) => r.throughput)), 1),
     p50Ms: round(median(runs.map((r) => r.p50Ms))),
     p99Ms: round(median(runs.map((r) => r.p99Ms))),
     cpuUsPerReq: round(median(runs.flatMap((r) => r.cpuUsPerReq ?? []))),
+    generatorUsPerReq: round(generator),
+    backendsUsPerReq: round(backends),
+    proxyUsPerReq: round(proxy),
+    coresInUse: round(median(budgets.map((b) => b.cores))),
+    ceiling: round(ceiling, 1),
     runs: runs.map((r) => ({
       ...r,
       throughput: round(r.throughput, 1) ?? 0,
       p50Ms: round(r.p50Ms) ?? 0,
       p99Ms: round(r.p99Ms) ?? 0,
       cpuUsPerReq: round(r.cpuUsPerReq),
+      budget: roundBudget(r.budget),
     })),
   };
+}
+
+/** The ceiling with the proxy's CPU at 0, from the lower generator + backends cost of `of`. */
+function zeroProxyOf(of: readonly TargetSummary[], cores: number): number | null {
+  const loads = of.flatMap((t) =>
+    t.generatorUsPerReq === null || t.backendsUsPerReq === null
+      ? []
+      : [t.generatorUsPerReq + t.backendsUsPerReq]
+  );
+  if (loads.length === 0) return null;
+  const c = zeroProxyCeiling(
+    { generator: Math.min(...loads), backends: 0, proxy: 0 },
+    { kind: "shared", cores },
+  );
+  return Number.isFinite(c) ? c : null;
 }
 
 /** Runs collected so far: row id -> target -> runs. */
 export type RunTable = Map<string, Map<Target, RunRecord[]>>;
 
-/** Builds one row's report from its runs. */
-export function rowReport(load: Load, rowId: string, title: string, table: RunTable): RowReport {
+/** Builds one row's report from its runs, on a machine of `cores` cores. */
+export function rowReport(
+  load: Load,
+  rowId: string,
+  title: string,
+  table: RunTable,
+  cores: number,
+): RowReport {
   const byTarget = table.get(rowId);
   const results = Object.fromEntries(
-    TARGETS.map((t) => [t, summarize(byTarget?.get(t) ?? [])]),
+    TARGETS.map((t) => [t, summarize(byTarget?.get(t) ?? [], cores)]),
   ) as Record<Target, TargetSummary>;
+  const zeroProxy = zeroProxyOf([results.nutmeg, results.nutcracker], cores);
   const [nm, nc, d, f] = [results.nutmeg, results.nutcracker, results.direct, results.floor];
   return {
     id: rowId,
@@ -202,6 +268,8 @@ export function rowReport(load: Load, rowId: string, title: string, table: RunTa
       p99VsDirect: round(ratio(nm.p99Ms, d.p99Ms)),
       cpu: round(ratio(nm.cpuUsPerReq, nc.cpuUsPerReq)),
       cpuVsFloor: round(ratio(nm.cpuUsPerReq, f.cpuUsPerReq)),
+      zeroProxyCeilingVsNutcracker: round(ratio(zeroProxy, nc.throughput)),
+      zeroProxyCeilingVsNutcrackerCeiling: round(ratio(zeroProxy, nc.ceiling)),
     },
   };
 }
@@ -355,6 +423,38 @@ function bigMgetLine(report: BenchReport): string {
     `(1 server: ${times(m.ratioVsDirect)}; target <= ${m.target}x): ${verdict}`;
 }
 
+function budgetTable(report: BenchReport): string {
+  const head = [
+    "load",
+    "gen us/req nm|nc",
+    "backends nm|nc",
+    "proxy nm|nc",
+    "cores nm|nc",
+    "ceiling/s nm|nc",
+    "ceil0/nc thr|ceil",
+  ];
+  const pair = (a: number | null, b: number | null, f: (x: number | null) => string) =>
+    `${f(a)} | ${f(b)}`;
+  const cores = (x: number | null) => x === null ? NA : x.toFixed(2);
+  const body = report.rows.map((r) => {
+    const { nutmeg: a, nutcracker: b } = r.results;
+    return [
+      r.title,
+      pair(a.generatorUsPerReq, b.generatorUsPerReq, us),
+      pair(a.backendsUsPerReq, b.backendsUsPerReq, us),
+      pair(a.proxyUsPerReq, b.proxyUsPerReq, us),
+      pair(a.coresInUse, b.coresInUse, cores),
+      pair(a.ceiling, b.ceiling, num),
+      pair(
+        r.ratios.zeroProxyCeilingVsNutcracker,
+        r.ratios.zeroProxyCeilingVsNutcrackerCeiling,
+        times,
+      ),
+    ];
+  });
+  return columns([head, ...body]);
+}
+
 /** The report as text: throughput and latency per load, memory, the big-MGET verdict, errors. */
 export function formatReport(report: BenchReport): string {
   const rounds = report.settings.rounds;
@@ -368,6 +468,13 @@ export function formatReport(report: BenchReport): string {
     "thr nm/nc above 1, cpu nm/nc and p99 nm/nc below 1 favour nutmeg; cpu is the serving " +
     "process's user+sys per request; redis rows count requests (an MGET is one), memcached " +
     "rows count commands (a multi-get is one). 3rd: direct to the backend, or the Deno floor.",
+    "",
+    budgetTable(report),
+    "",
+    `CPU budget: user+sys per request of the load generator, all backends and the proxy; cores ` +
+    `= their CPU seconds / wall seconds; ceiling = ${report.host.cpus} cores / their sum, the ` +
+    "most the machine serves at those costs; ceil0 = the ceiling with the proxy's CPU at 0, over " +
+    "nutcracker's measured throughput | over its ceiling: the most any proxy could reach here.",
     "",
     bigMgetLine(report),
     "",

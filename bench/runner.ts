@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { cpuBudget, cpuMark } from "./budget.ts";
 import { cpuSeconds } from "./cpu.ts";
 import type { Load, LoadContext, Sample } from "./load_types.ts";
 import { sleep } from "./procs.ts";
@@ -37,6 +38,7 @@ export class Runner {
   #endpoints: Map<Target, Endpoints>;
   #proxies: ReadonlyMap<Target, ProxyHandle>;
   #pidOf: (target: Target, protocol: Load["protocol"]) => number | undefined;
+  #backendPids: readonly number[];
   #errors: string[];
   #sizes = new Map<string, number>();
   #t0: number;
@@ -46,6 +48,7 @@ export class Runner {
    * @param endpoints targets that passed the check (a target is dropped when its proxy dies)
    * @param proxies running proxies, to notice when one exits
    * @param pidOf the process serving a target's protocol, whose CPU time is measured
+   * @param backendPids every backend process (their CPU is the budget's "backends")
    * @param errors where problems are appended
    * @param t0 performance.now() at the start of the benchmark (for the time budget)
    */
@@ -54,9 +57,11 @@ export class Runner {
     endpoints: Map<Target, Endpoints>,
     proxies: ReadonlyMap<Target, ProxyHandle>,
     pidOf: (target: Target, protocol: Load["protocol"]) => number | undefined,
+    backendPids: readonly number[],
     errors: string[],
     t0: number,
   ) {
+    this.#backendPids = backendPids;
     this.#ctx = ctx;
     this.#endpoints = endpoints;
     this.#proxies = proxies;
@@ -85,17 +90,24 @@ export class Runner {
     const port = (load.protocol === "redis" ? ep.redis : ep.memcached)[load.servers];
     if (port === undefined) return null;
     const pid = this.#pidOf(target, load.protocol);
+    // The target's CPU per request is its serving process's (direct: the backend's); in the
+    // budget, direct has no proxy and its backend counts among the backends.
+    const proxyPids = pid === undefined || target === "direct" ? [] : [pid];
+    const backendPids = this.#backendPids;
     try {
+      const before = cpuMark(proxyPids, backendPids);
       const cpu0 = pid === undefined ? null : cpuSeconds(pid);
       const out = await load.run(this.#ctx, port, size);
       const cpu1 = pid === undefined ? null : cpuSeconds(pid);
+      const after = cpuMark(proxyPids, backendPids);
       const warnings = out.warnings;
       const samples = new Map<string, Sample>();
       for (const [id, s] of out.samples) {
         const cpuUsPerReq = cpu0 !== null && cpu1 !== null && s.requests > 0
           ? ((cpu1 - cpu0) * 1e6) / s.requests
           : null;
-        samples.set(id, { ...s, cpuUsPerReq });
+        const budget = cpuBudget(before, after, s.requests, out.generatorCpuSeconds ?? null);
+        samples.set(id, { ...s, cpuUsPerReq, budget });
       }
       this.#log(`${what} ${load.id} ${target} size ${size}: ${describe(samples)}`);
       for (const w of warnings) this.#errors.push(`${what}: ${load.id} on ${target}: ${w}`);
