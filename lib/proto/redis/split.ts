@@ -84,6 +84,8 @@ export class Splitter {
     // each part's keys: for a RESP request, the bytes of its arguments as
     // the client sent them (`$<len>\r\n<data>\r\n`, canonical in length).
     const servers = sink.serverCount;
+    // One server (or none live): every key is on it, nothing to look at.
+    if (servers <= 1) return false;
     if (this.#partOfServer.length < servers) this.#partOfServer = new Int32Array(servers);
     const partOfServer = this.#partOfServer;
     partOfServer.fill(-1, 0, servers);
