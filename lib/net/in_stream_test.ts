@@ -139,3 +139,53 @@ Deno.test("InStream frames a message far larger than its buffer in many reads", 
   await done;
   assert.deepEqual(lines.lines, [`$${n}`, "tail"]);
 });
+
+/** Consumes `$<n>\r\n` + n bytes messages and records each body's distinct bytes. */
+class Bodies implements ByteConsumer {
+  readonly bodies: string[] = [];
+  readGate: Promise<void> | null = null;
+
+  consume(input: InStream): void {
+    while (input.start < input.end) {
+      const buf = input.buf.subarray(input.start, input.end);
+      const head = buf.indexOf(10);
+      if (head < 0) return;
+      const n = Number(latin1(buf.subarray(1, head - 1)));
+      if (buf.length < head + 1 + n) return;
+      this.bodies.push([...new Set(latin1(buf.subarray(head + 1, head + 1 + n)))].join(""));
+      input.start += head + 1 + n;
+    }
+  }
+}
+
+Deno.test("InStream: streams growing after another's burst read their own bytes, side by side", async () => {
+  // A's burst ends: its grown buffer is given up (and kept for the next stream that grows).
+  const a = new FakeConn();
+  const aBodies = new Bodies();
+  const aDone = new InStream(a.conn, 1024).run(aBodies);
+  const big = (c: string) => "$" + (1 << 17) + "\r\n" + c.repeat(1 << 17);
+  const data = big("a");
+  for (let at = 0; at < data.length; at += 4096) a.deliver(data.slice(at, at + 4096));
+  await settle();
+  a.deliver("$1\r\nx");
+  await settle();
+  // B and C grow at the same time, their reads interleaved.
+  const b = new FakeConn();
+  const c = new FakeConn();
+  const bBodies = new Bodies();
+  const cBodies = new Bodies();
+  const bDone = new InStream(b.conn, 1024).run(bBodies);
+  const cDone = new InStream(c.conn, 1024).run(cBodies);
+  const bData = big("b");
+  const cData = big("c");
+  for (let at = 0; at < bData.length; at += 3000) {
+    b.deliver(bData.slice(at, at + 3000));
+    c.deliver(cData.slice(at, at + 3000));
+    await settle();
+  }
+  for (const conn of [a, b, c]) conn.end();
+  await Promise.all([aDone, bDone, cDone]);
+  assert.deepEqual(aBodies.bodies, ["a", "x"]);
+  assert.deepEqual(bBodies.bodies, ["b"]);
+  assert.deepEqual(cBodies.bodies, ["c"]);
+});
