@@ -87,7 +87,7 @@ export class QuotaTable {
     }
   }
 
-  /** The total of the count named `key` (for tests and the log). */
+  /** The total of the count named `key` (for tests). */
   total(key: string): number {
     const slot = this.#slots.get(key);
     if (slot === undefined) return 0;

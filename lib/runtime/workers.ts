@@ -45,7 +45,7 @@ import type {
   ToWorker,
 } from "./worker_protocol.ts";
 import { EjectionBoard } from "./ejection_board.ts";
-import { quotaKeys, QuotaTable } from "./shared_quota.ts";
+import { quotaKeys, type QuotaShare, QuotaTable } from "./shared_quota.ts";
 import type { RuntimeOptions } from "./runtime.ts";
 
 /** How long the main thread waits for a worker's stats before serving the last copy. */
@@ -197,6 +197,8 @@ export class WorkerRuntime {
   readonly #board: EjectionBoard;
   /** The process-wide connection counts (client_connections, dedicated_connections). */
   readonly #quota: QuotaTable;
+  /** The slot names last assigned (a reload's may name more than the configuration in force). */
+  #share: QuotaShare;
   #config: Config;
   #text: string;
   #generation = 1;
@@ -222,7 +224,7 @@ export class WorkerRuntime {
       for (const w of this.#workers) w.note(note);
     });
     this.#quota = new QuotaTable(count);
-    this.#quota.assign(quotaKeys(config));
+    this.#share = this.#quota.assign(quotaKeys(config));
     this.#config = config;
     this.#text = text;
     const startedAt = Date.now();
@@ -298,7 +300,7 @@ export class WorkerRuntime {
       chunk: this.#opts.chunk,
       graceMs: this.#opts.graceMs ?? SHUTDOWN_GRACE_MS,
       logLevel: this.#opts.logLevel(),
-      quota: this.#quota.assign(quotaKeys(this.#config)),
+      quota: this.#share,
     });
     // After the init, in order: a restarted worker places keys as the others do.
     for (const note of this.#board.inForce()) h.note(note);
@@ -368,7 +370,7 @@ export class WorkerRuntime {
   async #apply(config: Config, bytes: Uint8Array): Promise<Applied> {
     const file = this.#opts.confFile;
     const text = new TextDecoder().decode(bytes);
-    const quota = this.#quota.assign(quotaKeys(config));
+    const quota = this.#share = this.#quota.assign(quotaKeys(config));
     const prepared = await Promise.all(
       this.#workers.map((w) => w.ask({ t: "prepare", file, text, quota })),
     );
